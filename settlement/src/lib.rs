@@ -1,0 +1,11 @@
+//! The settlement engine of an open compute exchange. See ARCHITECTURE.md
+//! for the code map and the invariants.
+//!
+//! Data flows one way: `records` (parse, validate, canonical JSON, CIDs) ->
+//! `verify` (signatures, windows, commitments, ceilings) -> later stages.
+//! Both are pure: no I/O, no clock, no panics on outside input.
+
+pub mod cli;
+pub mod records;
+pub mod testkit;
+pub mod verify;
