@@ -1,0 +1,4 @@
+//! End-to-end tests. One binary, one module per concern.
+
+mod interop;
+mod support;
