@@ -5,7 +5,12 @@
 //! `verify` (signatures, windows, commitments, ceilings) -> later stages.
 //! Both are pure: no I/O, no clock, no panics on outside input.
 
+pub mod api;
 pub mod cli;
+pub mod config;
+pub mod exchange;
 pub mod records;
+pub mod service;
+pub mod store;
 pub mod testkit;
 pub mod verify;

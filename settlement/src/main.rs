@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use settlement::config::{Config, ServeArgs, redact_url};
 
 #[derive(Parser)]
 #[command(
@@ -25,24 +26,84 @@ enum Command {
         #[arg(long)]
         bundle: PathBuf,
     },
+    /// Run the exchange's HTTP API.
+    Serve(ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::VerifyCharge { bundle } => match read_bounded(&bundle) {
-            Ok(bytes) => settlement::cli::verify_charge(&bytes),
-            Err(e) => settlement::cli::Outcome {
-                exit: 2,
-                stdout: String::new(),
-                stderr: format!("verify-charge: cannot read {}: {e}\n", bundle.display()),
-            },
+    match cli.command {
+        Command::VerifyCharge { bundle } => {
+            let outcome = match read_bounded(&bundle) {
+                Ok(bytes) => settlement::cli::verify_charge(&bytes),
+                Err(e) => settlement::cli::Outcome {
+                    exit: 2,
+                    stdout: String::new(),
+                    stderr: format!("verify-charge: cannot read {}: {e}\n", bundle.display()),
+                },
+            };
+            // Nothing useful can be done if stdout or stderr is closed.
+            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+            ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+        }
+        Command::Serve(args) => match serve(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("serve: {e}");
+                ExitCode::from(2)
+            }
         },
+    }
+}
+
+fn serve(args: &ServeArgs) -> Result<(), String> {
+    let config = Config::resolve(args)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        if let Some(path) = config.database_url.strip_prefix("sqlite:")
+            && let Some(dir) = std::path::Path::new(path.trim_start_matches("//")).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let key = settlement::exchange::Exchange::load_or_create_key(&config.signing_key)
+            .map_err(|e| e.to_string())?;
+        let store = settlement::store::Store::open(&config.database_url)
+            .await
+            .map_err(|e| format!("cannot open {}: {e}", redact_url(&config.database_url)))?;
+        let service = settlement::service::Service::new(
+            settlement::exchange::Exchange::new(config.exchange_did.clone(), key),
+            config.policy.clone(),
+            store,
+            config.admin_token.clone(),
+        );
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        eprintln!(
+            "settlement: exchange {} listening on http://{addr} ({config:?})",
+            config.exchange_did
+        );
+        settlement::api::serve(listener, service, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Resolves on SIGTERM or Ctrl-C; in-flight requests are then finished.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
     };
-    // Nothing useful can be done if stdout or stderr is closed.
-    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
-    ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    eprintln!("settlement: shutting down");
 }
 
 /// Reads at most one byte past the limit, so an oversized file is refused

@@ -132,7 +132,8 @@ pub fn is_nsid(s: &str) -> bool {
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && !(i == 0 && l.as_bytes()[0].is_ascii_digit())
+            // The first segment (a top-level domain) must not start with a digit.
+            && (i != 0 || !l.as_bytes()[0].is_ascii_digit())
     });
     name_ok && domain_ok
 }

@@ -1,0 +1,512 @@
+//! The HTTP edge. Request bodies are read as bytes and parsed by the strict
+//! JSON parser (never serde), so the records the API accepts are exactly the
+//! records `verify` reasons about. Errors are RFC 9457 problem documents
+//! with a stable `code`; internal error text never reaches a client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::records::RawRecord;
+use crate::records::formats::{Datetime, is_did};
+use crate::records::json::{self, Map, Value};
+use crate::service::{Failure, FailureKind, Service, SettlementView};
+use crate::store::{Put, SettlementColumn, SettlementRow, accounts};
+
+/// Largest request body accepted.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+/// Longest a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most items one page of a listing returns.
+pub const PAGE_MAX: i64 = 1000;
+
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/v1/exchange", get(exchange))
+        .route("/v1/records", post(post_record).get(get_record))
+        .route("/v1/settle", post(settle))
+        .route("/v1/admin/deposits", post(deposit))
+        .route("/v1/authorizations", get(authorization))
+        .route("/v1/providers/{did}/balance", get(provider_balance))
+        .route("/v1/requesters/{did}/balance", get(requester_balance))
+        .route(
+            "/xrpc/dev.cocore.compute.listSettlements",
+            get(list_settlements),
+        )
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(service)
+}
+
+type Shared = State<Arc<Service>>;
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    let mut r = (status, json::to_canonical_string(v)).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = match self.kind {
+            FailureKind::BadRequest => StatusCode::BAD_REQUEST,
+            FailureKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            FailureKind::NotFound => StatusCode::NOT_FOUND,
+            FailureKind::Conflict => StatusCode::CONFLICT,
+            FailureKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+            FailureKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let detail = if self.kind == FailureKind::Internal {
+            // The text may name tables or hosts: for the log, not the client.
+            eprintln!("internal error: {}", self.message);
+            "internal error".to_owned()
+        } else {
+            self.message
+        };
+        let mut m = Map::new();
+        m.insert(
+            "type".into(),
+            format!("urn:settlement:problem:{}", self.code).into(),
+        );
+        m.insert("title".into(), self.code.into());
+        m.insert("status".into(), i64::from(status.as_u16()).into());
+        m.insert("detail".into(), detail.into());
+        m.insert("code".into(), self.code.into());
+        let mut r = json_response(status, &Value::Object(m));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        r
+    }
+}
+
+fn bad(message: impl Into<String>) -> Failure {
+    Failure::new(FailureKind::BadRequest, "invalid-request", message)
+}
+
+/// Parses a JSON object body strictly.
+fn body_object(bytes: &[u8]) -> Result<Map, Failure> {
+    match json::parse(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("body: must be a JSON object")),
+        Err(e) => {
+            // A bad number inside a record is that record's fault.
+            if let Some(rest) = e.path.strip_prefix("value")
+                && (rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+            {
+                return Err(Failure::new(
+                    FailureKind::Rejected,
+                    "invalid-record",
+                    format!("value{rest}: {}", e.kind),
+                ));
+            }
+            Err(bad(format!("body: {e}")))
+        }
+    }
+}
+
+fn str_field<'a>(m: &'a Map, name: &str) -> Result<&'a str, Failure> {
+    m.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(format!("{name}: must be a string")))
+}
+
+async fn readyz(State(s): Shared) -> Response {
+    match s.store.ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => {
+            eprintln!("readyz: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn exchange(State(s): Shared) -> Response {
+    let mut policy = Map::new();
+    policy.insert("bps".into(), i64::from(s.policy.bps).into());
+    policy.insert("minMinor".into(), s.policy.min_minor.into());
+    policy.insert(
+        "supportedCurrencies".into(),
+        Value::Array(
+            s.policy
+                .currencies
+                .iter()
+                .map(|c| c.as_str().into())
+                .collect(),
+        ),
+    );
+    policy.insert(
+        "selfLoopFeeWaived".into(),
+        s.policy.self_loop_fee_waived.into(),
+    );
+    let mut m = Map::new();
+    m.insert("did".into(), s.exchange.did.clone().into());
+    m.insert("jwk".into(), s.exchange.jwk());
+    m.insert("policy".into(), Value::Object(policy));
+    json_response(StatusCode::OK, &Value::Object(m))
+}
+
+async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
+    let m = body_object(&body)?;
+    let uri = str_field(&m, "uri")?.to_owned();
+    let cid = match m.get("cid") {
+        None => None,
+        Some(Value::String(c)) => Some(c.clone()),
+        Some(_) => return Err(bad("cid: must be a string")),
+    };
+    let value = m
+        .get("value")
+        .cloned()
+        .ok_or_else(|| bad("value: is required"))?;
+    let (put, cid) = s
+        .ingest(
+            RawRecord {
+                uri: uri.clone(),
+                cid,
+                value,
+            },
+            Datetime::now(),
+        )
+        .await?;
+    let mut out = Map::new();
+    out.insert("uri".into(), uri.into());
+    out.insert("cid".into(), cid.to_string().into());
+    let status = if put == Put::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &Value::Object(out)))
+}
+
+#[derive(serde::Deserialize)]
+struct UriQuery {
+    uri: String,
+}
+
+async fn get_record(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Response, Failure> {
+    let r = s.store.get_record(&q.uri).await?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "record-not-found",
+            format!("{} is not stored", q.uri),
+        )
+    })?;
+    let mut out = Map::new();
+    out.insert("uri".into(), r.uri.into());
+    out.insert("cid".into(), r.cid.into());
+    out.insert("value".into(), r.value);
+    Ok(json_response(StatusCode::OK, &Value::Object(out)))
+}
+
+fn settlement_json(row: &SettlementRow) -> Value {
+    let mut m = Map::new();
+    m.insert("uri".into(), row.uri.clone().into());
+    m.insert("cid".into(), row.cid.clone().into());
+    m.insert("value".into(), row.value.clone());
+    Value::Object(m)
+}
+
+async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
+    let m = body_object(&body)?;
+    let receipt = str_field(&m, "receipt")?;
+    let SettlementView { created, row } = s.settle(receipt, Datetime::now()).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &settlement_json(&row)))
+}
+
+/// Compares in time independent of where the first difference is.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn require_admin(s: &Service, headers: &HeaderMap) -> Result<(), Failure> {
+    let unauthorized = || {
+        Failure::new(
+            FailureKind::Unauthorized,
+            "unauthorized",
+            "a valid admin bearer token is required",
+        )
+    };
+    let Some(expected) = &s.admin_token else {
+        return Err(unauthorized());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthorized)?;
+    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(unauthorized())
+    }
+}
+
+async fn deposit(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    let m = body_object(&body)?;
+    let id = str_field(&m, "id")?;
+    if id.is_empty() || id.len() > 256 {
+        return Err(bad("id: must be 1..=256 bytes"));
+    }
+    let requester = str_field(&m, "requester")?;
+    if !is_did(requester) {
+        return Err(bad("requester: must be a DID"));
+    }
+    let amount = m
+        .get("amount")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("amount: must be {amount, currency}"))?;
+    let minor = amount
+        .get("amount")
+        .and_then(Value::as_int)
+        .and_then(|i| u64::try_from(i).ok())
+        .ok_or_else(|| bad("amount.amount: must be an integer >= 1"))?;
+    let currency = amount
+        .get("currency")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("amount.currency: must be a string"))?;
+    let created = s.deposit(id, requester, currency, minor).await?;
+    let mut out = Map::new();
+    out.insert("id".into(), id.into());
+    out.insert("requester".into(), requester.into());
+    out.insert("amount".into(), Value::Object(amount.clone()));
+    Ok(json_response(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &Value::Object(out),
+    ))
+}
+
+async fn authorization(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Response, Failure> {
+    let state = s.store.authorization_by_uri(&q.uri).await?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "record-not-found",
+            format!("no charge has been made against {}", q.uri),
+        )
+    })?;
+    let settlements = s
+        .store
+        .settlements_where(SettlementColumn::Authorization, &q.uri, 0, PAGE_MAX)
+        .await?;
+    let money = |amount: i64| {
+        let mut m = Map::new();
+        m.insert("amount".into(), amount.into());
+        m.insert("currency".into(), state.currency.clone().into());
+        Value::Object(m)
+    };
+    let mut m = Map::new();
+    m.insert("uri".into(), state.authorization_uri.clone().into());
+    m.insert("cid".into(), state.authorization_cid.clone().into());
+    m.insert("requester".into(), state.requester.clone().into());
+    m.insert("scope".into(), state.scope.clone().into());
+    m.insert(
+        if state.scope == "session" {
+            "budget"
+        } else {
+            "ceiling"
+        }
+        .into(),
+        money(state.limit_minor),
+    );
+    m.insert("charged".into(), money(state.charged_minor));
+    m.insert(
+        "remaining".into(),
+        money(if state.consumed {
+            0
+        } else {
+            state.limit_minor - state.charged_minor
+        }),
+    );
+    m.insert("charges".into(), state.charges.into());
+    m.insert("consumed".into(), state.consumed.into());
+    m.insert(
+        "expiresAt".into(),
+        Datetime::from_unix_nanos(i128::from(state.expires_at) * 1000)
+            .to_string()
+            .into(),
+    );
+    m.insert(
+        "settlements".into(),
+        Value::Array(settlements.iter().map(settlement_json).collect()),
+    );
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+#[derive(serde::Deserialize)]
+struct CurrencyQuery {
+    currency: Option<String>,
+}
+
+async fn balance_of(s: &Service, id: ledger::Id) -> Result<Value, Failure> {
+    let ledger = s.store.ledger();
+    let (posted, pending, available) = match ledger.balance(&id).await {
+        Ok(b) => (
+            b.credits_posted - b.debits_posted,
+            b.debits_pending,
+            b.available.unwrap_or(0),
+        ),
+        Err(ledger::Error::AccountNotFound { .. }) => (0, 0, 0),
+        Err(e) => return Err(crate::store::StoreError::from(e).into()),
+    };
+    let mut m = Map::new();
+    m.insert("balance".into(), posted.into());
+    m.insert("held".into(), pending.into());
+    m.insert("available".into(), available.into());
+    Ok(Value::Object(m))
+}
+
+fn did_param(did: &str) -> Result<(), Failure> {
+    if is_did(did) {
+        Ok(())
+    } else {
+        Err(bad("did: must be a DID"))
+    }
+}
+
+async fn provider_balance(
+    State(s): Shared,
+    Path(did): Path<String>,
+    Query(q): Query<CurrencyQuery>,
+) -> Result<Response, Failure> {
+    did_param(&did)?;
+    let mut out = Map::new();
+    for currency in currencies(&s, q.currency) {
+        out.insert(
+            currency.clone(),
+            balance_of(&s, accounts::provider(&did, &currency)).await?,
+        );
+    }
+    Ok(json_response(StatusCode::OK, &Value::Object(out)))
+}
+
+async fn requester_balance(
+    State(s): Shared,
+    Path(did): Path<String>,
+    Query(q): Query<CurrencyQuery>,
+) -> Result<Response, Failure> {
+    did_param(&did)?;
+    let mut out = Map::new();
+    for currency in currencies(&s, q.currency) {
+        out.insert(
+            currency.clone(),
+            balance_of(&s, accounts::requester(&did, &currency)).await?,
+        );
+    }
+    Ok(json_response(StatusCode::OK, &Value::Object(out)))
+}
+
+fn currencies(s: &Service, one: Option<String>) -> Vec<String> {
+    match one {
+        Some(c) => vec![c],
+        None => s.policy.currencies.clone(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ListSettlementsQuery {
+    requester: Option<String>,
+    receipt: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_settlements(
+    State(s): Shared,
+    Query(q): Query<ListSettlementsQuery>,
+) -> Result<Response, Failure> {
+    let (column, value) = match (&q.requester, &q.receipt) {
+        (Some(r), None) => (SettlementColumn::Requester, r),
+        (None, Some(r)) => (SettlementColumn::Receipt, r),
+        _ => return Err(bad("exactly one of requester, receipt is required")),
+    };
+    let after = match &q.cursor {
+        None => 0,
+        Some(c) => c
+            .parse::<i64>()
+            .map_err(|_| bad("cursor: must be a cursor from a previous page"))?,
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, PAGE_MAX);
+    let rows = s
+        .store
+        .settlements_where(column, value, after, limit)
+        .await?;
+    let mut m = Map::new();
+    m.insert(
+        "settlements".into(),
+        Value::Array(
+            rows.iter()
+                .map(|row| {
+                    let mut r = Map::new();
+                    let uri = crate::records::formats::AtUri::parse(&row.uri);
+                    r.insert("uri".into(), row.uri.clone().into());
+                    r.insert("cid".into(), row.cid.clone().into());
+                    r.insert("collection".into(), crate::records::NSID_SETTLEMENT.into());
+                    r.insert(
+                        "repo".into(),
+                        uri.as_ref()
+                            .map(|u| u.did().to_owned())
+                            .unwrap_or_default()
+                            .into(),
+                    );
+                    r.insert(
+                        "rkey".into(),
+                        uri.as_ref()
+                            .map(|u| u.rkey().to_owned())
+                            .unwrap_or_default()
+                            .into(),
+                    );
+                    r.insert("body".into(), row.value.clone());
+                    r.insert(
+                        "indexedAt".into(),
+                        Datetime::from_unix_nanos(i128::from(row.created_at) * 1000)
+                            .to_string()
+                            .into(),
+                    );
+                    Value::Object(r)
+                })
+                .collect(),
+        ),
+    );
+    if rows.len() as i64 == limit
+        && let Some(last) = rows.last()
+    {
+        m.insert("cursor".into(), last.seq.to_string().into());
+    }
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then finishes
+/// in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

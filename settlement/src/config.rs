@@ -1,0 +1,227 @@
+//! `settlement serve` configuration: flags (and their environment
+//! variables) win over the optional TOML file, which wins over defaults.
+//! Secrets (the admin token) come from a file or the environment and are
+//! never printed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::exchange::FeePolicy;
+
+/// Flags of `settlement serve`; each also reads an environment variable.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Optional TOML file with any of the settings below (flags win).
+    #[arg(long, env = "SETTLEMENT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "SETTLEMENT_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Database URL: sqlite:PATH or postgres://...
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// This exchange's DID.
+    #[arg(long, env = "SETTLEMENT_EXCHANGE_DID")]
+    pub exchange_did: Option<String>,
+    /// P-256 settlement signing key (hex), created with mode 0600 if absent.
+    #[arg(long, env = "SETTLEMENT_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// Fee in basis points of each charge (0..=10000).
+    #[arg(long, env = "SETTLEMENT_FEE_BPS")]
+    pub fee_bps: Option<u32>,
+    /// Smallest fee in minor units.
+    #[arg(long, env = "SETTLEMENT_FEE_MIN_MINOR")]
+    pub fee_min_minor: Option<u64>,
+    /// Currencies settled, comma-separated.
+    #[arg(long, env = "SETTLEMENT_CURRENCIES", value_delimiter = ',')]
+    pub currencies: Option<Vec<String>>,
+    /// File holding the admin bearer token (or set SETTLEMENT_ADMIN_TOKEN).
+    #[arg(long, env = "SETTLEMENT_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Listen on a non-loopback address although submitted records are
+    /// taken as genuine (record authenticity is not verified yet).
+    #[arg(long)]
+    pub insecure_trust_submitted_records: bool,
+}
+
+#[derive(serde::Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    database_url: Option<String>,
+    exchange_did: Option<String>,
+    signing_key: Option<PathBuf>,
+    fee_bps: Option<u32>,
+    fee_min_minor: Option<u64>,
+    currencies: Option<Vec<String>>,
+    admin_token_file: Option<PathBuf>,
+}
+
+/// The resolved configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub exchange_did: String,
+    pub signing_key: PathBuf,
+    pub policy: FeePolicy,
+    pub admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("exchange_did", &self.exchange_did)
+            .field("signing_key", &self.signing_key)
+            .field("policy", &self.policy)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+/// A database URL without its password.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Config {
+    pub fn resolve(args: &ServeArgs) -> Result<Config, String> {
+        let file: FileConfig = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let defaults = FeePolicy::default();
+        let policy = FeePolicy {
+            bps: args.fee_bps.or(file.fee_bps).unwrap_or(defaults.bps),
+            min_minor: args
+                .fee_min_minor
+                .or(file.fee_min_minor)
+                .unwrap_or(defaults.min_minor),
+            currencies: args
+                .currencies
+                .clone()
+                .or(file.currencies)
+                .unwrap_or(defaults.currencies),
+            self_loop_fee_waived: defaults.self_loop_fee_waived,
+        };
+        if policy.bps > 10_000 {
+            return Err("fee-bps: must be 0..=10000".into());
+        }
+        let exchange_did = args
+            .exchange_did
+            .clone()
+            .or(file.exchange_did)
+            .unwrap_or_else(|| "did:web:localhost".into());
+        if !crate::records::formats::is_did(&exchange_did) {
+            return Err(format!("exchange-did: {exchange_did:?} is not a DID"));
+        }
+        let token_file = args.admin_token_file.clone().or(file.admin_token_file);
+        let admin_token = match token_file {
+            Some(path) => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| {
+                        format!("cannot read the admin token file {}: {e}", path.display())
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => std::env::var("SETTLEMENT_ADMIN_TOKEN").ok(),
+        }
+        .filter(|t| !t.is_empty());
+        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err("the admin token must be at least 16 characters".into());
+        }
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8787".parse().expect("constant"));
+        if !listen.ip().is_loopback() && !args.insecure_trust_submitted_records {
+            return Err(format!(
+                "refusing to listen on {listen}: records posted to the API are taken as genuine until record \
+                 authenticity is verified, so only loopback is allowed without --insecure-trust-submitted-records"
+            ));
+        }
+        Ok(Config {
+            listen,
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| "sqlite:./data/settlement.db".into()),
+            exchange_did,
+            signing_key: args
+                .signing_key
+                .clone()
+                .or(file.signing_key)
+                .unwrap_or_else(|| PathBuf::from("./data/exchange-key.hex")),
+            policy,
+            admin_token,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:./data/x.db"), "sqlite:./data/x.db");
+    }
+
+    #[test]
+    fn flags_win_over_file_and_loopback_is_enforced() {
+        let dir = std::env::temp_dir().join(format!("settlement-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(
+            &file,
+            "fee-bps = 100\nexchange-did = \"did:web:file.example\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            fee_bps: Some(300),
+            ..ServeArgs::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.policy.bps, 300);
+        assert_eq!(c.exchange_did, "did:web:file.example");
+        let args = ServeArgs {
+            listen: Some("0.0.0.0:8787".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        assert!(
+            Config::resolve(&args)
+                .unwrap_err()
+                .contains("--insecure-trust-submitted-records")
+        );
+        std::fs::write(&file, "nope = 1\n").unwrap();
+        let args = ServeArgs {
+            config: Some(file),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(&args).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

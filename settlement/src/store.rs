@@ -1,0 +1,772 @@
+//! The settlement store: accepted records, authorization consumption (rule
+//! 9), settlements (rule 10), all in the ledger's database and, for a
+//! charge, in the ledger's own transaction, so a charge is all or nothing.
+//!
+//! Only this module (and the ledger crate) touch SQL. Both backends run the
+//! same statements (`$N` placeholders); what differs is locking: SQLite
+//! serializes writers with `BEGIN IMMEDIATE`, PostgreSQL locks the
+//! authorization row `FOR UPDATE` before the ledger locks its accounts (and
+//! nobody locks an authorization after an account, so the order cannot
+//! invert).
+
+use ledger::{
+    AccountFlags, Code, Currency, Id, LedgerStore, LedgerTx, NewAccount, NewHold, NewTransfer, Op,
+    Owner, Reference, VoidHold,
+};
+use sha2::{Digest, Sha256};
+
+use crate::records::json::{self, Value};
+use crate::verify::{Charge, Scope};
+
+/// Unix microseconds.
+pub type Micros = i64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub uri: String,
+    pub cid: String,
+    pub value: Value,
+}
+
+/// A settlement as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementRow {
+    pub seq: i64,
+    pub receipt_uri: String,
+    pub receipt_cid: String,
+    pub uri: String,
+    pub cid: String,
+    pub value: Value,
+    pub requester: String,
+    pub provider: String,
+    pub authorization_uri: String,
+    pub job_uri: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub fee_minor: i64,
+    pub created_at: Micros,
+}
+
+/// Where an authorization stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationState {
+    pub requester: String,
+    pub nonce: String,
+    pub authorization_uri: String,
+    pub authorization_cid: String,
+    pub scope: String,
+    pub currency: String,
+    pub limit_minor: i64,
+    pub charged_minor: i64,
+    pub charges: i64,
+    pub consumed: bool,
+    pub hold_id: Option<String>,
+    pub expires_at: Micros,
+}
+
+/// A record was stored now, or was already there with the same content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Existing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{uri} is already stored with CID {existing}")]
+    RecordConflict { uri: String, existing: String },
+    #[error("receipt {uri} is already settled with CID {existing}")]
+    AlreadySettled { uri: String, existing: String },
+    #[error("{0}")]
+    AuthorizationConsumed(String),
+    #[error("{0}")]
+    SessionBudgetExceeded(String),
+    #[error("ledger: {0}")]
+    Ledger(#[from] ledger::Error),
+    #[error("amount {0} is beyond what the ledger holds (2^63 - 1)")]
+    AmountOutOfRange(u64),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Ledger(ledger::Error::from(e))
+    }
+}
+
+impl StoreError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Ledger(e) => e.is_retryable() || is_unique_violation(e),
+            _ => false,
+        }
+    }
+}
+
+/// A concurrent insert of the same key lost the race: run the transaction
+/// again, and it will see the winner's row.
+fn is_unique_violation(e: &ledger::Error) -> bool {
+    match e {
+        ledger::Error::Database(sqlx::Error::Database(d)) => d.is_unique_violation(),
+        _ => false,
+    }
+}
+
+/// Everything a charge writes, decided before the transaction starts.
+#[derive(Clone, Debug)]
+pub struct SettlePlan {
+    pub charge: Charge,
+    pub fee_minor: u64,
+    pub settlement_uri: String,
+    pub settlement_cid: String,
+    pub settlement_value: Value,
+    pub exchange_did: String,
+    pub now: Micros,
+}
+
+/// The outcome of a charge: a new settlement, or the one already recorded
+/// for the same receipt (rule 10, idempotent).
+#[derive(Clone, Debug)]
+pub enum Settled {
+    Created(SettlementRow),
+    Existing(SettlementRow),
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..20]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Ledger account ids and owners. DIDs can be long (up to 2048 bytes), so
+/// ids use a hash of the DID; the owner keeps the DID when it fits.
+pub mod accounts {
+    use super::*;
+
+    pub fn owner(did: &str) -> Owner {
+        Owner::new(did)
+            .or_else(|_| Owner::new(format!("sha256:{}", short_hash(&[did]))))
+            .expect("a hex owner is always valid")
+    }
+    pub fn requester(did: &str, currency: &str) -> Id {
+        id(&format!("req:{}:{currency}", short_hash(&[did])))
+    }
+    pub fn provider(did: &str, currency: &str) -> Id {
+        id(&format!("prov:{}:{currency}", short_hash(&[did])))
+    }
+    pub fn escrow(currency: &str) -> Id {
+        id(&format!("escrow:{currency}"))
+    }
+    pub fn fees(currency: &str) -> Id {
+        id(&format!("fees:{currency}"))
+    }
+    pub fn deposits(currency: &str) -> Id {
+        id(&format!("deposits:{currency}"))
+    }
+    pub(super) fn id(s: &str) -> Id {
+        Id::new(s).expect("account ids are short printable ASCII")
+    }
+}
+
+fn code(s: &str) -> Code {
+    Code::new(s).expect("constant codes are valid")
+}
+
+fn new_account(
+    id: Id,
+    currency: &Currency,
+    kind: &str,
+    owner: Owner,
+    flags: AccountFlags,
+) -> NewAccount {
+    NewAccount {
+        id,
+        currency: currency.clone(),
+        kind: code(kind),
+        owner,
+        flags,
+    }
+}
+
+/// The accounts a charge touches, opened if absent (opening is idempotent).
+fn charge_accounts(plan: &SettlePlan, currency: &Currency) -> Vec<NewAccount> {
+    let c = currency.as_str();
+    let ch = &plan.charge;
+    vec![
+        new_account(
+            accounts::requester(&ch.requester, c),
+            currency,
+            "requester",
+            accounts::owner(&ch.requester),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        ),
+        new_account(
+            accounts::provider(&ch.provider, c),
+            currency,
+            "provider-payable",
+            accounts::owner(&ch.provider),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        ),
+        new_account(
+            accounts::escrow(c),
+            currency,
+            "escrow",
+            accounts::owner(&plan.exchange_did),
+            AccountFlags::NONE,
+        ),
+        new_account(
+            accounts::fees(c),
+            currency,
+            "exchange-fees",
+            accounts::owner(&plan.exchange_did),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        ),
+    ]
+}
+
+/// The ledger operations of one charge: release the authorization's
+/// current hold, pay the provider and the fee from the requester, and hold
+/// what is left of a session's budget until the authorization expires.
+/// The first charge of an authorization thereby needs funds for the whole
+/// promise (price + rest of the budget): one deposit never backs two.
+fn charge_ops(
+    plan: &SettlePlan,
+    state: &AuthorizationState,
+) -> Result<(Vec<Op>, Option<String>), StoreError> {
+    let ch = &plan.charge;
+    let c = ch.amount.currency.as_str();
+    let currency = Currency::new(c)?;
+    let amount = to_i64(ch.amount.amount)?;
+    let fee = to_i64(plan.fee_minor)?;
+    let receipt_key = short_hash(&[ch.receipt.uri.as_str()]);
+    let reference = Some(Reference::new(ch.receipt.uri.as_str())?);
+    let requester = accounts::requester(&ch.requester, c);
+    let mut ops = Vec::with_capacity(4);
+    if let Some(hold) = &state.hold_id {
+        ops.push(Op::Void(VoidHold {
+            id: accounts::id(&format!("void:{hold}")),
+            hold_id: accounts::id(hold),
+            code: code("authorization-rehold"),
+            reference: reference.clone(),
+        }));
+    }
+    if amount - fee > 0 {
+        ops.push(Op::Transfer(NewTransfer {
+            id: accounts::id(&format!("charge:{receipt_key}")),
+            debit_account: requester.clone(),
+            credit_account: accounts::provider(&ch.provider, c),
+            amount_minor: amount - fee,
+            currency: currency.clone(),
+            code: code("charge"),
+            reference: reference.clone(),
+        }));
+    }
+    if fee > 0 {
+        ops.push(Op::Transfer(NewTransfer {
+            id: accounts::id(&format!("fee:{receipt_key}")),
+            debit_account: requester.clone(),
+            credit_account: accounts::fees(c),
+            amount_minor: fee,
+            currency: currency.clone(),
+            code: code("exchange-fee"),
+            reference: reference.clone(),
+        }));
+    }
+    let mut new_hold = None;
+    if let Scope::Session { .. } = ch.scope {
+        let rest = state.limit_minor - state.charged_minor - amount;
+        if rest > 0 {
+            let hold_id = format!(
+                "hold:{}:{}",
+                short_hash(&[&state.requester, &state.nonce]),
+                state.charges + 1
+            );
+            ops.push(Op::Hold(NewHold {
+                id: accounts::id(&hold_id),
+                debit_account: requester,
+                credit_account: accounts::escrow(c),
+                amount_minor: rest,
+                currency,
+                code: code("authorization-hold"),
+                reference: Some(Reference::new(state.authorization_uri.as_str())?),
+                expires_at_us: state.expires_at,
+            }));
+            new_hold = Some(hold_id);
+        }
+    }
+    Ok((ops, new_hold))
+}
+
+fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::AmountOutOfRange(v))
+}
+
+/// A store on one of the two backends.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(ledger::SqliteLedger),
+    Postgres(ledger::PgLedger),
+}
+
+macro_rules! settlement_columns {
+    () => {
+        "seq, receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
+         authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at"
+    };
+}
+
+macro_rules! backend {
+    ($name:ident, $ledger:ty, $pool:ty, $for_update:literal) => {
+        mod $name {
+            use super::*;
+            use sqlx::Row as _;
+
+            pub(super) async fn get_record(pool: &$pool, uri: &str) -> Result<Option<StoredRecord>, StoreError> {
+                let row = sqlx::query("SELECT uri, cid, value FROM settlement_records WHERE uri = $1")
+                    .bind(uri)
+                    .fetch_optional(pool)
+                    .await?;
+                row.map(|r| {
+                    let text: String = r.try_get("value")?;
+                    Ok(StoredRecord {
+                        uri: r.try_get("uri")?,
+                        cid: r.try_get("cid")?,
+                        value: json::parse_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    })
+                })
+                .transpose()
+            }
+
+            pub(super) async fn put_record(
+                ledger: &$ledger,
+                uri: &crate::records::formats::AtUri,
+                cid: &str,
+                value: &Value,
+                now: Micros,
+            ) -> Result<Put, StoreError> {
+                let inserted = sqlx::query(
+                    "INSERT INTO settlement_records (uri, did, collection, cid, value, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri) DO NOTHING",
+                )
+                .bind(uri.as_str())
+                .bind(uri.did())
+                .bind(uri.collection())
+                .bind(cid)
+                .bind(json::to_canonical_string(value))
+                .bind(now)
+                .execute(ledger.pool())
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    return Ok(Put::Created);
+                }
+                let existing: String = sqlx::query("SELECT cid FROM settlement_records WHERE uri = $1")
+                    .bind(uri.as_str())
+                    .fetch_one(ledger.pool())
+                    .await?
+                    .try_get("cid")?;
+                if existing == cid {
+                    Ok(Put::Existing)
+                } else {
+                    Err(StoreError::RecordConflict {
+                        uri: uri.to_string(),
+                        existing,
+                    })
+                }
+            }
+
+            pub(super) fn settlement_from_row(r: &<<$pool as PoolDb>::Db as sqlx::Database>::Row) -> Result<SettlementRow, StoreError> {
+                let text: String = r.try_get("value")?;
+                Ok(SettlementRow {
+                    seq: r.try_get("seq")?,
+                    receipt_uri: r.try_get("receipt_uri")?,
+                    receipt_cid: r.try_get("receipt_cid")?,
+                    uri: r.try_get("uri")?,
+                    cid: r.try_get("cid")?,
+                    value: json::parse_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    requester: r.try_get("requester")?,
+                    provider: r.try_get("provider")?,
+                    authorization_uri: r.try_get("authorization_uri")?,
+                    job_uri: r.try_get("job_uri")?,
+                    currency: r.try_get("currency")?,
+                    amount_minor: r.try_get("amount_minor")?,
+                    fee_minor: r.try_get("fee_minor")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            }
+
+            pub(super) fn authorization_from_row(r: &<<$pool as PoolDb>::Db as sqlx::Database>::Row) -> Result<AuthorizationState, StoreError> {
+                Ok(AuthorizationState {
+                    requester: r.try_get("requester")?,
+                    nonce: r.try_get("nonce")?,
+                    authorization_uri: r.try_get("authorization_uri")?,
+                    authorization_cid: r.try_get("authorization_cid")?,
+                    scope: r.try_get("scope")?,
+                    currency: r.try_get("currency")?,
+                    limit_minor: r.try_get("limit_minor")?,
+                    charged_minor: r.try_get("charged_minor")?,
+                    charges: r.try_get("charges")?,
+                    consumed: r.try_get::<i64, _>("consumed")? != 0,
+                    hold_id: r.try_get("hold_id")?,
+                    expires_at: r.try_get("expires_at")?,
+                })
+            }
+
+            pub(super) async fn settlement_by_receipt<'e, E>(exec: E, receipt_uri: &str) -> Result<Option<SettlementRow>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
+            {
+                let sql = concat!("SELECT ", settlement_columns!(), " FROM settlement_settlements WHERE receipt_uri = $1");
+                let row = sqlx::query(sql).bind(receipt_uri).fetch_optional(exec).await?;
+                row.as_ref().map(settlement_from_row).transpose()
+            }
+
+            /// Settlements where `column` = `value`, after `after_seq`, oldest first.
+            pub(super) async fn settlements_where(
+                pool: &$pool,
+                column: SettlementColumn,
+                value: &str,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<Vec<SettlementRow>, StoreError> {
+                macro_rules! by {
+                    ($col:literal) => {
+                        concat!("SELECT ", settlement_columns!(), " FROM settlement_settlements WHERE ", $col,
+                            " = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                    };
+                }
+                let sql = match column {
+                    SettlementColumn::Authorization => by!("authorization_uri"),
+                    SettlementColumn::Requester => by!("requester"),
+                    SettlementColumn::Provider => by!("provider"),
+                    SettlementColumn::Job => by!("job_uri"),
+                    SettlementColumn::Receipt => by!("receipt_uri"),
+                };
+                let rows = sqlx::query(sql).bind(value).bind(after_seq).bind(limit).fetch_all(pool).await?;
+                rows.iter().map(settlement_from_row).collect()
+            }
+
+            pub(super) async fn authorization_by_uri(pool: &$pool, uri: &str) -> Result<Option<AuthorizationState>, StoreError> {
+                let row = sqlx::query("SELECT * FROM settlement_authorizations WHERE authorization_uri = $1")
+                    .bind(uri)
+                    .fetch_optional(pool)
+                    .await?;
+                row.as_ref().map(authorization_from_row).transpose()
+            }
+
+            /// One attempt at a charge, in one transaction.
+            pub(super) async fn settle_once(ledger: &$ledger, plan: &SettlePlan) -> Result<Settled, StoreError> {
+                let ch = &plan.charge;
+                let mut tx = ledger.begin().await?;
+                if let Some(existing) = settlement_by_receipt(&mut **tx.sqlx(), ch.receipt.uri.as_str()).await? {
+                    tx.rollback().await?;
+                    return existing_or_conflict(existing, plan);
+                }
+                let amount = to_i64(ch.amount.amount)?;
+                if !ch.pro_bono {
+                    let limit = match &ch.scope {
+                        Scope::SingleJob => ch.ceiling.amount,
+                        Scope::Session { budget } => budget.amount,
+                    };
+                    let scope = match ch.scope {
+                        Scope::SingleJob => "singleJob",
+                        Scope::Session { .. } => "session",
+                    };
+                    sqlx::query(
+                        "INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, \
+                         scope, currency, limit_minor, charged_minor, charges, consumed, hold_id, expires_at, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, NULL, $8, $9) ON CONFLICT (requester, nonce) DO NOTHING",
+                    )
+                    .bind(&ch.requester)
+                    .bind(ch.nonce.as_str())
+                    .bind(ch.authorization.uri.as_str())
+                    .bind(ch.authorization.cid.to_string())
+                    .bind(scope)
+                    .bind(&ch.amount.currency)
+                    .bind(to_i64(limit)?)
+                    .bind(micros(ch.authorization_expires_at))
+                    .bind(plan.now)
+                    .execute(&mut **tx.sqlx())
+                    .await?;
+                    let sql = concat!(
+                        "SELECT * FROM settlement_authorizations WHERE requester = $1 AND nonce = $2",
+                        $for_update
+                    );
+                    let row = sqlx::query(sql)
+                        .bind(&ch.requester)
+                        .bind(ch.nonce.as_str())
+                        .fetch_one(&mut **tx.sqlx())
+                        .await?;
+                    let state = authorization_from_row(&row)?;
+                    // Holding the authorization's lock, look again: a
+                    // concurrent charge of this very receipt may have just
+                    // committed, and then its settlement is the answer.
+                    if let Some(existing) = settlement_by_receipt(&mut **tx.sqlx(), ch.receipt.uri.as_str()).await? {
+                        tx.rollback().await?;
+                        return existing_or_conflict(existing, plan);
+                    }
+                    check_consumption(&state, ch)?;
+                    let currency = Currency::new(ch.amount.currency.as_str())?;
+                    for account in charge_accounts(plan, &currency) {
+                        tx.create_account(&account).await?;
+                    }
+                    let (ops, new_hold) = charge_ops(plan, &state)?;
+                    if !ops.is_empty() {
+                        tx.submit(&ops).await?;
+                    }
+                    sqlx::query(
+                        "UPDATE settlement_authorizations SET charged_minor = charged_minor + $3, charges = charges + 1, \
+                         consumed = $4, hold_id = $5 WHERE requester = $1 AND nonce = $2",
+                    )
+                    .bind(&ch.requester)
+                    .bind(ch.nonce.as_str())
+                    .bind(amount)
+                    .bind(i64::from(matches!(ch.scope, Scope::SingleJob)))
+                    .bind(new_hold)
+                    .execute(&mut **tx.sqlx())
+                    .await?;
+                }
+                let sql = concat!(
+                    "INSERT INTO settlement_settlements (receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
+                     authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
+                    settlement_columns!()
+                );
+                let row = sqlx::query(sql)
+                    .bind(ch.receipt.uri.as_str())
+                    .bind(ch.receipt.cid.to_string())
+                    .bind(&plan.settlement_uri)
+                    .bind(&plan.settlement_cid)
+                    .bind(json::to_canonical_string(&plan.settlement_value))
+                    .bind(&ch.requester)
+                    .bind(&ch.provider)
+                    .bind(ch.authorization.uri.as_str())
+                    .bind(ch.job.uri.as_str())
+                    .bind(&ch.amount.currency)
+                    .bind(amount)
+                    .bind(to_i64(plan.fee_minor)?)
+                    .bind(plan.now)
+                    .fetch_one(&mut **tx.sqlx())
+                    .await?;
+                let settled = settlement_from_row(&row)?;
+                tx.commit().await?;
+                Ok(Settled::Created(settled))
+            }
+        }
+    };
+}
+
+/// The database type of a pool, for the macro above.
+pub trait PoolDb {
+    type Db: sqlx::Database;
+}
+impl PoolDb for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+}
+impl PoolDb for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+}
+
+backend!(sqlite_impl, ledger::SqliteLedger, sqlx::SqlitePool, "");
+backend!(postgres_impl, ledger::PgLedger, sqlx::PgPool, " FOR UPDATE");
+
+fn micros(d: crate::records::formats::Datetime) -> Micros {
+    i64::try_from(d.unix_nanos().div_euclid(1000)).unwrap_or(i64::MAX)
+}
+
+fn existing_or_conflict(existing: SettlementRow, plan: &SettlePlan) -> Result<Settled, StoreError> {
+    if existing.receipt_cid == plan.charge.receipt.cid.to_string() {
+        Ok(Settled::Existing(existing))
+    } else {
+        Err(StoreError::AlreadySettled {
+            uri: existing.receipt_uri,
+            existing: existing.receipt_cid,
+        })
+    }
+}
+
+/// Rule 9 against the authorization's recorded state.
+fn check_consumption(state: &AuthorizationState, ch: &Charge) -> Result<(), StoreError> {
+    if state.authorization_uri != ch.authorization.uri.as_str()
+        || state.authorization_cid != ch.authorization.cid.to_string()
+    {
+        return Err(StoreError::AuthorizationConsumed(format!(
+            "nonce {} of {} was already used by authorization {}",
+            ch.nonce.as_str(),
+            ch.requester,
+            state.authorization_uri
+        )));
+    }
+    if state.consumed {
+        return Err(StoreError::AuthorizationConsumed(format!(
+            "singleJob authorization {} was already consumed",
+            state.authorization_uri
+        )));
+    }
+    let amount = i64::try_from(ch.amount.amount).unwrap_or(i64::MAX);
+    if state.charged_minor.saturating_add(amount) > state.limit_minor {
+        return Err(StoreError::SessionBudgetExceeded(format!(
+            "charging {amount} would bring authorization {} to {} of its budget {}",
+            state.authorization_uri,
+            state.charged_minor.saturating_add(amount),
+            state.limit_minor
+        )));
+    }
+    Ok(())
+}
+
+macro_rules! dispatch {
+    ($self:ident, $l:ident => sqlite: $s:expr, postgres: $p:expr) => {
+        match $self {
+            Store::Sqlite($l) => $s,
+            Store::Postgres($l) => $p,
+        }
+    };
+}
+
+impl Store {
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Ok(match ledger::Ledger::open(url).await? {
+            ledger::Ledger::Sqlite(l) => Store::Sqlite(l),
+            ledger::Ledger::Postgres(l) => Store::Postgres(l),
+        })
+    }
+
+    pub fn ledger(&self) -> ledger::Ledger {
+        match self {
+            Store::Sqlite(l) => ledger::Ledger::Sqlite(l.clone()),
+            Store::Postgres(l) => ledger::Ledger::Postgres(l.clone()),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, l => sqlite: sqlx::query("SELECT 1").execute(l.pool()).await.map(|_| ())?,
+            postgres: sqlx::query("SELECT 1").execute(l.pool()).await.map(|_| ())?);
+        Ok(())
+    }
+
+    pub async fn get_record(&self, uri: &str) -> Result<Option<StoredRecord>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::get_record(l.pool(), uri).await,
+            postgres: postgres_impl::get_record(l.pool(), uri).await)
+    }
+
+    pub async fn put_record(
+        &self,
+        uri: &crate::records::formats::AtUri,
+        cid: &str,
+        value: &Value,
+        now: Micros,
+    ) -> Result<Put, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::put_record(l, uri, cid, value, now).await,
+            postgres: postgres_impl::put_record(l, uri, cid, value, now).await)
+    }
+
+    pub async fn settlement_by_receipt(
+        &self,
+        receipt_uri: &str,
+    ) -> Result<Option<SettlementRow>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::settlement_by_receipt(l.pool(), receipt_uri).await,
+            postgres: postgres_impl::settlement_by_receipt(l.pool(), receipt_uri).await)
+    }
+
+    /// Settlements whose `column` is `value`: column is one of
+    /// authorization_uri, requester, provider, job_uri, receipt_uri.
+    pub async fn settlements_where(
+        &self,
+        column: SettlementColumn,
+        value: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<SettlementRow>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::settlements_where(l.pool(), column, value, after_seq, limit).await,
+            postgres: postgres_impl::settlements_where(l.pool(), column, value, after_seq, limit).await)
+    }
+
+    pub async fn authorization_by_uri(
+        &self,
+        uri: &str,
+    ) -> Result<Option<AuthorizationState>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::authorization_by_uri(l.pool(), uri).await,
+            postgres: postgres_impl::authorization_by_uri(l.pool(), uri).await)
+    }
+
+    /// Records a charge atomically: consumes the authorization (rule 9),
+    /// moves the money, writes the settlement; or, if the receipt is already
+    /// settled, returns that settlement (rule 10). Transient conflicts are
+    /// retried a bounded number of times.
+    pub async fn settle(&self, plan: &SettlePlan) -> Result<Settled, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = dispatch!(self, l => sqlite: sqlite_impl::settle_once(l, plan).await,
+                postgres: postgres_impl::settle_once(l, plan).await);
+            match result {
+                Err(e) if e.is_retryable() && attempt < ledger::RETRY_LIMIT => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Credits a requester's account from the deposits account. `id` makes
+    /// the deposit idempotent.
+    pub async fn deposit(
+        &self,
+        id: &str,
+        requester: &str,
+        currency: &str,
+        amount_minor: i64,
+        exchange_did: &str,
+    ) -> Result<ledger::Submitted, StoreError> {
+        let cur = Currency::new(currency)?;
+        let ledger = self.ledger();
+        for account in [
+            new_account(
+                accounts::requester(requester, currency),
+                &cur,
+                "requester",
+                accounts::owner(requester),
+                AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+            ),
+            new_account(
+                accounts::deposits(currency),
+                &cur,
+                "deposits",
+                accounts::owner(exchange_did),
+                AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS,
+            ),
+        ] {
+            ledger.create_account(&account).await?;
+        }
+        let op = Op::Transfer(NewTransfer {
+            id: Id::new(format!("deposit:{}", short_hash(&[id])))?,
+            debit_account: accounts::deposits(currency),
+            credit_account: accounts::requester(requester, currency),
+            amount_minor,
+            currency: cur,
+            code: code("deposit"),
+            reference: Some(Reference::new(format!("deposit:{id}"))?),
+        });
+        let mut out = ledger.submit(&[op]).await?;
+        out.pop()
+            .ok_or_else(|| StoreError::Corrupt("submit returned nothing".into()))
+    }
+}
+
+/// The columns settlements can be listed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettlementColumn {
+    Authorization,
+    Requester,
+    Provider,
+    Job,
+    Receipt,
+}
