@@ -176,7 +176,7 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
                 cid,
                 value,
             },
-            Datetime::now(),
+            s.now(),
         )
         .await?;
     let mut out = Map::new();
@@ -221,7 +221,7 @@ fn settlement_json(row: &SettlementRow) -> Value {
 async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
     let m = body_object(&body)?;
     let receipt = str_field(&m, "receipt")?;
-    let SettlementView { created, row } = s.settle(receipt, Datetime::now()).await?;
+    let SettlementView { created, row } = s.settle(receipt, s.now()).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -70,7 +70,8 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         }
         let key = settlement::exchange::Exchange::load_or_create_key(&config.signing_key)
             .map_err(|e| e.to_string())?;
-        let store = settlement::store::Store::open(&config.database_url)
+        let clock: std::sync::Arc<dyn ledger::Clock> = std::sync::Arc::new(ledger::SystemClock);
+        let store = settlement::store::Store::open(&config.database_url, clock.clone())
             .await
             .map_err(|e| format!("cannot open {}: {e}", redact_url(&config.database_url)))?;
         let service = settlement::service::Service::new(
@@ -78,6 +79,7 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
             config.policy.clone(),
             store,
             config.admin_token.clone(),
+            clock,
         );
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -128,6 +128,8 @@ pub struct Service {
     pub store: Store,
     /// Bearer token for the admin endpoints; none means they are closed.
     pub admin_token: Option<String>,
+    /// "Now", shared with the ledger (see `Store::open`).
+    pub clock: Arc<dyn ledger::Clock>,
 }
 
 impl Service {
@@ -136,13 +138,19 @@ impl Service {
         policy: FeePolicy,
         store: Store,
         admin_token: Option<String>,
+        clock: Arc<dyn ledger::Clock>,
     ) -> Arc<Service> {
         Arc::new(Service {
             exchange,
             policy,
             store,
             admin_token,
+            clock,
         })
+    }
+
+    pub fn now(&self) -> Datetime {
+        Datetime::from_unix_nanos(i128::from(self.clock.now_us()) * 1000)
     }
 
     /// Validates and stores a record. Returns whether it was new and its
@@ -167,8 +175,14 @@ impl Service {
         })?;
         let cid = match uri.collection() {
             NSID_JOB => check::<Job>(&raw, root)?,
-            NSID_RECEIPT => check::<Receipt>(&raw, root)?,
-            NSID_ATTESTATION => check::<Attestation>(&raw, root)?,
+            NSID_RECEIPT => {
+                verify::require_signature(&raw, root, "enclaveSignature")?;
+                check::<Receipt>(&raw, root)?
+            }
+            NSID_ATTESTATION => {
+                verify::require_signature(&raw, root, "selfSignature")?;
+                check::<Attestation>(&raw, root)?
+            }
             _ => check::<PaymentAuthorization>(&raw, root)?,
         };
         let put = self

@@ -632,8 +632,17 @@ macro_rules! dispatch {
 }
 
 impl Store {
-    pub async fn open(url: &str) -> Result<Store, StoreError> {
-        Ok(match ledger::Ledger::open(url).await? {
+    /// Opens the database at `url`; `clock` is "now" for the ledger (hold
+    /// expiry) and must be the service's clock too.
+    pub async fn open(
+        url: &str,
+        clock: std::sync::Arc<dyn ledger::Clock>,
+    ) -> Result<Store, StoreError> {
+        let config = ledger::Config {
+            clock,
+            ..ledger::Config::default()
+        };
+        Ok(match ledger::Ledger::open_with(url, config).await? {
             ledger::Ledger::Sqlite(l) => Store::Sqlite(l),
             ledger::Ledger::Postgres(l) => Store::Postgres(l),
         })

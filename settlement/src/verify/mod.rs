@@ -172,7 +172,8 @@ pub fn verify_charge(
     )
 }
 
-fn require_signature(raw: &RawRecord, root: &str, field: &str) -> Result<(), Rejection> {
+/// A missing or empty signature is its own rejection (`no-signature`).
+pub fn require_signature(raw: &RawRecord, root: &str, field: &str) -> Result<(), Rejection> {
     match raw.value.get(field) {
         None | Some(Value::Null) => {
             reject(Code::NoSignature, format!("{root}.{field}: is missing"))

@@ -1,0 +1,693 @@
+//! The settlement service over real HTTP, on SQLite and on PostgreSQL: the
+//! happy path, every rejection code, idempotent replay, and races of
+//! concurrent settlements against one authorization.
+
+use std::collections::BTreeMap;
+
+use settlement::exchange::{key_from_jwk, verify_settlement};
+use settlement::records::json::{Map, Value, parse_str};
+use settlement::testkit::{
+    self, PROVIDER, REQUESTER, Scenario, key, sign_attestation, sign_receipt,
+};
+
+use crate::app::{App, Backend, spawn_app};
+
+const EVE: &str = "did:plc:evevevevevevevevevevevev";
+
+fn set(map: &mut Map, path: &str, json: &str) {
+    let v = parse_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+    let mut keys: Vec<&str> = path.split('.').collect();
+    let last = keys.pop().unwrap();
+    let mut m = map;
+    for k in keys {
+        m = match m.get_mut(k) {
+            Some(Value::Object(inner)) => inner,
+            _ => panic!("no object at {k} in {path}"),
+        };
+    }
+    m.insert(last.to_owned(), v);
+}
+
+fn obj_mut(v: &mut Value) -> &mut Map {
+    match v {
+        Value::Object(m) => m,
+        _ => panic!("not an object"),
+    }
+}
+
+fn scenario(tag: &str) -> Scenario {
+    Scenario::new(REQUESTER, PROVIDER, tag)
+}
+
+/// A scenario whose job and receipt are new but whose authorization is
+/// `base`'s: many jobs under one authorization.
+fn sharing(base: &Scenario, tag: &str) -> Scenario {
+    let mut sc = Scenario::new(REQUESTER, PROVIDER, tag);
+    sc.authorization = base.authorization.clone();
+    sc.authorization_uri = base.authorization_uri.clone();
+    sc
+}
+
+async fn happy_path(b: Backend) {
+    let app = spawn_app(b).await;
+    let sealed = scenario("happy").seal();
+    // Records: 201 when new, 200 when the same again.
+    for r in [
+        &sealed.authorization,
+        &sealed.job,
+        &sealed.attestation,
+        &sealed.receipt,
+    ] {
+        let first = app.post_record(r).await;
+        assert_eq!(first.status, 201, "{first:?}");
+        assert_eq!(
+            first.body.get("cid").and_then(Value::as_str),
+            r.cid.as_deref()
+        );
+        assert_eq!(app.post_record(r).await.status, 200);
+    }
+    // Not funded yet: refused, and nothing moved.
+    let r = app.settle(&sealed.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "insufficient-funds"), "{r:?}");
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(app.requester_usd(REQUESTER).await, (0, 0, 0));
+
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-1").await.status, 201);
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-1").await.status,
+        200,
+        "deposits are idempotent by id"
+    );
+    let r = app.settle(&sealed.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let value = r.body.get("value").expect("settlement value").clone();
+    let rec = value.as_object().unwrap();
+    let amount = |k: &str| rec[k].get("amount").and_then(Value::as_int).unwrap();
+    // 250 at 2.5%: floor(6.25) = 6.
+    assert_eq!(
+        (
+            amount("amountCharged"),
+            amount("providerPayout"),
+            amount("exchangeFee")
+        ),
+        (250, 244, 6)
+    );
+    assert_eq!(rec["status"], Value::from("settled"));
+    assert_eq!(
+        rec["receipt"].get("cid").and_then(Value::as_str),
+        sealed.receipt.cid.as_deref()
+    );
+    // The settlement's signature verifies with the published key.
+    let ex = app.get("/v1/exchange").await;
+    let jwk = ex.body.get("jwk").unwrap();
+    let vk = key_from_jwk(jwk).expect("jwk");
+    assert!(verify_settlement(rec, &vk));
+    // Replay: the same settlement, 200.
+    let again = app.settle(&sealed.receipt.uri).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, r.body);
+    // Money: requester paid 250 and holds the rest of the 20000 budget.
+    assert_eq!(app.requester_usd(REQUESTER).await, (99_750, 19_750, 80_000));
+    let p = app
+        .get(&format!("/v1/providers/{PROVIDER}/balance?currency=USD"))
+        .await;
+    assert_eq!(
+        p.body
+            .get("USD")
+            .and_then(|u| u.get("balance"))
+            .and_then(Value::as_int),
+        Some(244)
+    );
+    let a = app
+        .get(&format!(
+            "/v1/authorizations?uri={}",
+            sealed.authorization.uri
+        ))
+        .await;
+    assert_eq!(
+        a.body
+            .get("charged")
+            .and_then(|c| c.get("amount"))
+            .and_then(Value::as_int),
+        Some(250)
+    );
+    assert_eq!(
+        a.body
+            .get("remaining")
+            .and_then(|c| c.get("amount"))
+            .and_then(Value::as_int),
+        Some(19_750)
+    );
+    assert_eq!(
+        a.body
+            .get("settlements")
+            .and_then(|s| if let Value::Array(v) = s {
+                Some(v.len())
+            } else {
+                None
+            }),
+        Some(1)
+    );
+    let l = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.listSettlements?requester={REQUESTER}"
+        ))
+        .await;
+    assert_eq!(l.status, 200);
+    let Some(Value::Array(items)) = l.body.get("settlements") else {
+        panic!("{l:?}")
+    };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].get("uri"), r.body.get("uri"));
+}
+
+async fn record_ingestion_rules(b: Backend) {
+    let app = spawn_app(b).await;
+    let sealed = scenario("ingest").seal();
+    assert_eq!(app.post_record(&sealed.job).await.status, 201);
+    // Same URI, other content: conflict, and the stored version stands.
+    let mut other = sealed.job.clone();
+    set(obj_mut(&mut other.value), "model", r#""another-model""#);
+    let r = app.post_record(&other).await;
+    assert_eq!((r.status, r.code()), (409, "record-conflict"), "{r:?}");
+    let stored = app
+        .get(&format!("/v1/records?uri={}", sealed.job.uri))
+        .await;
+    assert_eq!(stored.body.get("value"), Some(&sealed.job.value));
+    // Invalid records name the field and the rule.
+    let mut bad = sealed.receipt.clone();
+    set(obj_mut(&mut bad.value), "price.amount", "-5");
+    let r = app.post_record(&bad).await;
+    assert_eq!((r.status, r.code()), (422, "invalid-record"));
+    assert_eq!(
+        r.body.get("detail").and_then(Value::as_str),
+        Some("receipt.price.amount: must be an integer >= 0")
+    );
+    // A declared CID must match.
+    let body = parse_str(&format!(
+        r#"{{"uri":"{}","cid":"{}","value":{}}}"#,
+        sealed.receipt.uri,
+        sealed.job.cid.as_deref().unwrap(),
+        settlement::records::json::to_canonical_string(&sealed.receipt.value)
+    ))
+    .unwrap();
+    assert_eq!(app.post("/v1/records", &body).await.code(), "cid-mismatch");
+    // Missing signatures have their own code.
+    let mut unsigned = sealed.receipt.clone();
+    obj_mut(&mut unsigned.value).remove("enclaveSignature");
+    assert_eq!(app.post_record(&unsigned).await.code(), "no-signature");
+    // Floats, huge numbers, duplicate keys: refused before anything else.
+    for (raw, code, status) in [
+        (
+            r#"{"uri":"x","value":{"amount":1.5}}"#,
+            "invalid-record",
+            422,
+        ),
+        (
+            r#"{"uri":"x","value":{"amount":18446744073709551616}}"#,
+            "invalid-record",
+            422,
+        ),
+        (
+            r#"{"uri":"x","uri":"y","value":{}}"#,
+            "invalid-request",
+            400,
+        ),
+        (r#"not json"#, "invalid-request", 400),
+        (r#"[]"#, "invalid-request", 400),
+    ] {
+        let resp = app
+            .client
+            .post(format!("{}/v1/records", app.base))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{raw}");
+        let body = settlement::records::json::parse(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            body.get("code").and_then(Value::as_str),
+            Some(code),
+            "{raw}"
+        );
+    }
+    // A collection we do not take, and a URI that is not a record URI.
+    let mut policy = sealed.job.clone();
+    policy.uri = policy.uri.replace(
+        "dev.cocore.compute.job",
+        "dev.cocore.compute.exchangePolicy",
+    );
+    assert_eq!(app.post_record(&policy).await.code(), "invalid-record");
+    // Oversized bodies are refused by size alone.
+    let huge = format!(
+        r#"{{"uri":"x","value":{{"pad":"{}"}}}}"#,
+        "a".repeat(settlement::api::BODY_BYTES_MAX)
+    );
+    let resp = app
+        .client
+        .post(format!("{}/v1/records", app.base))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+}
+
+type Before = fn(&mut Scenario);
+type After = fn(&mut settlement::testkit::Sealed, &Scenario);
+
+fn untouched(_: &mut settlement::testkit::Sealed, _: &Scenario) {}
+
+async fn every_rejection_code_and_nothing_moves(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 1_000_000, "dep").await.status, 201);
+    let cases: Vec<(&str, Before, After)> = vec![
+        (
+            "job-owner-mismatch",
+            |s| set(&mut s.receipt, "requester", &format!("\"{EVE}\"")),
+            untouched,
+        ),
+        (
+            "authorization-owner-mismatch",
+            |s| s.authorization_uri = s.authorization_uri.replace(REQUESTER, EVE),
+            untouched,
+        ),
+        (
+            "attestation-owner-mismatch",
+            |s| s.attestation_uri = s.attestation_uri.replace(PROVIDER, EVE),
+            untouched,
+        ),
+        (
+            "wrong-exchange",
+            |s| {
+                set(
+                    &mut s.authorization,
+                    "exchange",
+                    r#""did:web:other.example""#,
+                )
+            },
+            untouched,
+        ),
+        (
+            "exchange-not-allowed",
+            |s| {
+                set(
+                    &mut s.job,
+                    "acceptedExchanges",
+                    r#"["did:web:other.example"]"#,
+                )
+            },
+            untouched,
+        ),
+        (
+            "provider-not-accepted",
+            |s| set(&mut s.job, "acceptedProviders", &format!("[\"{EVE}\"]")),
+            untouched,
+        ),
+        (
+            "attestation-window",
+            |s| set(&mut s.attestation, "expiresAt", r#""2026-11-21T11:00:00Z""#),
+            untouched,
+        ),
+        (
+            "completed-before-started",
+            |s| set(&mut s.receipt, "startedAt", r#""2026-11-21T11:30:00Z""#),
+            untouched,
+        ),
+        (
+            "completed-in-future",
+            |s| set(&mut s.receipt, "completedAt", r#""2026-11-21T12:01:01Z""#),
+            untouched,
+        ),
+        (
+            "commitment-mismatch",
+            |s| {
+                set(
+                    &mut s.receipt,
+                    "inputCommitment",
+                    &format!("\"{}\"", "0".repeat(64)),
+                )
+            },
+            untouched,
+        ),
+        (
+            "model-mismatch",
+            |s| set(&mut s.receipt, "model", r#""other""#),
+            untouched,
+        ),
+        (
+            "tokens-over-job-ceiling",
+            |s| set(&mut s.receipt, "tokens.out", "4097"),
+            untouched,
+        ),
+        (
+            "currency-mismatch",
+            |s| set(&mut s.receipt, "price.currency", r#""EUR""#),
+            untouched,
+        ),
+        (
+            "price-over-job-ceiling",
+            |s| set(&mut s.receipt, "price.amount", "1001"),
+            untouched,
+        ),
+        (
+            "price-over-auth-ceiling",
+            |s| {
+                set(&mut s.job, "priceCeiling.amount", "9000");
+                set(&mut s.receipt, "price.amount", "5001");
+            },
+            untouched,
+        ),
+        (
+            "session-budget-exceeded",
+            |s| set(&mut s.authorization, "sessionBudget.amount", "100"),
+            untouched,
+        ),
+        (
+            "auth-expired",
+            |s| {
+                set(
+                    &mut s.authorization,
+                    "expiresAt",
+                    r#""2026-11-21T12:00:00Z""#,
+                )
+            },
+            untouched,
+        ),
+        (
+            "job-completed-after-expiry",
+            |s| set(&mut s.job, "expiresAt", r#""2026-11-21T11:00:00Z""#),
+            untouched,
+        ),
+        (
+            "unknown-scope",
+            |s| set(&mut s.authorization, "scope", r#""forever""#),
+            untouched,
+        ),
+        (
+            "pro-bono-nonzero-price",
+            |s| set(&mut s.receipt, "proBono", "true"),
+            untouched,
+        ),
+        (
+            "pro-bono-nonzero-tokens",
+            |s| {
+                set(&mut s.receipt, "proBono", "true");
+                set(&mut s.receipt, "price.amount", "0");
+            },
+            untouched,
+        ),
+        (
+            "currency-not-supported",
+            |s| {
+                for (m, k) in [
+                    ("receipt", "price"),
+                    ("job", "priceCeiling"),
+                    ("authorization", "ceiling"),
+                    ("authorization", "sessionBudget"),
+                ] {
+                    let map = match m {
+                        "receipt" => &mut s.receipt,
+                        "job" => &mut s.job,
+                        _ => &mut s.authorization,
+                    };
+                    set(map, &format!("{k}.currency"), r#""EUR""#);
+                }
+            },
+            untouched,
+        ),
+        (
+            "signature-invalid",
+            |_| {},
+            |x, _| {
+                set(obj_mut(&mut x.receipt.value), "price.amount", "1");
+            },
+        ),
+        (
+            "signature-invalid",
+            |_| {},
+            |x, _| sign_receipt(&mut x.receipt.value, &key("not the provider")),
+        ),
+        (
+            "attestation-selfsig-invalid",
+            |_| {},
+            |x, _| sign_attestation(&mut x.attestation.value, &key("not the provider")),
+        ),
+        (
+            "cid-mismatch",
+            |_| {},
+            |x, sc| {
+                set(
+                    obj_mut(&mut x.receipt.value),
+                    "job.cid",
+                    &format!("\"{}\"", x.authorization.cid.as_deref().unwrap()),
+                );
+                sign_receipt(&mut x.receipt.value, &sc.provider_key);
+            },
+        ),
+    ];
+    let before = app.requester_usd(REQUESTER).await;
+    for (n, (code, edit, after)) in cases.into_iter().enumerate() {
+        let mut sc = scenario(&format!("reject-{n}"));
+        // Each case its own attestation, so that changing one is no conflict.
+        sc.attestation_uri = sc
+            .attestation_uri
+            .replace("3lattestaaaa2", &testkit::rkey_for(&format!("att-{n}")));
+        edit(&mut sc);
+        let mut sealed = sc.seal();
+        after(&mut sealed, &sc);
+        app.post_all(&sealed).await;
+        let r = app.settle(&sealed.receipt.uri).await;
+        assert_eq!((r.status, r.code()), (422, code), "case #{n}: {r:?}");
+        assert!(
+            !r.body
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+        );
+        assert_eq!(
+            app.requester_usd(REQUESTER).await,
+            before,
+            "case #{n} moved money"
+        );
+        let a = app
+            .get(&format!(
+                "/v1/authorizations?uri={}",
+                sealed.authorization.uri
+            ))
+            .await;
+        assert_eq!(a.status, 404, "case #{n} consumed its authorization");
+    }
+    // Missing records.
+    let sealed = scenario("missing").seal();
+    app.post_record(&sealed.receipt).await;
+    let r = app.settle(&sealed.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "record-not-found"));
+    let r = app
+        .settle("at://did:plc:bobbobbobbobbobbobbobbob/dev.cocore.compute.receipt/3zzzzzzzzzzzz")
+        .await;
+    assert_eq!(r.code(), "record-not-found");
+    assert_eq!(app.settle("not a uri").await.status, 400);
+    assert_eq!(app.requester_usd(REQUESTER).await, before);
+}
+
+async fn single_job_is_consumed_once(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep").await.status, 201);
+    let mut base = scenario("single");
+    set(&mut base.authorization, "scope", r#""singleJob""#);
+    base.authorization.remove("sessionBudget");
+    let mut receipts = Vec::new();
+    for i in 0..16 {
+        let sealed = sharing(&base, &format!("single-{i}")).seal();
+        app.post_all(&sealed).await;
+        receipts.push(sealed.receipt.uri.clone());
+    }
+    let results = race(&app, &receipts).await;
+    assert_eq!(results.get(&(201, String::new())), Some(&1), "{results:?}");
+    assert_eq!(
+        results.get(&(422, "authorization-already-consumed".into())),
+        Some(&15),
+        "{results:?}"
+    );
+    // The one charge of 250 moved; nothing is held for a consumed singleJob.
+    assert_eq!(app.requester_usd(REQUESTER).await, (99_750, 0, 99_750));
+}
+
+async fn session_budget_holds_under_a_race(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 1_000_000, "dep").await.status, 201);
+    // Budget 20000, price 250: exactly 80 of 200 receipts fit.
+    let base = scenario("session");
+    let mut receipts = Vec::new();
+    for i in 0..200 {
+        let sealed = sharing(&base, &format!("session-{i}")).seal();
+        if i == 0 {
+            app.post_all(&sealed).await;
+        } else {
+            app.post_record(&sealed.job).await;
+            app.post_record(&sealed.receipt).await;
+        }
+        receipts.push(sealed.receipt.uri.clone());
+    }
+    let results = race(&app, &receipts).await;
+    assert_eq!(results.get(&(201, String::new())), Some(&80), "{results:?}");
+    assert_eq!(
+        results.get(&(422, "session-budget-exceeded".into())),
+        Some(&120),
+        "{results:?}"
+    );
+    let a = app
+        .get(&format!(
+            "/v1/authorizations?uri={}",
+            base.authorization_uri
+        ))
+        .await;
+    assert_eq!(
+        a.body
+            .get("charged")
+            .and_then(|c| c.get("amount"))
+            .and_then(Value::as_int),
+        Some(20_000)
+    );
+    assert_eq!(a.body.get("charges").and_then(Value::as_int), Some(80));
+    // 20000 charged, nothing left to hold.
+    assert_eq!(app.requester_usd(REQUESTER).await, (980_000, 0, 980_000));
+    // Replays after the race are idempotent.
+    let again = race(&app, &receipts[..20]).await;
+    assert_eq!(again.values().sum::<usize>(), 20);
+    assert_eq!(app.requester_usd(REQUESTER).await, (980_000, 0, 980_000));
+}
+
+/// Settles all `receipts` at once; counts (status, code) outcomes.
+async fn race(app: &App, receipts: &[String]) -> BTreeMap<(u16, String), usize> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for uri in receipts {
+        let client = app.client.clone();
+        let url = format!("{}/v1/settle", app.base);
+        let body = format!(r#"{{"receipt":"{uri}"}}"#);
+        tasks.spawn(async move {
+            let resp = client.post(url).body(body).send().await.expect("request");
+            let status = resp.status().as_u16();
+            let body = settlement::records::json::parse(&resp.bytes().await.unwrap())
+                .unwrap_or(Value::Null);
+            let code = body
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            (status, code)
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(r) = tasks.join_next().await {
+        *out.entry(r.expect("task")).or_insert(0) += 1;
+    }
+    out
+}
+
+async fn nobody_spends_another_requesters_nonce(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-alice").await.status,
+        201
+    );
+    assert_eq!(app.deposit(EVE, 100_000, "dep-eve").await.status, 201);
+    let mut alice = scenario("victim");
+    set(&mut alice.authorization, "scope", r#""singleJob""#);
+    alice.authorization.remove("sessionBudget");
+    let alice_sealed = alice.seal();
+    app.post_all(&alice_sealed).await;
+
+    // Eve's job names Alice's authorization: refused, Alice untouched.
+    let mut theft = Scenario::new(EVE, PROVIDER, "theft");
+    theft.authorization = alice.authorization.clone();
+    theft.authorization_uri = alice.authorization_uri.clone();
+    let theft = theft.seal();
+    app.post_all(&theft).await;
+    let r = app.settle(&theft.receipt.uri).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "authorization-owner-mismatch"),
+        "{r:?}"
+    );
+
+    // Eve publishes her own authorization carrying Alice's nonce and uses
+    // it first: it is Eve's (requester, nonce), not Alice's.
+    let mut copycat = Scenario::new(EVE, PROVIDER, "copycat");
+    let alice_nonce = alice.authorization["nonce"].clone();
+    copycat.authorization.insert("nonce".into(), alice_nonce);
+    set(&mut copycat.authorization, "scope", r#""singleJob""#);
+    copycat.authorization.remove("sessionBudget");
+    let copycat = copycat.seal();
+    app.post_all(&copycat).await;
+    assert_eq!(app.settle(&copycat.receipt.uri).await.status, 201);
+
+    // Alice's authorization is still hers to use, once.
+    assert_eq!(app.settle(&alice_sealed.receipt.uri).await.status, 201);
+    assert_eq!(app.requester_usd(REQUESTER).await, (99_750, 0, 99_750));
+    assert_eq!(app.requester_usd(EVE).await, (99_750, 0, 99_750));
+}
+
+async fn admin_endpoints_need_the_token(b: Backend) {
+    let app = spawn_app(b).await;
+    let body = parse_str(&format!(
+        r#"{{"id":"x","requester":"{REQUESTER}","amount":{{"amount":5,"currency":"USD"}}}}"#
+    ))
+    .unwrap();
+    for token in [
+        None,
+        Some("wrong"),
+        Some("test-admin-token-012345678"),
+        Some("test-admin-token-01234567890"),
+    ] {
+        let r = app
+            .request(
+                reqwest::Method::POST,
+                "/v1/admin/deposits",
+                Some(&body),
+                token,
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (401, "unauthorized"), "{token:?}");
+    }
+    assert_eq!(app.requester_usd(REQUESTER).await, (0, 0, 0));
+    let bad = parse_str(&format!(
+        r#"{{"id":"x","requester":"{REQUESTER}","amount":{{"amount":0,"currency":"USD"}}}}"#
+    ))
+    .unwrap();
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/admin/deposits",
+            Some(&bad),
+            Some(crate::app::ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(crate::app::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(crate::app::Backend::Postgres).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    happy_path,
+    record_ingestion_rules,
+    every_rejection_code_and_nothing_moves,
+    single_job_is_consumed_once,
+    session_budget_holds_under_a_race,
+    nobody_spends_another_requesters_nonce,
+    admin_endpoints_need_the_token,
+);
