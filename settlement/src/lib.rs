@@ -6,6 +6,7 @@
 //! Both are pure: no I/O, no clock, no panics on outside input.
 
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod exchange;

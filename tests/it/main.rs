@@ -2,5 +2,6 @@
 
 mod api;
 mod app;
+mod audit;
 mod interop;
 mod support;
