@@ -28,6 +28,17 @@ enum Command {
     },
     /// Run the exchange's HTTP API.
     Serve(ServeArgs),
+    /// Check, from the server's public API alone, every charge made against
+    /// one authorization. Prints a table; exits 0 (all checks hold), 1 (a
+    /// discrepancy, each listed) or 2 (unusable input, server unreachable).
+    Audit {
+        /// AT URI of the paymentAuthorization record.
+        #[arg(long)]
+        authorization: String,
+        /// Base URL of the exchange's API, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        server: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +54,25 @@ fn main() -> ExitCode {
                 },
             };
             // Nothing useful can be done if stdout or stderr is closed.
+            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+            ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+        }
+        Command::Audit {
+            authorization,
+            server,
+        } => {
+            let outcome = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(settlement::audit::run(&server, &authorization)),
+                Err(e) => settlement::cli::Outcome {
+                    exit: 2,
+                    stdout: String::new(),
+                    stderr: format!("audit: cannot start a runtime: {e}\n"),
+                },
+            };
             let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
             let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
