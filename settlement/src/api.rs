@@ -37,12 +37,63 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/authorizations", get(authorization))
         .route("/v1/providers/{did}/balance", get(provider_balance))
         .route("/v1/requesters/{did}/balance", get(requester_balance))
-        .route(
-            "/xrpc/dev.cocore.compute.listSettlements",
-            get(list_settlements),
-        )
+        .route("/v1/requesters/{did}/statement", get(requester_statement))
+        .route("/xrpc/dev.cocore.compute.listSettlements", get(list_settlements))
+        .route("/xrpc/dev.cocore.compute.listReceipts", get(list_receipts))
+        .route("/xrpc/dev.cocore.compute.verifyReceipt", get(verify_receipt))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .layer(axum::middleware::from_fn_with_state(service.clone(), track))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(service)
+}
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Every route this API serves, as written in [`OPENAPI`].
+pub const ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/v1/exchange",
+    "/v1/records",
+    "/v1/settle",
+    "/v1/admin/deposits",
+    "/v1/authorizations",
+    "/v1/providers/{did}/balance",
+    "/v1/requesters/{did}/balance",
+    "/v1/requesters/{did}/statement",
+    "/xrpc/dev.cocore.compute.listSettlements",
+    "/xrpc/dev.cocore.compute.listReceipts",
+    "/xrpc/dev.cocore.compute.verifyReceipt",
+];
+
+/// Records each request's latency under its route template (never the raw
+/// path, which would carry DIDs).
+async fn track(State(s): Shared, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let start = std::time::Instant::now();
+    let response = next.run(req).await;
+    s.metrics.request(&route, response.status().as_u16(), start.elapsed());
+    response
+}
+
+async fn metrics(State(s): Shared) -> Response {
+    let mut r = s.metrics.render().into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}
+
+async fn openapi() -> Response {
+    let mut r = OPENAPI.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
 }
 
 type Shared = State<Arc<Service>>;
@@ -221,7 +272,13 @@ fn settlement_json(row: &SettlementRow) -> Value {
 async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
     let m = body_object(&body)?;
     let receipt = str_field(&m, "receipt")?;
-    let SettlementView { created, row } = s.settle(receipt, s.now()).await?;
+    let result = s.settle(receipt, s.now()).await;
+    s.metrics.settle_outcome(match &result {
+        Ok(v) if v.created => "created",
+        Ok(_) => "replayed",
+        Err(f) => f.code,
+    });
+    let SettlementView { created, row } = result?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -460,33 +517,13 @@ async fn list_settlements(
         Value::Array(
             rows.iter()
                 .map(|row| {
-                    let mut r = Map::new();
-                    let uri = crate::records::formats::AtUri::parse(&row.uri);
-                    r.insert("uri".into(), row.uri.clone().into());
-                    r.insert("cid".into(), row.cid.clone().into());
-                    r.insert("collection".into(), crate::records::NSID_SETTLEMENT.into());
-                    r.insert(
-                        "repo".into(),
-                        uri.as_ref()
-                            .map(|u| u.did().to_owned())
-                            .unwrap_or_default()
-                            .into(),
-                    );
-                    r.insert(
-                        "rkey".into(),
-                        uri.as_ref()
-                            .map(|u| u.rkey().to_owned())
-                            .unwrap_or_default()
-                            .into(),
-                    );
-                    r.insert("body".into(), row.value.clone());
-                    r.insert(
-                        "indexedAt".into(),
-                        Datetime::from_unix_nanos(i128::from(row.created_at) * 1000)
-                            .to_string()
-                            .into(),
-                    );
-                    Value::Object(r)
+                    indexed_record(
+                        &row.uri,
+                        &row.cid,
+                        crate::records::NSID_SETTLEMENT,
+                        &row.value,
+                        Some(row.created_at),
+                    )
                 })
                 .collect(),
         ),
@@ -496,6 +533,210 @@ async fn list_settlements(
     {
         m.insert("cursor".into(), last.seq.to_string().into());
     }
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+#[derive(serde::Deserialize)]
+struct StatementQuery {
+    currency: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// A requester's ledger entries (deposits, charges, fees, holds and their
+/// release), oldest first, with a cursor for the next page.
+async fn requester_statement(
+    State(s): Shared,
+    Path(did): Path<String>,
+    Query(q): Query<StatementQuery>,
+) -> Result<Response, Failure> {
+    did_param(&did)?;
+    let currency = q
+        .currency
+        .unwrap_or_else(|| s.policy.currencies.first().cloned().unwrap_or_default());
+    let after = match &q.cursor {
+        None => None,
+        Some(c) => Some(
+            c.parse::<ledger::Cursor>()
+                .map_err(|_| bad("cursor: must be a cursor from a previous page"))?,
+        ),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, PAGE_MAX as u32);
+    let account = accounts::requester(&did, &currency);
+    let page = match s
+        .store
+        .ledger()
+        .statement(&account, ledger::Page { after, limit })
+        .await
+    {
+        Ok(p) => p,
+        Err(ledger::Error::AccountNotFound { .. }) => ledger::TransferPage {
+            transfers: Vec::new(),
+            next: None,
+        },
+        Err(e) => return Err(crate::store::StoreError::from(e).into()),
+    };
+    let entries: Vec<Value> = page
+        .transfers
+        .iter()
+        .map(|t| {
+            let mut e = Map::new();
+            e.insert("seq".into(), t.seq.into());
+            e.insert("kind".into(), t.kind.as_str().into());
+            e.insert("code".into(), t.code.as_str().into());
+            let mut amount = Map::new();
+            amount.insert("amount".into(), t.amount_minor.into());
+            amount.insert("currency".into(), t.currency.as_str().into());
+            e.insert("amount".into(), Value::Object(amount));
+            // Seen from the requester: money leaving is a debit, funds set
+            // aside are a hold, a hold given back is a release.
+            let side = match t.kind {
+                ledger::TransferKind::Pending => "hold",
+                ledger::TransferKind::Void | ledger::TransferKind::Expire => "release",
+                _ if t.debit_account == account => "debit",
+                _ => "credit",
+            };
+            e.insert("side".into(), side.into());
+            if let Some(r) = &t.reference {
+                e.insert("reference".into(), r.as_str().into());
+            }
+            if let Some(x) = t.expires_at_us {
+                e.insert(
+                    "expiresAt".into(),
+                    Datetime::from_unix_nanos(i128::from(x) * 1000)
+                        .to_string()
+                        .into(),
+                );
+            }
+            e.insert(
+                "at".into(),
+                Datetime::from_unix_nanos(i128::from(t.timestamp_us) * 1000)
+                    .to_string()
+                    .into(),
+            );
+            Value::Object(e)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("requester".into(), did.into());
+    m.insert("currency".into(), currency.into());
+    m.insert("entries".into(), Value::Array(entries));
+    if let Some(next) = page.next {
+        m.insert("cursor".into(), next.to_string().into());
+    }
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+#[derive(serde::Deserialize)]
+struct ListReceiptsQuery {
+    provider: Option<String>,
+    requester: Option<String>,
+    job: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+fn indexed_record(
+    uri: &str,
+    cid: &str,
+    collection: &str,
+    body: &Value,
+    indexed_at: Option<i64>,
+) -> Value {
+    let parsed = crate::records::formats::AtUri::parse(uri);
+    let mut r = Map::new();
+    r.insert("uri".into(), uri.into());
+    r.insert("cid".into(), cid.into());
+    r.insert("collection".into(), collection.into());
+    r.insert(
+        "repo".into(),
+        parsed
+            .as_ref()
+            .map(|u| u.did().to_owned())
+            .unwrap_or_default()
+            .into(),
+    );
+    r.insert(
+        "rkey".into(),
+        parsed
+            .as_ref()
+            .map(|u| u.rkey().to_owned())
+            .unwrap_or_default()
+            .into(),
+    );
+    r.insert("body".into(), body.clone());
+    if let Some(at) = indexed_at {
+        r.insert(
+            "indexedAt".into(),
+            Datetime::from_unix_nanos(i128::from(at) * 1000)
+                .to_string()
+                .into(),
+        );
+    }
+    Value::Object(r)
+}
+
+async fn list_receipts(
+    State(s): Shared,
+    Query(q): Query<ListReceiptsQuery>,
+) -> Result<Response, Failure> {
+    use crate::store::RecordFilter;
+    let filter = match (&q.provider, &q.requester, &q.job) {
+        (Some(p), None, None) => RecordFilter::Owner {
+            collection: crate::records::NSID_RECEIPT,
+            did: p,
+        },
+        (None, Some(r), None) => RecordFilter::ReceiptsOfRequester(r),
+        (None, None, Some(j)) => RecordFilter::ReceiptsOfJob(j),
+        _ => return Err(bad("exactly one of provider, requester, job is required")),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, PAGE_MAX);
+    let after = q.cursor.clone().unwrap_or_default();
+    let rows = s.store.list_records(&filter, &after, limit).await?;
+    let mut m = Map::new();
+    m.insert(
+        "receipts".into(),
+        Value::Array(
+            rows.iter()
+                .map(|r| {
+                    indexed_record(&r.uri, &r.cid, crate::records::NSID_RECEIPT, &r.value, None)
+                })
+                .collect(),
+        ),
+    );
+    if rows.len() as i64 == limit
+        && let Some(last) = rows.last()
+    {
+        m.insert("cursor".into(), last.uri.clone().into());
+    }
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+fn finding(severity: &str, code: &str, message: &str) -> Value {
+    let mut f = Map::new();
+    f.insert("severity".into(), severity.into());
+    f.insert("code".into(), code.into());
+    f.insert("message".into(), message.into());
+    Value::Object(f)
+}
+
+/// Whether a stored receipt could be charged now, with the reason if not.
+async fn verify_receipt(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Response, Failure> {
+    let verdict = s.check_receipt(&q.uri, s.now()).await?;
+    let findings = match &verdict {
+        Ok(_) => vec![finding(
+            "info",
+            "chargeable",
+            "every stateless rule of a charge holds",
+        )],
+        Err(f) => vec![finding("error", f.code, &f.message)],
+    };
+    let mut m = Map::new();
+    m.insert("ok".into(), verdict.is_ok().into());
+    // Hardware attestation chains are not verified yet: every provider
+    // counts as self-attested.
+    m.insert("trustLevel".into(), "self-attested".into());
+    m.insert("findings".into(), Value::Array(findings));
     Ok(json_response(StatusCode::OK, &Value::Object(m)))
 }
 

@@ -130,6 +130,7 @@ pub struct Service {
     pub admin_token: Option<String>,
     /// "Now", shared with the ledger (see `Store::open`).
     pub clock: Arc<dyn ledger::Clock>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Service {
@@ -146,6 +147,7 @@ impl Service {
             store,
             admin_token,
             clock,
+            metrics: crate::metrics::Metrics::default(),
         })
     }
 
@@ -293,6 +295,51 @@ impl Service {
         }
     }
 
+    /// Re-checks a stored receipt against its stored job, authorization
+    /// and attestation at `now`, without charging anything.
+    pub async fn check_receipt(
+        &self,
+        receipt_uri: &str,
+        now: Datetime,
+    ) -> Result<Result<verify::Charge, Failure>, Failure> {
+        let receipt = self
+            .load::<Receipt>(receipt_uri, "receipt")
+            .await
+            .map_err(not_found)?;
+        let job = match self.load::<Job>(receipt.data.job.uri.as_str(), "job").await {
+            Ok(j) => j,
+            Err(f) => return Ok(Err(f)),
+        };
+        let attestation = match self
+            .load::<Attestation>(receipt.data.attestation.uri.as_str(), "attestation")
+            .await
+        {
+            Ok(a) => a,
+            Err(f) => return Ok(Err(f)),
+        };
+        let authorization = match self
+            .load::<PaymentAuthorization>(
+                job.data.payment_authorization.uri.as_str(),
+                "authorization",
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(f) => return Ok(Err(f)),
+        };
+        Ok(verify::verify_records(
+            &self.exchange.did,
+            now,
+            Bundle {
+                job: &job,
+                authorization: &authorization,
+                attestation: &attestation,
+                receipt: &receipt,
+            },
+        )
+        .map_err(Failure::from))
+    }
+
     /// Builds and signs the `dev.cocore.compute.settlement` record.
     fn settlement_record(
         &self,
@@ -368,6 +415,16 @@ impl Service {
             .deposit(id, requester, currency, amount, &self.exchange.did)
             .await?;
         Ok(!submitted.replayed)
+    }
+}
+
+/// A missing record named in a request is "not found"; other failures
+/// stand.
+fn not_found(f: Failure) -> Failure {
+    if f.code == "record-not-found" {
+        Failure::new(FailureKind::NotFound, f.code, f.message)
+    } else {
+        f
     }
 }
 

@@ -351,9 +351,13 @@ macro_rules! backend {
                 value: &Value,
                 now: Micros,
             ) -> Result<Put, StoreError> {
+                // Receipts are listed by requester and job: copy both out.
+                let is_receipt = uri.collection() == crate::records::NSID_RECEIPT;
+                let requester = value.get("requester").and_then(Value::as_str).filter(|_| is_receipt);
+                let job_uri = value.get("job").and_then(|j| j.get("uri")).and_then(Value::as_str).filter(|_| is_receipt);
                 let inserted = sqlx::query(
-                    "INSERT INTO settlement_records (uri, did, collection, cid, value, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri) DO NOTHING",
+                    "INSERT INTO settlement_records (uri, did, collection, cid, value, created_at, requester, job_uri) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (uri) DO NOTHING",
                 )
                 .bind(uri.as_str())
                 .bind(uri.did())
@@ -361,6 +365,8 @@ macro_rules! backend {
                 .bind(cid)
                 .bind(json::to_canonical_string(value))
                 .bind(now)
+                .bind(requester)
+                .bind(job_uri)
                 .execute(ledger.pool())
                 .await?
                 .rows_affected();
@@ -380,6 +386,51 @@ macro_rules! backend {
                         existing,
                     })
                 }
+            }
+
+            pub(super) async fn list_records(
+                pool: &$pool,
+                filter: &RecordFilter<'_>,
+                after_uri: &str,
+                limit: i64,
+            ) -> Result<Vec<StoredRecord>, StoreError> {
+                let (sql, a, b) = match filter {
+                    RecordFilter::Owner { collection, did } => (
+                        "SELECT uri, cid, value FROM settlement_records WHERE collection = $1 AND did = $2 \
+                         AND uri > $3 ORDER BY uri LIMIT $4",
+                        *collection,
+                        *did,
+                    ),
+                    RecordFilter::ReceiptsOfRequester(did) => (
+                        "SELECT uri, cid, value FROM settlement_records WHERE collection = $1 AND requester = $2 \
+                         AND uri > $3 ORDER BY uri LIMIT $4",
+                        crate::records::NSID_RECEIPT,
+                        *did,
+                    ),
+                    RecordFilter::ReceiptsOfJob(job) => (
+                        "SELECT uri, cid, value FROM settlement_records WHERE collection = $1 AND job_uri = $2 \
+                         AND uri > $3 ORDER BY uri LIMIT $4",
+                        crate::records::NSID_RECEIPT,
+                        *job,
+                    ),
+                };
+                let rows = sqlx::query(sql).bind(a).bind(b).bind(after_uri).bind(limit).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        let text: String = r.try_get("value")?;
+                        Ok(StoredRecord {
+                            uri: r.try_get("uri")?,
+                            cid: r.try_get("cid")?,
+                            value: json::parse_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(super) async fn settlement_by_uri(pool: &$pool, uri: &str) -> Result<Option<SettlementRow>, StoreError> {
+                let sql = concat!("SELECT ", settlement_columns!(), " FROM settlement_settlements WHERE uri = $1");
+                let row = sqlx::query(sql).bind(uri).fetch_optional(pool).await?;
+                row.as_ref().map(settlement_from_row).transpose()
             }
 
             pub(super) fn settlement_from_row(r: &<<$pool as PoolDb>::Db as sqlx::Database>::Row) -> Result<SettlementRow, StoreError> {
@@ -698,6 +749,22 @@ impl Store {
             postgres: postgres_impl::settlements_where(l.pool(), column, value, after_seq, limit).await)
     }
 
+    /// Records matching `filter`, in URI order, after `after_uri`.
+    pub async fn list_records(
+        &self,
+        filter: &RecordFilter<'_>,
+        after_uri: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::list_records(l.pool(), filter, after_uri, limit).await,
+            postgres: postgres_impl::list_records(l.pool(), filter, after_uri, limit).await)
+    }
+
+    pub async fn settlement_by_uri(&self, uri: &str) -> Result<Option<SettlementRow>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::settlement_by_uri(l.pool(), uri).await,
+            postgres: postgres_impl::settlement_by_uri(l.pool(), uri).await)
+    }
+
     pub async fn authorization_by_uri(
         &self,
         uri: &str,
@@ -768,6 +835,17 @@ impl Store {
         out.pop()
             .ok_or_else(|| StoreError::Corrupt("submit returned nothing".into()))
     }
+}
+
+/// Which records to list.
+#[derive(Clone, Copy, Debug)]
+pub enum RecordFilter<'a> {
+    /// Records of `collection` in `did`'s repository.
+    Owner { collection: &'a str, did: &'a str },
+    /// Receipts naming `did` as requester.
+    ReceiptsOfRequester(&'a str),
+    /// Receipts of the job at this URI.
+    ReceiptsOfJob(&'a str),
 }
 
 /// The columns settlements can be listed by.

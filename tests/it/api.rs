@@ -669,6 +669,108 @@ async fn admin_endpoints_need_the_token(b: Backend) {
     assert_eq!(r.status, 400);
 }
 
+async fn reads_for_requesters_providers_and_operators(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep").await.status, 201);
+    let base = scenario("reads");
+    let mut sealed = Vec::new();
+    for i in 0..3 {
+        let s = sharing(&base, &format!("reads-{i}")).seal();
+        app.post_all(&s).await;
+        assert_eq!(app.settle(&s.receipt.uri).await.status, 201);
+        sealed.push(s);
+    }
+    // Statement: the deposit, then per charge: release of the previous
+    // hold, charge, fee, new hold. Paged by cursor, oldest first.
+    let mut entries = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..20 {
+        let path = format!("/v1/requesters/{REQUESTER}/statement?currency=USD&limit=2{cursor}");
+        let page = app.get(&path).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        let Some(Value::Array(items)) = page.body.get("entries") else { panic!("{page:?}") };
+        assert!(items.len() <= 2);
+        entries.extend(items.iter().cloned());
+        match page.body.get("cursor").and_then(Value::as_str) {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let codes: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            (s("code"), s("side"))
+        })
+        .collect();
+    let expect: Vec<(&str, &str)> = vec![
+        ("deposit", "credit"),
+        ("charge", "debit"),
+        ("exchange-fee", "debit"),
+        ("authorization-hold", "hold"),
+        ("authorization-rehold", "release"),
+        ("charge", "debit"),
+        ("exchange-fee", "debit"),
+        ("authorization-hold", "hold"),
+        ("authorization-rehold", "release"),
+        ("charge", "debit"),
+        ("exchange-fee", "debit"),
+        ("authorization-hold", "hold"),
+    ];
+    assert_eq!(codes, expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
+    let seqs: Vec<i128> = entries.iter().filter_map(|e| e.get("seq").and_then(Value::as_int)).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(app.get(&format!("/v1/requesters/{REQUESTER}/statement?cursor=x")).await.status, 400);
+    assert_eq!(app.get("/v1/requesters/nope/statement").await.status, 400);
+
+    // listReceipts by provider, requester and job.
+    let count = |r: &crate::app::Reply| match r.body.get("receipts") {
+        Some(Value::Array(v)) => v.len(),
+        _ => usize::MAX,
+    };
+    let by_provider = app.get(&format!("/xrpc/dev.cocore.compute.listReceipts?provider={PROVIDER}")).await;
+    assert_eq!(count(&by_provider), 3);
+    let by_requester = app.get(&format!("/xrpc/dev.cocore.compute.listReceipts?requester={REQUESTER}&limit=2")).await;
+    assert_eq!(count(&by_requester), 2);
+    let next = by_requester.body.get("cursor").and_then(Value::as_str).expect("cursor").to_owned();
+    let rest = app
+        .get(&format!("/xrpc/dev.cocore.compute.listReceipts?requester={REQUESTER}&limit=2&cursor={next}"))
+        .await;
+    assert_eq!(count(&rest), 1);
+    let by_job = app.get(&format!("/xrpc/dev.cocore.compute.listReceipts?job={}", sealed[1].job.uri)).await;
+    assert_eq!(count(&by_job), 1);
+    assert_eq!(app.get("/xrpc/dev.cocore.compute.listReceipts").await.status, 400);
+
+    // verifyReceipt: a settled receipt still verifies; a tampered one not.
+    let v = app.get(&format!("/xrpc/dev.cocore.compute.verifyReceipt?uri={}", sealed[0].receipt.uri)).await;
+    assert_eq!(v.body.get("ok"), Some(&Value::Bool(true)), "{v:?}");
+    let mut forged = scenario("reads-forged").seal();
+    set(obj_mut(&mut forged.receipt.value), "price.amount", "1");
+    app.post_all(&forged).await;
+    let v = app.get(&format!("/xrpc/dev.cocore.compute.verifyReceipt?uri={}", forged.receipt.uri)).await;
+    assert_eq!(v.body.get("ok"), Some(&Value::Bool(false)));
+    let Some(Value::Array(findings)) = v.body.get("findings") else { panic!("{v:?}") };
+    assert_eq!(findings[0].get("code").and_then(Value::as_str), Some("signature-invalid"));
+    let missing = "at://did:plc:bobbobbobbobbobbobbobbob/dev.cocore.compute.receipt/3zzzzzzzzzzzz";
+    assert_eq!(app.get(&format!("/xrpc/dev.cocore.compute.verifyReceipt?uri={missing}")).await.status, 404);
+    assert_eq!(app.settle(&forged.receipt.uri).await.code(), "signature-invalid");
+
+    // Operators: metrics count outcomes; the OpenAPI document lists every route.
+    let resp = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("settlement_settle_outcomes_total{outcome=\"created\"} 3\n"), "{text}");
+    assert!(text.contains("settlement_settle_outcomes_total{outcome=\"signature-invalid\"} 1\n"), "{text}");
+    assert!(text.contains("settlement_http_request_duration_seconds_count{route=\"/v1/settle\",status=\"2xx\"} 3\n"), "{text}");
+    assert!(!text.contains(REQUESTER), "metrics must not carry DIDs");
+    let doc = app.get("/openapi.json").await;
+    let paths = doc.body.get("paths").and_then(Value::as_object).expect("paths");
+    for route in settlement::api::ROUTES {
+        assert!(paths.contains_key(*route), "{route} missing from openapi.json");
+    }
+    assert_eq!(paths.len(), settlement::api::ROUTES.len());
+    assert_eq!(app.get("/readyz").await.status, 200);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -690,4 +792,5 @@ on_both_backends!(
     session_budget_holds_under_a_race,
     nobody_spends_another_requesters_nonce,
     admin_endpoints_need_the_token,
+    reads_for_requesters_providers_and_operators,
 );
