@@ -80,6 +80,8 @@ pub struct Row {
     pub amount: Option<Money>,
     /// `exchangeFee` as stated.
     pub fee: Option<Money>,
+    /// `providerPayout` as stated.
+    pub payout: Option<Money>,
     /// From the receipt: pro-bono work consumes nothing.
     pub pro_bono: bool,
     /// Names of the checks this settlement failed; empty when all hold.
@@ -95,6 +97,7 @@ pub struct Totals {
     pub limit: u64,
     /// Sum of `amountCharged` in `currency`.
     pub charged: u128,
+    /// Sums of `exchangeFee` and `providerPayout` in `currency`.
     pub fees: u128,
     pub payouts: u128,
     /// Settlements listed.
@@ -412,12 +415,18 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
                 &mut receipts_seen,
             )
             .await?;
-        if let (Some(amount), Some(fee)) = (&row.amount, &row.fee)
-            && amount.currency == totals.currency
-        {
-            totals.charged += u128::from(amount.amount);
-            totals.fees += u128::from(fee.amount);
-            totals.payouts += u128::from(amount.amount).saturating_sub(u128::from(fee.amount));
+        // Stated amounts, each in the authorization's currency (any other
+        // currency is already a discrepancy).
+        for (sum, money) in [
+            (&mut totals.charged, &row.amount),
+            (&mut totals.fees, &row.fee),
+            (&mut totals.payouts, &row.payout),
+        ] {
+            if let Some(m) = money
+                && m.currency == totals.currency
+            {
+                *sum += u128::from(m.amount);
+            }
         }
         if !row.pro_bono {
             totals.charges += 1;
@@ -719,6 +728,7 @@ impl Auditor {
             receipt: String::new(),
             amount: None,
             fee: None,
+            payout: None,
             pro_bono: false,
             failed: Vec::new(),
         };
@@ -808,6 +818,7 @@ impl Auditor {
         row.receipt = receipt_ref.uri.to_string();
         row.amount = Some(charged.clone());
         row.fee = Some(fee.clone());
+        row.payout = Some(payout.clone());
 
         if status != "settled" {
             self.note(

@@ -32,6 +32,9 @@ enum Cleanup {
 
 pub struct App {
     pub base: String,
+    /// The database the server uses (tests that tamper with it behind the
+    /// server's back).
+    pub db_url: String,
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     cleanup: Option<Cleanup>,
@@ -121,6 +124,7 @@ pub async fn spawn_app(backend: Backend) -> App {
     });
     App {
         base,
+        db_url: url,
         client: reqwest::Client::new(),
         shutdown: Some(tx),
         cleanup: Some(cleanup),
