@@ -380,15 +380,28 @@ async fn authorization(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Re
     m.insert("cid".into(), state.authorization_cid.clone().into());
     m.insert("requester".into(), state.requester.clone().into());
     m.insert("scope".into(), state.scope.clone().into());
-    m.insert(
-        if state.scope == "session" {
-            "budget"
-        } else {
-            "ceiling"
+    // The published terms, from the stored record.
+    let terms = s.store.get_record(&state.authorization_uri).await?.and_then(|r| {
+        let raw = RawRecord {
+            uri: r.uri,
+            cid: Some(r.cid),
+            value: r.value,
+        };
+        crate::records::parse_record::<crate::records::PaymentAuthorization>(&raw, "authorization").ok()
+    });
+    let published = |money: &crate::records::Money| {
+        let mut m = Map::new();
+        m.insert("amount".into(), money.amount.into());
+        m.insert("currency".into(), money.currency.clone().into());
+        Value::Object(m)
+    };
+    if let Some(t) = &terms {
+        m.insert("ceiling".into(), published(&t.data.ceiling));
+        if let Some(budget) = &t.data.session_budget {
+            m.insert("budget".into(), published(budget));
         }
-        .into(),
-        money(state.limit_minor),
-    );
+    }
+    m.insert("limit".into(), money(state.limit_minor));
     m.insert("charged".into(), money(state.charged_minor));
     m.insert(
         "remaining".into(),
@@ -452,10 +465,14 @@ async fn provider_balance(
     did_param(&did)?;
     let mut out = Map::new();
     for currency in currencies(&s, q.currency) {
-        out.insert(
-            currency.clone(),
-            balance_of(&s, accounts::provider(&did, &currency)).await?,
-        );
+        let b = balance_of(&s, accounts::provider(&did, &currency)).await?;
+        let mut m = Map::new();
+        // Earned and not yet paid out.
+        m.insert("payable".into(), b.get("balance").cloned().unwrap_or(Value::Int(0)));
+        // Payouts (on-chain) are not made yet: nothing paid, nothing in flight.
+        m.insert("paid".into(), Value::Int(0));
+        m.insert("pending".into(), Value::Int(0));
+        out.insert(currency, Value::Object(m));
     }
     Ok(json_response(StatusCode::OK, &Value::Object(out)))
 }

@@ -114,7 +114,7 @@ async fn happy_path(b: Backend) {
     assert_eq!(
         p.body
             .get("USD")
-            .and_then(|u| u.get("balance"))
+            .and_then(|u| u.get("payable"))
             .and_then(Value::as_int),
         Some(244)
     );
@@ -148,6 +148,11 @@ async fn happy_path(b: Backend) {
             }),
         Some(1)
     );
+    let num = |v: &Value, k: &str| v.get(k).and_then(|c| c.get("amount")).and_then(Value::as_int);
+    assert_eq!(num(&a.body, "budget"), Some(20_000));
+    assert_eq!(num(&a.body, "ceiling"), Some(5_000));
+    assert_eq!(num(&a.body, "limit"), Some(20_000));
+    assert_eq!(a.body.get("expiresAt").and_then(Value::as_str), Some("2026-12-01T00:00:00.000Z"));
     let l = app
         .get(&format!(
             "/xrpc/dev.cocore.compute.listSettlements?requester={REQUESTER}"
@@ -771,6 +776,66 @@ async fn reads_for_requesters_providers_and_operators(b: Backend) {
     assert_eq!(app.get("/readyz").await.status, 200);
 }
 
+async fn one_deposit_never_backs_two_promises(b: Backend) {
+    let app = spawn_app(b).await;
+    // 30000 deposited; two session authorizations of 20000 each.
+    assert_eq!(app.deposit(REQUESTER, 30_000, "dep").await.status, 201);
+    let first = scenario("promise-1").seal();
+    let second = scenario("promise-2").seal();
+    app.post_all(&first).await;
+    app.post_all(&second).await;
+    assert_eq!(app.settle(&first.receipt.uri).await.status, 201);
+    // 250 charged, 19750 held for the first promise: 10000 left, less
+    // than the second promise needs.
+    assert_eq!(app.requester_usd(REQUESTER).await, (29_750, 19_750, 10_000));
+    let r = app.settle(&second.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "insufficient-funds"), "{r:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await, (29_750, 19_750, 10_000));
+    // More funds, and the second promise is backed too.
+    assert_eq!(app.deposit(REQUESTER, 10_000, "dep-2").await.status, 201);
+    assert_eq!(app.settle(&second.receipt.uri).await.status, 201);
+    assert_eq!(app.requester_usd(REQUESTER).await, (39_500, 39_500, 0));
+}
+
+/// Runs one statement on the app's database, behind the API's back.
+async fn exec_sql(url: &str, sql: &str) {
+    use sqlx::Connection as _;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query(sql).execute(&mut c).await.expect("execute");
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query(sql).execute(&mut c).await.expect("execute");
+    }
+}
+
+async fn a_receipt_changed_after_settlement_is_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 30_000, "dep").await.status, 201);
+    let sealed = scenario("changed").seal();
+    app.post_all(&sealed).await;
+    assert_eq!(app.settle(&sealed.receipt.uri).await.status, 201);
+    // The API never replaces a stored record; an operator editing the
+    // database could. The settled URI then holds another CID: refused.
+    let sc = scenario("changed");
+    let mut other = sealed.receipt.value.clone();
+    set(obj_mut(&mut other), "outputCommitment", &format!("\"{}\"", "1".repeat(64)));
+    sign_receipt(&mut other, &sc.provider_key);
+    let other_cid = settlement::records::cid::Cid::for_record(&other).unwrap().to_string();
+    let text = settlement::records::json::to_canonical_string(&other).replace('\'', "''");
+    exec_sql(
+        &app.db_url,
+        &format!(
+            "UPDATE settlement_records SET cid = '{other_cid}', value = '{text}' WHERE uri = '{}'",
+            sealed.receipt.uri
+        ),
+    )
+    .await;
+    let r = app.settle(&sealed.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "already-settled"), "{r:?}");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -793,4 +858,6 @@ on_both_backends!(
     nobody_spends_another_requesters_nonce,
     admin_endpoints_need_the_token,
     reads_for_requesters_providers_and_operators,
+    one_deposit_never_backs_two_promises,
+    a_receipt_changed_after_settlement_is_refused,
 );
