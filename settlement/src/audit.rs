@@ -676,7 +676,7 @@ impl Auditor {
         let text = |k: &str| {
             state
                 .get(k)
-                .map(|v| json::to_canonical_string(v))
+                .map(json::to_canonical_string)
                 .unwrap_or_else(|| "nothing".into())
         };
         let quoted = |s: &str| json::to_canonical_string(&Value::from(s));
