@@ -77,9 +77,19 @@ async fn track(State(s): Shared, req: axum::extract::Request, next: axum::middle
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let span = tracing::info_span!(
+        "http.request",
+        http.method = %req.method(),
+        http.route = %route,
+        http.status = tracing::field::Empty,
+        latency_us = tracing::field::Empty,
+    );
     let start = std::time::Instant::now();
-    let response = next.run(req).await;
-    s.metrics.request(&route, response.status().as_u16(), start.elapsed());
+    let response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let elapsed = start.elapsed();
+    span.record("http.status", response.status().as_u16());
+    span.record("latency_us", u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
+    s.metrics.request(&route, response.status().as_u16(), elapsed);
     response
 }
 
@@ -119,7 +129,7 @@ impl IntoResponse for Failure {
         };
         let detail = if self.kind == FailureKind::Internal {
             // The text may name tables or hosts: for the log, not the client.
-            eprintln!("internal error: {}", self.message);
+            tracing::error!(code = self.code, "internal error: {}", self.message);
             "internal error".to_owned()
         } else {
             self.message
@@ -177,7 +187,7 @@ async fn readyz(State(s): Shared) -> Response {
     match s.store.ping().await {
         Ok(()) => "ready\n".into_response(),
         Err(e) => {
-            eprintln!("readyz: {e}");
+            tracing::warn!("readyz: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
         }
     }

@@ -14,5 +14,6 @@ pub mod metrics;
 pub mod records;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub mod testkit;
 pub mod verify;

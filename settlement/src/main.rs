@@ -89,8 +89,9 @@ fn main() -> ExitCode {
 
 fn serve(args: &ServeArgs) -> Result<(), String> {
     let config = Config::resolve(args)?;
+    let telemetry = settlement::telemetry::init()?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         if let Some(path) = config.database_url.strip_prefix("sqlite:")
             && let Some(dir) = std::path::Path::new(path.trim_start_matches("//")).parent()
             && !dir.as_os_str().is_empty()
@@ -115,14 +116,17 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        eprintln!(
-            "settlement: exchange {} listening on http://{addr} ({config:?})",
-            config.exchange_did
-        );
+        // Tests and scripts read the bound address from this line.
+        eprintln!("settlement: listening on http://{addr}");
+        tracing::info!(exchange = %config.exchange_did, config = ?config, "serving");
         settlement::api::serve(listener, service, shutdown_signal())
             .await
             .map_err(|e| e.to_string())
-    })
+    });
+    // Outside the runtime: the exporter flushes with its own blocking client.
+    drop(runtime);
+    telemetry.shutdown();
+    served
 }
 
 /// Resolves on SIGTERM or Ctrl-C; in-flight requests are then finished.
@@ -135,7 +139,7 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    eprintln!("settlement: shutting down");
+    tracing::info!("shutting down: finishing in-flight requests");
 }
 
 /// Reads at most one byte past the limit, so an oversized file is refused

@@ -211,6 +211,7 @@ impl Service {
     }
 
     /// Charges a stored receipt (rules 1-12), exactly once.
+    #[tracing::instrument(name = "settle", skip(self, now), fields(receipt = %receipt_uri))]
     pub async fn settle(
         &self,
         receipt_uri: &str,
