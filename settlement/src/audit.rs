@@ -384,6 +384,13 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
             )
         }
     };
+    // Without the record (already a discrepancy), the server's word for
+    // the promise is all there is to sum against.
+    let limit = limit.or_else(|| {
+        ["limit", "budget", "ceiling"]
+            .iter()
+            .find_map(|k| state.get(k).and_then(money_of))
+    });
     let authorization = authorization.ok();
     if let Some(rec) = &authorization {
         a.compare_state(&state, rec);
@@ -689,10 +696,24 @@ impl Auditor {
             o.insert("currency".into(), m.currency.clone().into());
             json::to_canonical_string(&Value::Object(o))
         };
-        match (rec.data.scope.as_str(), &rec.data.session_budget) {
-            ("session", Some(budget)) => differ("budget", text("budget"), money(budget)),
-            ("session", None) => {}
-            _ => differ("ceiling", text("ceiling"), money(&rec.data.ceiling)),
+        // The terms as the server restates them, and the limit it enforces
+        // (session budget or ceiling), each where it states one.
+        let limit = match rec.data.scope.as_str() {
+            "session" => rec.data.session_budget.as_ref(),
+            _ => Some(&rec.data.ceiling),
+        };
+        for (field, record) in [
+            ("ceiling", Some(&rec.data.ceiling)),
+            ("budget", rec.data.session_budget.as_ref()),
+            ("limit", limit),
+        ] {
+            if state.get(field).is_some() {
+                differ(
+                    field,
+                    text(field),
+                    record.map_or_else(|| "nothing".into(), money),
+                );
+            }
         }
         let stated_expiry = state
             .get("expiresAt")

@@ -207,18 +207,23 @@ async fn tampered_history_is_caught(b: Backend) {
     let clean = audit(&app.base, &auth).await.unwrap();
     assert!(clean.is_clean(), "{}", clean.render());
 
-    // The server's running total drifts from its own settlements.
+    // The server's running total drifts from its own settlements, and the
+    // limit it enforces from the published budget.
     tamper(
         b,
         &app.db_url,
-        "UPDATE settlement_authorizations SET charged_minor = charged_minor + 1 WHERE authorization_uri = $1",
+        "UPDATE settlement_authorizations SET charged_minor = charged_minor + 1, limit_minor = limit_minor - 1 \
+         WHERE authorization_uri = $1",
         &[&auth],
     )
     .await;
     let report = audit(&app.base, &auth).await.unwrap();
     assert_eq!(
         found(&report),
-        BTreeSet::from([(auth.clone(), "charged-mismatch")]),
+        BTreeSet::from([
+            (auth.clone(), "charged-mismatch"),
+            (auth.clone(), "authorization-state-mismatch"),
+        ]),
         "{}",
         report.render()
     );
@@ -226,7 +231,8 @@ async fn tampered_history_is_caught(b: Backend) {
     tamper(
         b,
         &app.db_url,
-        "UPDATE settlement_authorizations SET charged_minor = charged_minor - 1 WHERE authorization_uri = $1",
+        "UPDATE settlement_authorizations SET charged_minor = charged_minor - 1, limit_minor = limit_minor + 1 \
+         WHERE authorization_uri = $1",
         &[&auth],
     )
     .await;
@@ -316,6 +322,29 @@ async fn tampered_history_is_caught(b: Backend) {
     let out = run(&app.base, &auth).await;
     assert_eq!(out.exit, 1);
     assert_eq!(out.stdout, text);
+    let before = found(&report);
+
+    // The authorization record itself disappears: nothing can be re-decided
+    // and the server's word for the budget is all that is left.
+    tamper(
+        b,
+        &app.db_url,
+        "DELETE FROM settlement_records WHERE uri = $1",
+        &[&auth],
+    )
+    .await;
+    let report = audit(&app.base, &auth).await.unwrap();
+    let mut expected = before;
+    expected.extend([
+        (auth.clone(), "authorization-not-found"),
+        (s[0].uri.clone(), "charge-rules"),
+        (s[1].uri.clone(), "charge-rules"),
+    ]);
+    assert_eq!(found(&report), expected, "{}", report.render());
+    assert_eq!(
+        (report.totals.limit, report.totals.currency.as_str()),
+        (20_000, "USD")
+    );
 }
 
 /// Nothing listens on the port: the exit-2 class, with the reason.
