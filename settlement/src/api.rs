@@ -38,9 +38,19 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/providers/{did}/balance", get(provider_balance))
         .route("/v1/requesters/{did}/balance", get(requester_balance))
         .route("/v1/requesters/{did}/statement", get(requester_statement))
-        .route("/xrpc/dev.cocore.compute.listSettlements", get(list_settlements))
+        .route(
+            "/xrpc/dev.cocore.compute.listSettlements",
+            get(list_settlements),
+        )
         .route("/xrpc/dev.cocore.compute.listReceipts", get(list_receipts))
-        .route("/xrpc/dev.cocore.compute.verifyReceipt", get(verify_receipt))
+        .route(
+            "/xrpc/dev.cocore.compute.verifyReceipt",
+            get(verify_receipt),
+        )
+        .route(
+            "/xrpc/dev.cocore.compute.verifySettlement",
+            get(verify_settlement_query),
+        )
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .layer(axum::middleware::from_fn_with_state(service.clone(), track))
@@ -68,11 +78,16 @@ pub const ROUTES: &[&str] = &[
     "/xrpc/dev.cocore.compute.listSettlements",
     "/xrpc/dev.cocore.compute.listReceipts",
     "/xrpc/dev.cocore.compute.verifyReceipt",
+    "/xrpc/dev.cocore.compute.verifySettlement",
 ];
 
 /// Records each request's latency under its route template (never the raw
 /// path, which would carry DIDs).
-async fn track(State(s): Shared, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn track(
+    State(s): Shared,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
@@ -88,21 +103,30 @@ async fn track(State(s): Shared, req: axum::extract::Request, next: axum::middle
     let response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
     let elapsed = start.elapsed();
     span.record("http.status", response.status().as_u16());
-    span.record("latency_us", u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
-    s.metrics.request(&route, response.status().as_u16(), elapsed);
+    span.record(
+        "latency_us",
+        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+    );
+    s.metrics
+        .request(&route, response.status().as_u16(), elapsed);
     response
 }
 
 async fn metrics(State(s): Shared) -> Response {
     let mut r = s.metrics.render().into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     r
 }
 
 async fn openapi() -> Response {
     let mut r = OPENAPI.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -391,14 +415,22 @@ async fn authorization(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Re
     m.insert("requester".into(), state.requester.clone().into());
     m.insert("scope".into(), state.scope.clone().into());
     // The published terms, from the stored record.
-    let terms = s.store.get_record(&state.authorization_uri).await?.and_then(|r| {
-        let raw = RawRecord {
-            uri: r.uri,
-            cid: Some(r.cid),
-            value: r.value,
-        };
-        crate::records::parse_record::<crate::records::PaymentAuthorization>(&raw, "authorization").ok()
-    });
+    let terms = s
+        .store
+        .get_record(&state.authorization_uri)
+        .await?
+        .and_then(|r| {
+            let raw = RawRecord {
+                uri: r.uri,
+                cid: Some(r.cid),
+                value: r.value,
+            };
+            crate::records::parse_record::<crate::records::PaymentAuthorization>(
+                &raw,
+                "authorization",
+            )
+            .ok()
+        });
     let published = |money: &crate::records::Money| {
         let mut m = Map::new();
         m.insert("amount".into(), money.amount.into());
@@ -478,7 +510,10 @@ async fn provider_balance(
         let b = balance_of(&s, accounts::provider(&did, &currency)).await?;
         let mut m = Map::new();
         // Earned and not yet paid out.
-        m.insert("payable".into(), b.get("balance").cloned().unwrap_or(Value::Int(0)));
+        m.insert(
+            "payable".into(),
+            b.get("balance").cloned().unwrap_or(Value::Int(0)),
+        );
         // Payouts (on-chain) are not made yet: nothing paid, nothing in flight.
         m.insert("paid".into(), Value::Int(0));
         m.insert("pending".into(), Value::Int(0));
@@ -763,6 +798,44 @@ async fn verify_receipt(State(s): Shared, Query(q): Query<UriQuery>) -> Result<R
     // Hardware attestation chains are not verified yet: every provider
     // counts as self-attested.
     m.insert("trustLevel".into(), "self-attested".into());
+    m.insert("findings".into(), Value::Array(findings));
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+/// Re-checks a settlement this exchange wrote, with the same checks a
+/// requester's `settlement audit` makes: signature, CID, split, the receipt
+/// by content, and the rules of a charge at settledAt.
+async fn verify_settlement_query(
+    State(s): Shared,
+    Query(q): Query<UriQuery>,
+) -> Result<Response, Failure> {
+    let row = s.store.settlement_by_uri(&q.uri).await?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "record-not-found",
+            format!("no settlement {} is stored", q.uri),
+        )
+    })?;
+    let found = crate::audit::check_stored_settlement(
+        &s.store,
+        &s.exchange.did,
+        *s.exchange.verifying_key(),
+        &row.uri,
+        &row.cid,
+        &row.value,
+    )
+    .await
+    .map_err(|e| Failure::new(FailureKind::Internal, "internal", e.to_string()))?;
+    let findings: Vec<Value> = if found.is_empty() {
+        vec![finding("info", "settlement-verified", "every check holds")]
+    } else {
+        found
+            .iter()
+            .map(|d| finding("error", d.check, &d.detail))
+            .collect()
+    };
+    let mut m = Map::new();
+    m.insert("ok".into(), found.is_empty().into());
     m.insert("findings".into(), Value::Array(findings));
     Ok(json_response(StatusCode::OK, &Value::Object(m)))
 }

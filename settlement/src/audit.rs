@@ -337,8 +337,9 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
         )));
     }
 
+    let server_text = api.base.to_string();
     let mut a = Auditor {
-        api,
+        source: Source::Api(api),
         exchange: exchange_did,
         key,
         auth_uri: auth_uri.clone(),
@@ -523,7 +524,7 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
     }
 
     Ok(Report {
-        server: a.api.base.to_string(),
+        server: server_text,
         exchange: a.exchange,
         authorization: auth_uri.to_string(),
         authorization_cid: auth_cid,
@@ -557,8 +558,87 @@ enum Fetched {
     Unreadable(String),
 }
 
+/// Checks one stored settlement exactly as `audit` checks each listed one
+/// (signature, CID, split, receipt by content, the rules of a charge at
+/// settledAt), reading records from the exchange's own store. Returns what
+/// failed; empty when the settlement holds.
+pub async fn check_stored_settlement(
+    store: &crate::store::Store,
+    exchange_did: &str,
+    key: p256::ecdsa::VerifyingKey,
+    uri: &str,
+    cid: &str,
+    value: &Value,
+) -> Result<Vec<Discrepancy>, AuditError> {
+    let named = value.get("requesterAuthorization");
+    let auth = AuthRef {
+        uri: named
+            .and_then(|a| a.get("uri"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        cid: named
+            .and_then(|a| a.get("cid"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+    };
+    let currency = value
+        .get("amountCharged")
+        .and_then(|m| m.get("currency"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let auth_uri = AtUri::parse(&auth.uri).ok_or_else(|| {
+        AuditError::Input(format!(
+            "{uri}: requesterAuthorization.uri is not a record URI"
+        ))
+    })?;
+    let mut a = Auditor {
+        source: Source::Store(store.clone()),
+        exchange: exchange_did.to_owned(),
+        key,
+        auth_uri: auth_uri.clone(),
+        subject: uri.to_owned(),
+        discrepancies: Vec::new(),
+        cache: HashMap::new(),
+    };
+    let authorization = match a
+        .record::<PaymentAuthorization>(auth_uri.as_str(), "authorization")
+        .await?
+    {
+        Ok(r) => Some(r),
+        Err(d) => {
+            a.discrepancies.push(d);
+            None
+        }
+    };
+    let mut item = crate::records::json::Map::new();
+    item.insert("uri".into(), uri.into());
+    item.insert("cid".into(), cid.into());
+    item.insert("value".into(), value.clone());
+    a.settlement(
+        0,
+        &Value::Object(item),
+        &auth,
+        authorization.as_ref(),
+        &currency,
+        &mut BTreeSet::new(),
+    )
+    .await?;
+    Ok(a.discrepancies)
+}
+
+/// Where the auditor reads records: the exchange's public API (a
+/// requester's audit) or, inside the exchange, its own store
+/// (`verifySettlement`). The checks are the same.
+enum Source {
+    Api(Api),
+    Store(crate::store::Store),
+}
+
 struct Auditor {
-    api: Api,
+    source: Source,
     exchange: String,
     key: p256::ecdsa::VerifyingKey,
     auth_uri: AtUri,
@@ -582,10 +662,22 @@ impl Auditor {
         if let Some(f) = self.cache.get(uri) {
             return Ok(f.clone());
         }
-        let reply = self
-            .api
-            .get("/v1/records", Some(uri), RECORD_BYTES_MAX)
-            .await?;
+        let api = match &self.source {
+            Source::Api(api) => api,
+            Source::Store(store) => {
+                let fetched = match store.get_record(uri).await {
+                    Ok(Some(r)) => Fetched::Found {
+                        cid: r.cid,
+                        value: r.value,
+                    },
+                    Ok(None) => Fetched::Missing,
+                    Err(e) => return Err(AuditError::Server(format!("reading {uri}: {e}"))),
+                };
+                self.cache.insert(uri.to_owned(), fetched.clone());
+                return Ok(fetched);
+            }
+        };
+        let reply = api.get("/v1/records", Some(uri), RECORD_BYTES_MAX).await?;
         let fetched = match (reply.status, reply.body) {
             (404, _) => Fetched::Missing,
             (200, Ok(body)) => {

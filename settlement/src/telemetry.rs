@@ -14,16 +14,21 @@ pub struct Telemetry {
 }
 
 fn otlp_configured() -> bool {
-    ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
-        .iter()
-        .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()))
 }
 
 /// Installs the global subscriber. Call once, at start-up.
 pub fn init() -> Result<Telemetry, String> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false);
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     if !otlp_configured() {
         registry.try_init().map_err(|e| e.to_string())?;
@@ -35,7 +40,11 @@ pub fn init() -> Result<Telemetry, String> {
         .map_err(|e| format!("OTLP exporter: {e}"))?;
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
-        .with_resource(opentelemetry_sdk::Resource::builder().with_service_name("settlement").build())
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name("settlement")
+                .build(),
+        )
         .build();
     let tracer = provider.tracer("settlement");
     registry

@@ -25,8 +25,14 @@ impl Drop for Server {
 }
 
 fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("settlement-serve-{tag}-{}-{nanos}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "settlement-serve-{tag}-{}-{nanos}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -56,19 +62,30 @@ fn start(tag: &str, env: &[(&str, String)]) -> Server {
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(60)).expect("server started");
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server started");
     Server { child, base, dir }
 }
 
 fn sigterm_and_wait(server: &mut Server) -> i32 {
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(status) = server.child.try_wait().unwrap() {
             return status.code().unwrap_or(-1);
         }
-        assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -99,13 +116,31 @@ async fn serves_exports_traces_and_stops_cleanly() {
     let (otlp, bodies) = collector().await;
     let mut server = start("otlp", &[("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)]);
     let client = reqwest::Client::new();
-    let health = client.get(format!("{}/healthz", server.base)).send().await.unwrap();
+    let health = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
-    assert_eq!(client.get(format!("{}/readyz", server.base)).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        client
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
 
     // A real charge attempt: records in, settle refused for lack of funds.
     let sealed = Scenario::default().seal();
-    for r in [&sealed.authorization, &sealed.job, &sealed.attestation, &sealed.receipt] {
+    for r in [
+        &sealed.authorization,
+        &sealed.job,
+        &sealed.attestation,
+        &sealed.receipt,
+    ] {
         let mut m = Map::new();
         m.insert("uri".into(), r.uri.clone().into());
         m.insert("value".into(), r.value.clone());
@@ -127,19 +162,29 @@ async fn serves_exports_traces_and_stops_cleanly() {
     // authorization names.
     assert_eq!(resp.status().as_u16(), 422);
     let body = json::parse(&resp.bytes().await.unwrap()).unwrap();
-    assert_eq!(body.get("code").and_then(Value::as_str), Some("wrong-exchange"));
+    assert_eq!(
+        body.get("code").and_then(Value::as_str),
+        Some("wrong-exchange")
+    );
 
     // Zero-config: SQLite and the signing key under ./data, the key 0600.
     use std::os::unix::fs::PermissionsExt as _;
     let key = server.dir.join("data/exchange-key.hex");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert!(server.dir.join("data/settlement.db").exists());
 
     // SIGTERM: exit 0, after flushing the spans to the collector.
     assert_eq!(sigterm_and_wait(&mut server), 0);
     let all: Vec<u8> = bodies.lock().unwrap().concat();
     let has = |needle: &str| all.windows(needle.len()).any(|w| w == needle.as_bytes());
-    assert!(has("http.request"), "no request span exported ({} bytes)", all.len());
+    assert!(
+        has("http.request"),
+        "no request span exported ({} bytes)",
+        all.len()
+    );
     // Only the settle span carries the receipt's URI.
     assert!(has(&sealed.receipt.uri), "no settle span exported");
     assert!(has("/v1/settle"), "route attribute missing");
@@ -158,6 +203,9 @@ fn refuses_non_loopback_without_the_explicit_flag() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--insecure-trust-submitted-records"), "{stderr}");
+    assert!(
+        stderr.contains("--insecure-trust-submitted-records"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -148,11 +148,18 @@ async fn happy_path(b: Backend) {
             }),
         Some(1)
     );
-    let num = |v: &Value, k: &str| v.get(k).and_then(|c| c.get("amount")).and_then(Value::as_int);
+    let num = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(|c| c.get("amount"))
+            .and_then(Value::as_int)
+    };
     assert_eq!(num(&a.body, "budget"), Some(20_000));
     assert_eq!(num(&a.body, "ceiling"), Some(5_000));
     assert_eq!(num(&a.body, "limit"), Some(20_000));
-    assert_eq!(a.body.get("expiresAt").and_then(Value::as_str), Some("2026-12-01T00:00:00.000Z"));
+    assert_eq!(
+        a.body.get("expiresAt").and_then(Value::as_str),
+        Some("2026-12-01T00:00:00.000Z")
+    );
     let l = app
         .get(&format!(
             "/xrpc/dev.cocore.compute.listSettlements?requester={REQUESTER}"
@@ -693,7 +700,9 @@ async fn reads_for_requesters_providers_and_operators(b: Backend) {
         let path = format!("/v1/requesters/{REQUESTER}/statement?currency=USD&limit=2{cursor}");
         let page = app.get(&path).await;
         assert_eq!(page.status, 200, "{page:?}");
-        let Some(Value::Array(items)) = page.body.get("entries") else { panic!("{page:?}") };
+        let Some(Value::Array(items)) = page.body.get("entries") else {
+            panic!("{page:?}")
+        };
         assert!(items.len() <= 2);
         entries.extend(items.iter().cloned());
         match page.body.get("cursor").and_then(Value::as_str) {
@@ -722,10 +731,24 @@ async fn reads_for_requesters_providers_and_operators(b: Backend) {
         ("exchange-fee", "debit"),
         ("authorization-hold", "hold"),
     ];
-    assert_eq!(codes, expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
-    let seqs: Vec<i128> = entries.iter().filter_map(|e| e.get("seq").and_then(Value::as_int)).collect();
+    assert_eq!(
+        codes,
+        expect
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    );
+    let seqs: Vec<i128> = entries
+        .iter()
+        .filter_map(|e| e.get("seq").and_then(Value::as_int))
+        .collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
-    assert_eq!(app.get(&format!("/v1/requesters/{REQUESTER}/statement?cursor=x")).await.status, 400);
+    assert_eq!(
+        app.get(&format!("/v1/requesters/{REQUESTER}/statement?cursor=x"))
+            .await
+            .status,
+        400
+    );
     assert_eq!(app.get("/v1/requesters/nope/statement").await.status, 400);
 
     // listReceipts by provider, requester and job.
@@ -733,44 +756,161 @@ async fn reads_for_requesters_providers_and_operators(b: Backend) {
         Some(Value::Array(v)) => v.len(),
         _ => usize::MAX,
     };
-    let by_provider = app.get(&format!("/xrpc/dev.cocore.compute.listReceipts?provider={PROVIDER}")).await;
+    let by_provider = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.listReceipts?provider={PROVIDER}"
+        ))
+        .await;
     assert_eq!(count(&by_provider), 3);
-    let by_requester = app.get(&format!("/xrpc/dev.cocore.compute.listReceipts?requester={REQUESTER}&limit=2")).await;
+    let by_requester = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.listReceipts?requester={REQUESTER}&limit=2"
+        ))
+        .await;
     assert_eq!(count(&by_requester), 2);
-    let next = by_requester.body.get("cursor").and_then(Value::as_str).expect("cursor").to_owned();
+    let next = by_requester
+        .body
+        .get("cursor")
+        .and_then(Value::as_str)
+        .expect("cursor")
+        .to_owned();
     let rest = app
-        .get(&format!("/xrpc/dev.cocore.compute.listReceipts?requester={REQUESTER}&limit=2&cursor={next}"))
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.listReceipts?requester={REQUESTER}&limit=2&cursor={next}"
+        ))
         .await;
     assert_eq!(count(&rest), 1);
-    let by_job = app.get(&format!("/xrpc/dev.cocore.compute.listReceipts?job={}", sealed[1].job.uri)).await;
+    let by_job = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.listReceipts?job={}",
+            sealed[1].job.uri
+        ))
+        .await;
     assert_eq!(count(&by_job), 1);
-    assert_eq!(app.get("/xrpc/dev.cocore.compute.listReceipts").await.status, 400);
+    assert_eq!(
+        app.get("/xrpc/dev.cocore.compute.listReceipts")
+            .await
+            .status,
+        400
+    );
 
     // verifyReceipt: a settled receipt still verifies; a tampered one not.
-    let v = app.get(&format!("/xrpc/dev.cocore.compute.verifyReceipt?uri={}", sealed[0].receipt.uri)).await;
+    let v = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.verifyReceipt?uri={}",
+            sealed[0].receipt.uri
+        ))
+        .await;
     assert_eq!(v.body.get("ok"), Some(&Value::Bool(true)), "{v:?}");
     let mut forged = scenario("reads-forged").seal();
     set(obj_mut(&mut forged.receipt.value), "price.amount", "1");
     app.post_all(&forged).await;
-    let v = app.get(&format!("/xrpc/dev.cocore.compute.verifyReceipt?uri={}", forged.receipt.uri)).await;
+    let v = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.verifyReceipt?uri={}",
+            forged.receipt.uri
+        ))
+        .await;
     assert_eq!(v.body.get("ok"), Some(&Value::Bool(false)));
-    let Some(Value::Array(findings)) = v.body.get("findings") else { panic!("{v:?}") };
-    assert_eq!(findings[0].get("code").and_then(Value::as_str), Some("signature-invalid"));
+    let Some(Value::Array(findings)) = v.body.get("findings") else {
+        panic!("{v:?}")
+    };
+    assert_eq!(
+        findings[0].get("code").and_then(Value::as_str),
+        Some("signature-invalid")
+    );
     let missing = "at://did:plc:bobbobbobbobbobbobbobbob/dev.cocore.compute.receipt/3zzzzzzzzzzzz";
-    assert_eq!(app.get(&format!("/xrpc/dev.cocore.compute.verifyReceipt?uri={missing}")).await.status, 404);
-    assert_eq!(app.settle(&forged.receipt.uri).await.code(), "signature-invalid");
+    assert_eq!(
+        app.get(&format!(
+            "/xrpc/dev.cocore.compute.verifyReceipt?uri={missing}"
+        ))
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.settle(&forged.receipt.uri).await.code(),
+        "signature-invalid"
+    );
+
+    // verifySettlement: a settlement this exchange wrote checks out; one
+    // edited behind the API does not; an unknown one is 404.
+    let settled = app.settle(&sealed[0].receipt.uri).await;
+    let suri = settled
+        .body
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    let v = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.verifySettlement?uri={suri}"
+        ))
+        .await;
+    assert_eq!(v.body.get("ok"), Some(&Value::Bool(true)), "{v:?}");
+    let text = settlement::records::json::to_canonical_string(settled.body.get("value").unwrap())
+        .replace("\"amount\":250", "\"amount\":249");
+    exec_sql(
+        &app.db_url,
+        &format!("UPDATE settlement_settlements SET value = '{text}' WHERE uri = '{suri}'"),
+    )
+    .await;
+    let v = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.verifySettlement?uri={suri}"
+        ))
+        .await;
+    assert_eq!(v.body.get("ok"), Some(&Value::Bool(false)), "{v:?}");
+    let Some(Value::Array(findings)) = v.body.get("findings") else {
+        panic!("{v:?}")
+    };
+    let codes: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f.get("code").and_then(Value::as_str))
+        .collect();
+    assert!(codes.contains(&"settlement-sig-invalid"), "{codes:?}");
+    let unknown = format!(
+        "at://{}/dev.cocore.compute.settlement/3zzzzzzzzzzzz",
+        testkit::EXCHANGE
+    );
+    assert_eq!(
+        app.get(&format!(
+            "/xrpc/dev.cocore.compute.verifySettlement?uri={unknown}"
+        ))
+        .await
+        .status,
+        404
+    );
 
     // Operators: metrics count outcomes; the OpenAPI document lists every route.
-    let resp = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    let resp = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
     let text = resp.text().await.unwrap();
-    assert!(text.contains("settlement_settle_outcomes_total{outcome=\"created\"} 3\n"), "{text}");
-    assert!(text.contains("settlement_settle_outcomes_total{outcome=\"signature-invalid\"} 1\n"), "{text}");
-    assert!(text.contains("settlement_http_request_duration_seconds_count{route=\"/v1/settle\",status=\"2xx\"} 3\n"), "{text}");
+    assert!(
+        text.contains("settlement_settle_outcomes_total{outcome=\"created\"} 3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("settlement_settle_outcomes_total{outcome=\"signature-invalid\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("settlement_http_request_duration_seconds_count{route=\"/v1/settle\",status=\"2xx\"} 4\n"), "{text}");
     assert!(!text.contains(REQUESTER), "metrics must not carry DIDs");
     let doc = app.get("/openapi.json").await;
-    let paths = doc.body.get("paths").and_then(Value::as_object).expect("paths");
+    let paths = doc
+        .body
+        .get("paths")
+        .and_then(Value::as_object)
+        .expect("paths");
     for route in settlement::api::ROUTES {
-        assert!(paths.contains_key(*route), "{route} missing from openapi.json");
+        assert!(
+            paths.contains_key(*route),
+            "{route} missing from openapi.json"
+        );
     }
     assert_eq!(paths.len(), settlement::api::ROUTES.len());
     assert_eq!(app.get("/readyz").await.status, 200);
@@ -820,9 +960,15 @@ async fn a_receipt_changed_after_settlement_is_refused(b: Backend) {
     // database could. The settled URI then holds another CID: refused.
     let sc = scenario("changed");
     let mut other = sealed.receipt.value.clone();
-    set(obj_mut(&mut other), "outputCommitment", &format!("\"{}\"", "1".repeat(64)));
+    set(
+        obj_mut(&mut other),
+        "outputCommitment",
+        &format!("\"{}\"", "1".repeat(64)),
+    );
     sign_receipt(&mut other, &sc.provider_key);
-    let other_cid = settlement::records::cid::Cid::for_record(&other).unwrap().to_string();
+    let other_cid = settlement::records::cid::Cid::for_record(&other)
+        .unwrap()
+        .to_string();
     let text = settlement::records::json::to_canonical_string(&other).replace('\'', "''");
     exec_sql(
         &app.db_url,
