@@ -239,28 +239,7 @@ impl Service {
                 .into())
             };
         }
-        let job = self
-            .load::<Job>(receipt.data.job.uri.as_str(), "job")
-            .await?;
-        let attestation = self
-            .load::<Attestation>(receipt.data.attestation.uri.as_str(), "attestation")
-            .await?;
-        let authorization = self
-            .load::<PaymentAuthorization>(
-                job.data.payment_authorization.uri.as_str(),
-                "authorization",
-            )
-            .await?;
-        let charge = verify::verify_records(
-            &self.exchange.did,
-            now,
-            Bundle {
-                job: &job,
-                authorization: &authorization,
-                attestation: &attestation,
-                receipt: &receipt,
-            },
-        )?;
+        let charge = self.decide(&receipt, now).await?;
         if !self.policy.supports(&charge.amount.currency) {
             return Err(Failure::new(
                 FailureKind::Rejected,
@@ -307,27 +286,28 @@ impl Service {
             .load::<Receipt>(receipt_uri, "receipt")
             .await
             .map_err(not_found)?;
-        let job = match self.load::<Job>(receipt.data.job.uri.as_str(), "job").await {
-            Ok(j) => j,
-            Err(f) => return Ok(Err(f)),
-        };
-        let attestation = match self
+        Ok(self.decide(&receipt, now).await)
+    }
+
+    /// Loads what the receipt names (its job, the job's authorization, the
+    /// attestation) and decides the charge at `now` (rules 1-8, 11, 12).
+    async fn decide(
+        &self,
+        receipt: &Record<Receipt>,
+        now: Datetime,
+    ) -> Result<verify::Charge, Failure> {
+        let job = self
+            .load::<Job>(receipt.data.job.uri.as_str(), "job")
+            .await?;
+        let attestation = self
             .load::<Attestation>(receipt.data.attestation.uri.as_str(), "attestation")
-            .await
-        {
-            Ok(a) => a,
-            Err(f) => return Ok(Err(f)),
-        };
-        let authorization = match self
+            .await?;
+        let authorization = self
             .load::<PaymentAuthorization>(
                 job.data.payment_authorization.uri.as_str(),
                 "authorization",
             )
-            .await
-        {
-            Ok(a) => a,
-            Err(f) => return Ok(Err(f)),
-        };
+            .await?;
         Ok(verify::verify_records(
             &self.exchange.did,
             now,
@@ -335,10 +315,9 @@ impl Service {
                 job: &job,
                 authorization: &authorization,
                 attestation: &attestation,
-                receipt: &receipt,
+                receipt,
             },
-        )
-        .map_err(Failure::from))
+        )?)
     }
 
     /// Builds and signs the `dev.cocore.compute.settlement` record.

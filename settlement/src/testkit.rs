@@ -50,6 +50,8 @@ fn strong_ref(uri: &str, cid: Cid) -> Value {
 /// any field, then `seal()`.
 #[derive(Clone)]
 pub struct Scenario {
+    pub requester: String,
+    pub provider: String,
     pub exchange: String,
     pub now: Datetime,
     pub provider_key: SigningKey,
@@ -142,6 +144,8 @@ impl Scenario {
         let rkey = rkey_for(tag);
         let exchange = EXCHANGE;
         Scenario {
+            requester: requester.to_owned(),
+            provider: provider.to_owned(),
             exchange: exchange.to_owned(),
             now: Datetime::parse(NOW).expect("valid constant"),
             provider_key,
@@ -175,6 +179,15 @@ impl Scenario {
                 "price":{{"amount":250,"currency":"USD"}}}}"#
             )),
         }
+    }
+
+    /// A new job and receipt (named by `tag`) under this scenario's
+    /// authorization: many jobs charged against one authorization.
+    pub fn sharing(&self, tag: &str) -> Scenario {
+        let mut sc = Scenario::new(&self.requester, &self.provider, tag);
+        sc.authorization = self.authorization.clone();
+        sc.authorization_uri = self.authorization_uri.clone();
+        sc
     }
 
     /// Links the records by CID and signs the attestation and the receipt.
@@ -224,6 +237,30 @@ impl Scenario {
                 value: receipt,
             },
         }
+    }
+}
+
+/// Sets the field at `path` (dot-separated) of `map` to the JSON `json`.
+/// For tests: a bad path or bad JSON panics.
+pub fn set(map: &mut Map, path: &str, json: &str) {
+    let v = json::parse_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+    let mut keys: Vec<&str> = path.split('.').collect();
+    let last = keys.pop().expect("split yields at least one part");
+    let mut m = map;
+    for k in keys {
+        m = match m.get_mut(k) {
+            Some(Value::Object(inner)) => inner,
+            _ => panic!("no object at {k} in {path}"),
+        };
+    }
+    m.insert(last.to_owned(), v);
+}
+
+/// The object inside `v`. For tests: anything else panics.
+pub fn object_mut(v: &mut Value) -> &mut Map {
+    match v {
+        Value::Object(m) => m,
+        other => panic!("not an object: {other:?}"),
     }
 }
 

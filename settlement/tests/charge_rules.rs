@@ -6,32 +6,13 @@ use std::collections::BTreeSet;
 
 use settlement::records::cid::Cid;
 use settlement::records::formats::Datetime;
-use settlement::records::json::{Map, Value, parse_str};
-use settlement::testkit::{self, Scenario, Sealed, key, sign_attestation, sign_receipt};
+use settlement::records::json::Value;
+use settlement::testkit::{
+    self, Scenario, Sealed, key, object_mut, set, sign_attestation, sign_receipt,
+};
 use settlement::verify::{Code, Scope, verify_charge};
 
 const OTHER: &str = "did:plc:evevevevevevevevevevevev";
-
-fn set(map: &mut Map, path: &str, json: &str) {
-    let v = parse_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
-    let mut keys: Vec<&str> = path.split('.').collect();
-    let last = keys.pop().unwrap();
-    let mut m = map;
-    for k in keys {
-        m = match m.get_mut(k) {
-            Some(Value::Object(inner)) => inner,
-            _ => panic!("no object at {k} in {path}"),
-        };
-    }
-    m.insert(last.to_owned(), v);
-}
-
-fn obj_mut(v: &mut Value) -> &mut Map {
-    match v {
-        Value::Object(m) => m,
-        _ => panic!("not an object"),
-    }
-}
 
 /// Re-signs the receipt with the provider's key and recomputes its CID, as
 /// a provider (or an attacker holding the key) would.
@@ -171,13 +152,13 @@ fn each_rule_has_its_code() {
             x.receipt.uri = x.receipt.uri.replace("receipt", "job")
         }),
         (Code::InvalidRecord, none, |x, _| {
-            obj_mut(&mut x.receipt.value).remove("$type");
+            object_mut(&mut x.receipt.value).remove("$type");
         }),
         (Code::CidMismatch, none, |x, _| {
             x.job.cid = x.authorization.cid.clone()
         }),
         (Code::CidMismatch, none, |x, sc| {
-            let job = obj_mut(&mut x.receipt.value);
+            let job = object_mut(&mut x.receipt.value);
             set(
                 job,
                 "job.cid",
@@ -188,7 +169,7 @@ fn each_rule_has_its_code() {
         (Code::RefMismatch, none, |x, sc| {
             let other = x.job.uri.replace("/3", "/2");
             set(
-                obj_mut(&mut x.receipt.value),
+                object_mut(&mut x.receipt.value),
                 "job.uri",
                 &format!("\"{other}\""),
             );
@@ -242,17 +223,21 @@ fn each_rule_has_its_code() {
             untouched,
         ),
         (Code::NoSignature, none, |x, _| {
-            obj_mut(&mut x.receipt.value).remove("enclaveSignature");
+            object_mut(&mut x.receipt.value).remove("enclaveSignature");
         }),
         (Code::NoSignature, none, |x, _| {
-            set(obj_mut(&mut x.receipt.value), "enclaveSignature", r#""""#)
+            set(
+                object_mut(&mut x.receipt.value),
+                "enclaveSignature",
+                r#""""#,
+            )
         }),
         (Code::NoSignature, none, |x, _| {
-            obj_mut(&mut x.attestation.value).remove("selfSignature");
+            object_mut(&mut x.attestation.value).remove("selfSignature");
         }),
         (Code::SignatureInvalid, none, |x, _| {
             set(
-                obj_mut(&mut x.receipt.value),
+                object_mut(&mut x.receipt.value),
                 "model",
                 r#""llama-3.1-70b-instruct""#,
             );
@@ -265,7 +250,7 @@ fn each_rule_has_its_code() {
         }),
         (Code::SignatureInvalid, none, |x, _| {
             set(
-                obj_mut(&mut x.receipt.value),
+                object_mut(&mut x.receipt.value),
                 "enclaveSignature",
                 r#""MEUCIQD/""#,
             );

@@ -5,47 +5,17 @@
 use std::collections::BTreeMap;
 
 use settlement::exchange::{key_from_jwk, verify_settlement};
-use settlement::records::json::{Map, Value, parse_str};
+use settlement::records::json::{Value, parse_str};
 use settlement::testkit::{
-    self, PROVIDER, REQUESTER, Scenario, key, sign_attestation, sign_receipt,
+    self, PROVIDER, REQUESTER, Scenario, key, object_mut, set, sign_attestation, sign_receipt,
 };
 
 use crate::app::{App, Backend, spawn_app};
 
 const EVE: &str = "did:plc:evevevevevevevevevevevev";
 
-fn set(map: &mut Map, path: &str, json: &str) {
-    let v = parse_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
-    let mut keys: Vec<&str> = path.split('.').collect();
-    let last = keys.pop().unwrap();
-    let mut m = map;
-    for k in keys {
-        m = match m.get_mut(k) {
-            Some(Value::Object(inner)) => inner,
-            _ => panic!("no object at {k} in {path}"),
-        };
-    }
-    m.insert(last.to_owned(), v);
-}
-
-fn obj_mut(v: &mut Value) -> &mut Map {
-    match v {
-        Value::Object(m) => m,
-        _ => panic!("not an object"),
-    }
-}
-
 fn scenario(tag: &str) -> Scenario {
     Scenario::new(REQUESTER, PROVIDER, tag)
-}
-
-/// A scenario whose job and receipt are new but whose authorization is
-/// `base`'s: many jobs under one authorization.
-fn sharing(base: &Scenario, tag: &str) -> Scenario {
-    let mut sc = Scenario::new(REQUESTER, PROVIDER, tag);
-    sc.authorization = base.authorization.clone();
-    sc.authorization_uri = base.authorization_uri.clone();
-    sc
 }
 
 async fn happy_path(b: Backend) {
@@ -179,7 +149,7 @@ async fn record_ingestion_rules(b: Backend) {
     assert_eq!(app.post_record(&sealed.job).await.status, 201);
     // Same URI, other content: conflict, and the stored version stands.
     let mut other = sealed.job.clone();
-    set(obj_mut(&mut other.value), "model", r#""another-model""#);
+    set(object_mut(&mut other.value), "model", r#""another-model""#);
     let r = app.post_record(&other).await;
     assert_eq!((r.status, r.code()), (409, "record-conflict"), "{r:?}");
     let stored = app
@@ -188,7 +158,7 @@ async fn record_ingestion_rules(b: Backend) {
     assert_eq!(stored.body.get("value"), Some(&sealed.job.value));
     // Invalid records name the field and the rule.
     let mut bad = sealed.receipt.clone();
-    set(obj_mut(&mut bad.value), "price.amount", "-5");
+    set(object_mut(&mut bad.value), "price.amount", "-5");
     let r = app.post_record(&bad).await;
     assert_eq!((r.status, r.code()), (422, "invalid-record"));
     assert_eq!(
@@ -206,7 +176,7 @@ async fn record_ingestion_rules(b: Backend) {
     assert_eq!(app.post("/v1/records", &body).await.code(), "cid-mismatch");
     // Missing signatures have their own code.
     let mut unsigned = sealed.receipt.clone();
-    obj_mut(&mut unsigned.value).remove("enclaveSignature");
+    object_mut(&mut unsigned.value).remove("enclaveSignature");
     assert_eq!(app.post_record(&unsigned).await.code(), "no-signature");
     // Floats, huge numbers, duplicate keys: refused before anything else.
     for (raw, code, status) in [
@@ -433,7 +403,7 @@ async fn every_rejection_code_and_nothing_moves(b: Backend) {
             "signature-invalid",
             |_| {},
             |x, _| {
-                set(obj_mut(&mut x.receipt.value), "price.amount", "1");
+                set(object_mut(&mut x.receipt.value), "price.amount", "1");
             },
         ),
         (
@@ -451,7 +421,7 @@ async fn every_rejection_code_and_nothing_moves(b: Backend) {
             |_| {},
             |x, sc| {
                 set(
-                    obj_mut(&mut x.receipt.value),
+                    object_mut(&mut x.receipt.value),
                     "job.cid",
                     &format!("\"{}\"", x.authorization.cid.as_deref().unwrap()),
                 );
@@ -513,7 +483,7 @@ async fn single_job_is_consumed_once(b: Backend) {
     base.authorization.remove("sessionBudget");
     let mut receipts = Vec::new();
     for i in 0..16 {
-        let sealed = sharing(&base, &format!("single-{i}")).seal();
+        let sealed = base.sharing(&format!("single-{i}")).seal();
         app.post_all(&sealed).await;
         receipts.push(sealed.receipt.uri.clone());
     }
@@ -535,7 +505,7 @@ async fn session_budget_holds_under_a_race(b: Backend) {
     let base = scenario("session");
     let mut receipts = Vec::new();
     for i in 0..200 {
-        let sealed = sharing(&base, &format!("session-{i}")).seal();
+        let sealed = base.sharing(&format!("session-{i}")).seal();
         if i == 0 {
             app.post_all(&sealed).await;
         } else {
@@ -687,7 +657,7 @@ async fn reads_for_requesters_providers_and_operators(b: Backend) {
     let base = scenario("reads");
     let mut sealed = Vec::new();
     for i in 0..3 {
-        let s = sharing(&base, &format!("reads-{i}")).seal();
+        let s = base.sharing(&format!("reads-{i}")).seal();
         app.post_all(&s).await;
         assert_eq!(app.settle(&s.receipt.uri).await.status, 201);
         sealed.push(s);
@@ -803,7 +773,7 @@ async fn reads_for_requesters_providers_and_operators(b: Backend) {
         .await;
     assert_eq!(v.body.get("ok"), Some(&Value::Bool(true)), "{v:?}");
     let mut forged = scenario("reads-forged").seal();
-    set(obj_mut(&mut forged.receipt.value), "price.amount", "1");
+    set(object_mut(&mut forged.receipt.value), "price.amount", "1");
     app.post_all(&forged).await;
     let v = app
         .get(&format!(
@@ -961,7 +931,7 @@ async fn a_receipt_changed_after_settlement_is_refused(b: Backend) {
     let sc = scenario("changed");
     let mut other = sealed.receipt.value.clone();
     set(
-        obj_mut(&mut other),
+        object_mut(&mut other),
         "outputCommitment",
         &format!("\"{}\"", "1".repeat(64)),
     );

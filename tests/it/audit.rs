@@ -7,32 +7,10 @@ use std::collections::BTreeSet;
 
 use settlement::audit::{AuditError, audit, run};
 use settlement::exchange::FeePolicy;
-use settlement::records::json::{self, Map, Value, parse_str};
-use settlement::testkit::{PROVIDER, REQUESTER, Scenario};
+use settlement::records::json::{self, Map, Value};
+use settlement::testkit::{PROVIDER, REQUESTER, Scenario, set};
 
 use crate::app::{App, Backend, spawn_app};
-
-fn set(map: &mut Map, path: &str, json: &str) {
-    let v = parse_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
-    let mut keys: Vec<&str> = path.split('.').collect();
-    let last = keys.pop().unwrap();
-    let mut m = map;
-    for k in keys {
-        m = match m.get_mut(k) {
-            Some(Value::Object(inner)) => inner,
-            _ => panic!("no object at {k} in {path}"),
-        };
-    }
-    m.insert(last.to_owned(), v);
-}
-
-/// A new job and receipt under `base`'s authorization.
-fn sharing(base: &Scenario, tag: &str) -> Scenario {
-    let mut sc = Scenario::new(REQUESTER, PROVIDER, tag);
-    sc.authorization = base.authorization.clone();
-    sc.authorization_uri = base.authorization_uri.clone();
-    sc
-}
 
 /// The fee the test app charges (see `app::spawn_app`).
 fn fee(amount: u64) -> u64 {
@@ -58,7 +36,7 @@ struct Settled {
 async fn history(app: &App, base: &Scenario, tag: &str, prices: &[Option<u64>]) -> Vec<Settled> {
     let mut out = Vec::new();
     for (i, price) in prices.iter().enumerate() {
-        let mut sc = sharing(base, &format!("{tag}-{i}"));
+        let mut sc = base.sharing(&format!("{tag}-{i}"));
         match price {
             Some(p) => set(
                 &mut sc.receipt,
