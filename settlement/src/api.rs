@@ -27,6 +27,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const PAGE_MAX: i64 = 1000;
 
 pub fn router(service: Arc<Service>) -> Router {
+    router_with(service, Limits::default())
+}
+
+pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
+    let edge = Arc::new(Edge {
+        service: service.clone(),
+        limits,
+        permits: tokio::sync::Semaphore::new(limits.in_flight_max),
+    });
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -53,7 +62,8 @@ pub fn router(service: Arc<Service>) -> Router {
         )
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
-        .layer(axum::middleware::from_fn_with_state(service.clone(), track))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(edge, self::edge))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(service)
 }
@@ -83,8 +93,63 @@ pub const ROUTES: &[&str] = &[
 
 /// Records each request's latency under its route template (never the raw
 /// path, which would carry DIDs).
-async fn track(
-    State(s): Shared,
+/// Bounds on the HTTP edge.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Requests served at once; more wait up to `queue_wait`, then 503.
+    pub in_flight_max: usize,
+    pub queue_wait: Duration,
+    /// A request still running after this is answered 503 (its database
+    /// transaction, if any, rolls back when dropped).
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            in_flight_max: 256,
+            queue_wait: Duration::from_secs(2),
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+struct Edge {
+    service: Arc<Service>,
+    limits: Limits,
+    permits: tokio::sync::Semaphore,
+}
+
+/// Longest request id accepted from a client.
+const REQUEST_ID_MAX: usize = 64;
+
+/// 128 random bits as 32 lowercase hex characters.
+fn new_request_id() -> String {
+    use p256::elliptic_curve::rand_core::RngCore as _;
+    let mut bytes = [0u8; 16];
+    p256::elliptic_curve::rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= REQUEST_ID_MAX
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        })
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// Every request: an id (the client's `x-request-id` if sane, else a new
+/// one) echoed in the response and carried by the span; a place among at
+/// most `in_flight_max`; a timeout; latency metrics by route template; and
+/// any error answer turned into problem+json.
+async fn edge(
+    State(e): State<Arc<Edge>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -92,24 +157,89 @@ async fn track(
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let id = request_id(req.headers());
     let span = tracing::info_span!(
         "http.request",
+        request_id = %id,
         http.method = %req.method(),
         http.route = %route,
         http.status = tracing::field::Empty,
         latency_us = tracing::field::Empty,
     );
     let start = std::time::Instant::now();
-    let response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let response = match tokio::time::timeout(e.limits.queue_wait, e.permits.acquire()).await {
+        Ok(Ok(_permit)) => {
+            let run = tracing::Instrument::instrument(next.run(req), span.clone());
+            match tokio::time::timeout(e.limits.request_timeout, run).await {
+                Ok(r) => problem_for_errors(r).await,
+                Err(_) => Failure::new(
+                    FailureKind::Unavailable,
+                    "timeout",
+                    "the request took too long and was abandoned",
+                )
+                .into_response(),
+            }
+        }
+        _ => {
+            let mut r = Failure::new(
+                FailureKind::Unavailable,
+                "overloaded",
+                "too many requests in flight; retry shortly",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
+    };
+    let mut response = response;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
     let elapsed = start.elapsed();
-    span.record("http.status", response.status().as_u16());
+    let status = response.status().as_u16();
+    span.record("http.status", status);
     span.record(
         "latency_us",
         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
     );
-    s.metrics
-        .request(&route, response.status().as_u16(), elapsed);
+    if status >= 500 {
+        tracing::warn!(parent: &span, status, "request failed");
+    }
+    e.service.metrics.request(&route, status, elapsed);
     response
+}
+
+/// Answers from outside our handlers (no such route, wrong method, body too
+/// large, unreadable query) come as plain text: rewrite them as problem
+/// documents, keeping a short client-error text as the detail.
+async fn problem_for_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let (kind, code) = match status.as_u16() {
+        401 => (FailureKind::Unauthorized, "unauthorized"),
+        404 => (FailureKind::NotFound, "not-found"),
+        405 => (FailureKind::MethodNotAllowed, "method-not-allowed"),
+        413 => (FailureKind::TooLarge, "payload-too-large"),
+        415 => (FailureKind::BadRequest, "unsupported-media-type"),
+        400..=499 => (FailureKind::BadRequest, "invalid-request"),
+        503 => (FailureKind::Unavailable, "unavailable"),
+        _ => (FailureKind::Internal, "internal"),
+    };
+    let text = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty() && status.as_u16() < 500);
+    let detail = text.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    Failure::new(kind, code, detail).into_response()
 }
 
 async fn metrics(State(s): Shared) -> Response {
@@ -149,6 +279,9 @@ impl IntoResponse for Failure {
             FailureKind::NotFound => StatusCode::NOT_FOUND,
             FailureKind::Conflict => StatusCode::CONFLICT,
             FailureKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+            FailureKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FailureKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             FailureKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let detail = if self.kind == FailureKind::Internal {
@@ -845,9 +978,10 @@ async fn verify_settlement_query(
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: Arc<Service>,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
+    axum::serve(listener, router_with(service, limits))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -119,9 +119,14 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         // Tests and scripts read the bound address from this line.
         eprintln!("settlement: listening on http://{addr}");
         tracing::info!(exchange = %config.exchange_did, config = ?config, "serving");
-        settlement::api::serve(listener, service, shutdown_signal())
-            .await
-            .map_err(|e| e.to_string())
+        settlement::api::serve(
+            listener,
+            service,
+            settlement::api::Limits::default(),
+            shutdown_signal(),
+        )
+        .await
+        .map_err(|e| e.to_string())
     });
     // Outside the runtime: the exporter flushes with its own blocking client.
     drop(runtime);

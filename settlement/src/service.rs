@@ -40,6 +40,12 @@ pub enum FailureKind {
     Conflict,
     /// Well-formed, but a rule of a charge refuses it (422).
     Rejected,
+    /// The route exists, the method does not (405).
+    MethodNotAllowed,
+    /// The body is larger than the limit (413).
+    TooLarge,
+    /// Overloaded or timed out: retry later (503).
+    Unavailable,
     /// Ours, not the caller's (500); the message is for logs only.
     Internal,
 }

@@ -952,6 +952,198 @@ async fn a_receipt_changed_after_settlement_is_refused(b: Backend) {
     assert_eq!((r.status, r.code()), (422, "already-settled"), "{r:?}");
 }
 
+async fn every_error_is_a_problem_document_with_a_request_id(b: Backend) {
+    let app = spawn_app(b).await;
+    let send = |method: reqwest::Method, path: &str, id: Option<&str>, body: Option<String>| {
+        let mut req = app.client.request(method, format!("{}{path}", app.base));
+        if let Some(id) = id {
+            req = req.header("x-request-id", id);
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        req.send()
+    };
+    async fn problem(resp: reqwest::Response) -> (u16, String, String, String) {
+        let status = resp.status().as_u16();
+        let id = resp
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body =
+            settlement::records::json::parse(&resp.bytes().await.unwrap()).unwrap_or(Value::Null);
+        let code = body
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        assert_eq!(ct, "application/problem+json", "status {status}");
+        (
+            status,
+            code,
+            id,
+            body.get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        )
+    }
+    let (status, code, id, _) = problem(
+        send(reqwest::Method::GET, "/nope", None, None)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (404, "not-found"));
+    assert_eq!(id.len(), 32, "a generated request id: {id}");
+    let (status, code, id, _) = problem(
+        send(
+            reqwest::Method::DELETE,
+            "/v1/settle",
+            Some("client-id-1"),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str(), id.as_str()),
+        (405, "method-not-allowed", "client-id-1")
+    );
+    let (status, code, id, detail) = problem(
+        send(
+            reqwest::Method::GET,
+            "/v1/authorizations",
+            Some("bad id with spaces"),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "invalid-request"));
+    assert!(detail.contains("uri"), "{detail}");
+    assert_ne!(id, "bad id with spaces");
+    let huge = "x".repeat(settlement::api::BODY_BYTES_MAX + 1);
+    let (status, code, _, _) = problem(
+        send(reqwest::Method::POST, "/v1/records", None, Some(huge))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (413, "payload-too-large"));
+    // Successful answers carry the id too.
+    let ok = send(reqwest::Method::GET, "/healthz", Some("abc.123"), None)
+        .await
+        .unwrap();
+    assert_eq!(ok.headers().get("x-request-id").unwrap(), "abc.123");
+    drop(app);
+
+    // No room: 503 overloaded with Retry-After. Too slow: 503 timeout.
+    let full = crate::app::spawn_app_with(
+        b,
+        settlement::api::Limits {
+            in_flight_max: 0,
+            queue_wait: std::time::Duration::from_millis(10),
+            ..Default::default()
+        },
+    )
+    .await;
+    let resp = full
+        .client
+        .get(format!("{}/readyz", full.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers().get("retry-after").unwrap(), "1");
+    assert_eq!(problem(resp).await.1, "overloaded");
+    drop(full);
+    // Too slow: a writer is blocked by a lock held behind the API's back;
+    // the request is abandoned with 503 timeout and leaves nothing behind.
+    let slow = crate::app::spawn_app_with(
+        b,
+        settlement::api::Limits {
+            request_timeout: std::time::Duration::from_millis(300),
+            ..Default::default()
+        },
+    )
+    .await;
+    let record = scenario("timeout").seal().job;
+    let lock = hold_write_lock(&slow.db_url).await;
+    let resp = slow
+        .client
+        .post(format!("{}/v1/records", slow.base))
+        .body(format!(
+            r#"{{"uri":"{}","value":{}}}"#,
+            record.uri,
+            settlement::records::json::to_canonical_string(&record.value)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(resp).await.1, "timeout");
+    lock.release().await;
+    assert_eq!(
+        slow.post_record(&record).await.status,
+        201,
+        "the abandoned insert must not have landed"
+    );
+}
+
+/// A transaction that keeps writers to settlement_records waiting.
+enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+async fn hold_write_lock(url: &str) -> WriteLock {
+    use sqlx::Connection as _;
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut c)
+            .await
+            .expect("lock");
+        WriteLock::Sqlite(c)
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query("BEGIN").execute(&mut c).await.expect("begin");
+        sqlx::query("LOCK TABLE settlement_records IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut c)
+            .await
+            .expect("lock");
+        WriteLock::Postgres(c)
+    }
+}
+
+impl WriteLock {
+    async fn release(self) {
+        match self {
+            WriteLock::Sqlite(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("rollback");
+            }
+            WriteLock::Postgres(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("rollback");
+            }
+        }
+    }
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -976,4 +1168,5 @@ on_both_backends!(
     reads_for_requesters_providers_and_operators,
     one_deposit_never_backs_two_promises,
     a_receipt_changed_after_settlement_is_refused,
+    every_error_is_a_problem_document_with_a_request_id,
 );

@@ -92,6 +92,11 @@ async fn database(backend: Backend) -> (String, Cleanup) {
 }
 
 pub async fn spawn_app(backend: Backend) -> App {
+    spawn_app_with(backend, settlement::api::Limits::default()).await
+}
+
+/// As `spawn_app`, with the HTTP edge's limits given.
+pub async fn spawn_app_with(backend: Backend, limits: settlement::api::Limits) -> App {
     let (url, cleanup) = database(backend).await;
     let now = settlement::records::formats::Datetime::parse(testkit::NOW).expect("constant");
     let clock = ledger::ManualClock::new(settlement::service::micros(now));
@@ -117,7 +122,7 @@ pub async fn spawn_app(backend: Backend) -> App {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let svc = service.clone();
     tokio::spawn(async move {
-        let _ = settlement::api::serve(listener, svc, async {
+        let _ = settlement::api::serve(listener, svc, limits, async {
             let _ = rx.await;
         })
         .await;
