@@ -169,9 +169,17 @@ async fn edge(
     let start = std::time::Instant::now();
     let response = match tokio::time::timeout(e.limits.queue_wait, e.permits.acquire()).await {
         Ok(Ok(_permit)) => {
-            let run = tracing::Instrument::instrument(next.run(req), span.clone());
+            // A panic is a bug; contain it to this request (500, logged at
+            // ERROR), never let it take the connection down silently.
+            let run = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+                tracing::Instrument::instrument(next.run(req), span.clone()),
+            ));
             match tokio::time::timeout(e.limits.request_timeout, run).await {
-                Ok(r) => problem_for_errors(r).await,
+                Ok(Ok(r)) => problem_for_errors(r).await,
+                Ok(Err(_panic)) => {
+                    tracing::error!(parent: &span, "handler panicked");
+                    Failure::new(FailureKind::Internal, "internal", "handler panicked").into_response()
+                }
                 Err(_) => Failure::new(
                     FailureKind::Unavailable,
                     "timeout",
@@ -639,7 +647,7 @@ async fn provider_balance(
 ) -> Result<Response, Failure> {
     did_param(&did)?;
     let mut out = Map::new();
-    for currency in currencies(&s, q.currency) {
+    for currency in currencies(&s, q.currency)? {
         let b = balance_of(&s, accounts::provider(&did, &currency)).await?;
         let mut m = Map::new();
         // Earned and not yet paid out.
@@ -662,7 +670,7 @@ async fn requester_balance(
 ) -> Result<Response, Failure> {
     did_param(&did)?;
     let mut out = Map::new();
-    for currency in currencies(&s, q.currency) {
+    for currency in currencies(&s, q.currency)? {
         out.insert(
             currency.clone(),
             balance_of(&s, accounts::requester(&did, &currency)).await?,
@@ -671,10 +679,17 @@ async fn requester_balance(
     Ok(json_response(StatusCode::OK, &Value::Object(out)))
 }
 
-fn currencies(s: &Service, one: Option<String>) -> Vec<String> {
+/// The currencies a read asks for: one the exchange settles, or all of
+/// them. Anything else is refused here, before it could name an account.
+fn currencies(s: &Service, one: Option<String>) -> Result<Vec<String>, Failure> {
     match one {
-        Some(c) => vec![c],
-        None => s.policy.currencies.clone(),
+        Some(c) if s.policy.supports(&c) => Ok(vec![c]),
+        Some(c) => Err(Failure::new(
+            FailureKind::BadRequest,
+            "currency-not-supported",
+            format!("currency: this exchange settles {}, not {c:?}", s.policy.currencies.join(", ")),
+        )),
+        None => Ok(s.policy.currencies.clone()),
     }
 }
 
@@ -746,9 +761,10 @@ async fn requester_statement(
     Query(q): Query<StatementQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
-    let currency = q
-        .currency
-        .unwrap_or_else(|| s.policy.currencies.first().cloned().unwrap_or_default());
+    let currency = currencies(&s, q.currency)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::new(FailureKind::Internal, "internal", "no currency is configured"))?;
     let after = match &q.cursor {
         None => None,
         Some(c) => Some(

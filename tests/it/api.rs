@@ -1041,6 +1041,15 @@ async fn every_error_is_a_problem_document_with_a_request_id(b: Backend) {
     )
     .await;
     assert_eq!((status, code.as_str()), (413, "payload-too-large"));
+    // A currency the exchange does not settle is refused, not looked up.
+    for path in [
+        format!("/v1/providers/{PROVIDER}/balance?currency=+"),
+        format!("/v1/requesters/{REQUESTER}/balance?currency=EUR"),
+        format!("/v1/requesters/{REQUESTER}/statement?currency=%00"),
+    ] {
+        let (status, code, _, _) = problem(send(reqwest::Method::GET, &path, None, None).await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (400, "currency-not-supported"), "{path}");
+    }
     // Successful answers carry the id too.
     let ok = send(reqwest::Method::GET, "/healthz", Some("abc.123"), None)
         .await

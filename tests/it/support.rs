@@ -13,7 +13,7 @@ pub fn root() -> PathBuf {
 }
 
 /// Python packages the interop scripts need, pinned.
-const PY_REQUIREMENTS: &str = "cryptography==46.0.3";
+const PY_REQUIREMENTS: &[&str] = &["cryptography==46.0.3", "schemathesis==4.32.5"];
 
 /// A Python interpreter with the interop requirements installed, in a venv
 /// under `target/` (created once, reused by later runs). Panics with the
@@ -24,19 +24,15 @@ pub fn python() -> &'static Path {
         let venv = root().join("target").join("interop-venv");
         let py = venv.join("bin").join("python3");
         let stamp = venv.join(".requirements");
-        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(PY_REQUIREMENTS) && py.exists() {
+        let wanted = PY_REQUIREMENTS.join("\n");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && py.exists() {
             return py;
         }
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-        run(Command::new(&py).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            PY_REQUIREMENTS,
-        ]));
-        std::fs::write(&stamp, PY_REQUIREMENTS).expect("write venv stamp");
+        run(Command::new(&py)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(PY_REQUIREMENTS));
+        std::fs::write(&stamp, &wanted).expect("write venv stamp");
         py
     })
 }
