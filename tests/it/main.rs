@@ -3,5 +3,7 @@
 mod api;
 mod app;
 mod audit;
+mod chain;
 mod interop;
 mod support;
+mod token;
