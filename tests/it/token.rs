@@ -538,3 +538,26 @@ async fn an_unfunded_authorization_fails_without_using_its_nonce() {
     assert_eq!(c.balance(auth.from).await, U256::ZERO);
     assert_eq!(c.balance(w.payee).await, auth.value);
 }
+
+/// The committed artifact is exactly what the pinned solc makes of the
+/// source, so the bytecode the tests deploy is the Solidity we read.
+#[test]
+fn the_committed_artifact_is_compiled_from_the_source() {
+    // `npm ci` if needed: solc and OpenZeppelin come with anvil.
+    crate::chain::anvil_path();
+    let out = std::process::Command::new("node")
+        .args(["contracts/build.mjs", "--check"])
+        .current_dir(crate::support::root())
+        .output()
+        .expect("run node contracts/build.mjs --check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("EIP3009Token.json is up to date"),
+        "{stdout}"
+    );
+}
