@@ -127,6 +127,9 @@ pub struct Chain {
     pub deployer: Address,
     /// Anvil dev accounts 1..: have ether, so they can send transactions.
     pub accounts: Vec<Address>,
+    /// The EIP-712 name and version the token was deployed with.
+    name: String,
+    version: String,
 }
 
 impl Chain {
@@ -175,6 +178,8 @@ impl Chain {
             token,
             deployer,
             accounts,
+            name: name.to_owned(),
+            version: version.to_owned(),
         }
     }
 
@@ -187,8 +192,8 @@ impl Chain {
     /// here from what we deployed (not read from the chain).
     pub fn domain(&self) -> Eip712Domain {
         Eip712Domain::new(
-            Some(TOKEN_NAME.into()),
-            Some(TOKEN_VERSION.into()),
+            Some(self.name.clone().into()),
+            Some(self.version.clone().into()),
             Some(U256::from(self.chain_id)),
             Some(self.token_address()),
             None,
