@@ -76,6 +76,9 @@ impl From<StoreError> for Failure {
             StoreError::AlreadySettled { .. } => {
                 Failure::new(Rejected, "already-settled", e.to_string())
             }
+            StoreError::JobAlreadySettled { .. } => {
+                Failure::new(Rejected, "job-already-settled", e.to_string())
+            }
             StoreError::AuthorizationConsumed(m) => {
                 Failure::new(Rejected, "authorization-already-consumed", m)
             }

@@ -77,6 +77,8 @@ pub enum StoreError {
     RecordConflict { uri: String, existing: String },
     #[error("receipt {uri} is already settled with CID {existing}")]
     AlreadySettled { uri: String, existing: String },
+    #[error("job {job} is already settled by receipt {receipt}")]
+    JobAlreadySettled { job: String, receipt: String },
     #[error("{0}")]
     AuthorizationConsumed(String),
     #[error("{0}")]
@@ -512,6 +514,25 @@ macro_rules! backend {
                 row.as_ref().map(authorization_from_row).transpose()
             }
 
+            /// A job is charged once: refuses a receipt for a job that
+            /// another receipt already settled.
+            async fn job_settled_by_another<'e, E>(exec: E, ch: &Charge) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
+            {
+                let row = sqlx::query("SELECT receipt_uri FROM settlement_settlements WHERE job_uri = $1")
+                    .bind(ch.job.uri.as_str())
+                    .fetch_optional(exec)
+                    .await?;
+                match row {
+                    Some(r) => Err(StoreError::JobAlreadySettled {
+                        job: ch.job.uri.to_string(),
+                        receipt: r.try_get("receipt_uri")?,
+                    }),
+                    None => Ok(()),
+                }
+            }
+
             /// One attempt at a charge, in one transaction.
             pub(super) async fn settle_once(ledger: &$ledger, plan: &SettlePlan) -> Result<Settled, StoreError> {
                 let ch = &plan.charge;
@@ -520,6 +541,7 @@ macro_rules! backend {
                     tx.rollback().await?;
                     return existing_or_conflict(existing, plan);
                 }
+                job_settled_by_another(&mut **tx.sqlx(), ch).await?;
                 let amount = to_i64(ch.amount.amount)?;
                 if !ch.pro_bono {
                     let limit = match &ch.scope {
@@ -563,6 +585,7 @@ macro_rules! backend {
                         tx.rollback().await?;
                         return existing_or_conflict(existing, plan);
                     }
+                    job_settled_by_another(&mut **tx.sqlx(), ch).await?;
                     check_consumption(&state, ch)?;
                     let currency = Currency::new(ch.amount.currency.as_str())?;
                     for account in charge_accounts(plan, &currency) {

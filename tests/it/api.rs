@@ -1047,8 +1047,13 @@ async fn every_error_is_a_problem_document_with_a_request_id(b: Backend) {
         format!("/v1/requesters/{REQUESTER}/balance?currency=EUR"),
         format!("/v1/requesters/{REQUESTER}/statement?currency=%00"),
     ] {
-        let (status, code, _, _) = problem(send(reqwest::Method::GET, &path, None, None).await.unwrap()).await;
-        assert_eq!((status, code.as_str()), (400, "currency-not-supported"), "{path}");
+        let (status, code, _, _) =
+            problem(send(reqwest::Method::GET, &path, None, None).await.unwrap()).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "currency-not-supported"),
+            "{path}"
+        );
     }
     // Successful answers carry the id too.
     let ok = send(reqwest::Method::GET, "/healthz", Some("abc.123"), None)
@@ -1153,6 +1158,80 @@ impl WriteLock {
     }
 }
 
+async fn a_job_is_charged_once_whatever_the_receipts(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep").await.status, 201);
+    let sc = scenario("one-job");
+    let sealed = sc.seal();
+    app.post_all(&sealed).await;
+    assert_eq!(app.settle(&sealed.receipt.uri).await.status, 201);
+    let after_first = app.requester_usd(REQUESTER).await;
+    // The same signed receipt under another record key: the same work.
+    let mut copy = sealed.receipt.clone();
+    copy.uri = copy.uri.replace(
+        &testkit::rkey_for("one-job"),
+        &testkit::rkey_for("one-job-copy"),
+    );
+    assert_eq!(app.post_record(&copy).await.status, 201);
+    let r = app.settle(&copy.uri).await;
+    assert_eq!((r.status, r.code()), (422, "job-already-settled"), "{r:?}");
+    // Re-signed (a different CID) under yet another key, and a race of ten
+    // such receipts: none is charged.
+    let mut uris = Vec::new();
+    for i in 0..10 {
+        let mut other = sealed.receipt.clone();
+        other.uri = other.uri.replace(
+            &testkit::rkey_for("one-job"),
+            &testkit::rkey_for(&format!("one-job-{i}")),
+        );
+        set(
+            object_mut(&mut other.value),
+            "outputCommitment",
+            &format!("\"{}\"", testkit::sha256_hex(&[i])),
+        );
+        sign_receipt(&mut other.value, &sc.provider_key);
+        assert_eq!(app.post_record(&other).await.status, 201);
+        uris.push(other.uri);
+    }
+    let results = race(&app, &uris).await;
+    assert_eq!(
+        results.get(&(422, "job-already-settled".into())),
+        Some(&10),
+        "{results:?}"
+    );
+    assert_eq!(app.requester_usd(REQUESTER).await, after_first);
+
+    // The same race before any charge: exactly one wins.
+    let sc = scenario("one-job-race");
+    let sealed = sc.seal();
+    app.post_all(&sealed).await;
+    let mut uris = vec![sealed.receipt.uri.clone()];
+    for i in 0..10 {
+        let mut other = sealed.receipt.clone();
+        other.uri = other.uri.replace(
+            &testkit::rkey_for("one-job-race"),
+            &testkit::rkey_for(&format!("race-{i}")),
+        );
+        set(
+            object_mut(&mut other.value),
+            "outputCommitment",
+            &format!("\"{}\"", testkit::sha256_hex(&[i, 1])),
+        );
+        sign_receipt(&mut other.value, &sc.provider_key);
+        assert_eq!(app.post_record(&other).await.status, 201);
+        uris.push(other.uri);
+    }
+    let results = race(&app, &uris).await;
+    assert_eq!(results.get(&(201, String::new())), Some(&1), "{results:?}");
+    assert_eq!(
+        results.get(&(422, "job-already-settled".into())),
+        Some(&10),
+        "{results:?}"
+    );
+    let (balance, _, _) = app.requester_usd(REQUESTER).await;
+    assert_eq!(balance, after_first.0 - 250);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1178,4 +1257,5 @@ on_both_backends!(
     one_deposit_never_backs_two_promises,
     a_receipt_changed_after_settlement_is_refused,
     every_error_is_a_problem_document_with_a_request_id,
+    a_job_is_charged_once_whatever_the_receipts,
 );
