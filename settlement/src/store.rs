@@ -120,11 +120,34 @@ fn is_unique_violation(e: &ledger::Error) -> bool {
 pub struct SettlePlan {
     pub charge: Charge,
     pub fee_minor: u64,
+    /// Where the settlement record lives on the first attempt; a retry
+    /// after a clash of record keys takes [`SettlePlan::uri_for_attempt`].
     pub settlement_uri: String,
     pub settlement_cid: String,
     pub settlement_value: Value,
     pub exchange_did: String,
     pub now: Micros,
+}
+
+impl SettlePlan {
+    /// The settlement's URI for attempt `n` (1-based). The record key is a
+    /// TID of the settlement time; its 10-bit clock id comes from the
+    /// receipt and, after the first attempt, the attempt number, so two
+    /// settlements made in the same microsecond whose keys clash get
+    /// different keys when the loser runs again. The URI is not covered by
+    /// the record's signature or CID, so changing it changes nothing else.
+    pub fn uri_for_attempt(&self, n: usize) -> String {
+        if n <= 1 {
+            return self.settlement_uri.clone();
+        }
+        let salt = format!("{}#{n}", self.charge.receipt.uri);
+        format!(
+            "at://{}/{}/{}",
+            self.exchange_did,
+            crate::records::NSID_SETTLEMENT,
+            crate::service::tid(self.now, &salt)
+        )
+    }
 }
 
 /// The outcome of a charge: a new settlement, or the one already recorded
@@ -534,7 +557,11 @@ macro_rules! backend {
             }
 
             /// One attempt at a charge, in one transaction.
-            pub(super) async fn settle_once(ledger: &$ledger, plan: &SettlePlan) -> Result<Settled, StoreError> {
+            pub(super) async fn settle_once(
+                ledger: &$ledger,
+                plan: &SettlePlan,
+                attempt: usize,
+            ) -> Result<Settled, StoreError> {
                 let ch = &plan.charge;
                 let mut tx = ledger.begin().await?;
                 if let Some(existing) = settlement_by_receipt(&mut **tx.sqlx(), ch.receipt.uri.as_str()).await? {
@@ -616,7 +643,7 @@ macro_rules! backend {
                 let row = sqlx::query(sql)
                     .bind(ch.receipt.uri.as_str())
                     .bind(ch.receipt.cid.to_string())
-                    .bind(&plan.settlement_uri)
+                    .bind(plan.uri_for_attempt(attempt))
                     .bind(&plan.settlement_cid)
                     .bind(json::to_canonical_string(&plan.settlement_value))
                     .bind(&ch.requester)
@@ -804,8 +831,8 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = dispatch!(self, l => sqlite: sqlite_impl::settle_once(l, plan).await,
-                postgres: postgres_impl::settle_once(l, plan).await);
+            let result = dispatch!(self, l => sqlite: sqlite_impl::settle_once(l, plan, attempt).await,
+                postgres: postgres_impl::settle_once(l, plan, attempt).await);
             match result {
                 Err(e) if e.is_retryable() && attempt < ledger::RETRY_LIMIT => {
                     tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await;
@@ -879,4 +906,35 @@ pub enum SettlementColumn {
     Provider,
     Job,
     Receipt,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Scenario;
+
+    #[test]
+    fn a_retry_takes_another_record_key() {
+        let sealed = Scenario::default().seal();
+        let charge =
+            crate::verify::verify_charge(&sealed.exchange, sealed.now, sealed.bundle()).unwrap();
+        let plan = SettlePlan {
+            settlement_uri:
+                "at://did:web:exchange.example/dev.cocore.compute.settlement/3aaaaaaaaaaaa".into(),
+            charge,
+            fee_minor: 6,
+            settlement_cid: String::new(),
+            settlement_value: Value::Null,
+            exchange_did: "did:web:exchange.example".into(),
+            now: 1_795_255_200_000_000,
+        };
+        assert_eq!(plan.uri_for_attempt(1), plan.settlement_uri);
+        let keys: std::collections::BTreeSet<String> =
+            (1..=10).map(|n| plan.uri_for_attempt(n)).collect();
+        assert_eq!(keys.len(), 10);
+        for k in &keys {
+            let uri = crate::records::formats::AtUri::parse(k).expect("a record URI");
+            assert!(crate::records::formats::is_tid(uri.rkey()), "{k}");
+        }
+    }
 }
