@@ -178,7 +178,8 @@ async fn edge(
                 Ok(Ok(r)) => problem_for_errors(r).await,
                 Ok(Err(_panic)) => {
                     tracing::error!(parent: &span, "handler panicked");
-                    Failure::new(FailureKind::Internal, "internal", "handler panicked").into_response()
+                    Failure::new(FailureKind::Internal, "internal", "handler panicked")
+                        .into_response()
                 }
                 Err(_) => Failure::new(
                     FailureKind::Unavailable,
@@ -687,7 +688,10 @@ fn currencies(s: &Service, one: Option<String>) -> Result<Vec<String>, Failure> 
         Some(c) => Err(Failure::new(
             FailureKind::BadRequest,
             "currency-not-supported",
-            format!("currency: this exchange settles {}, not {c:?}", s.policy.currencies.join(", ")),
+            format!(
+                "currency: this exchange settles {}, not {c:?}",
+                s.policy.currencies.join(", ")
+            ),
         )),
         None => Ok(s.policy.currencies.clone()),
     }
@@ -764,7 +768,13 @@ async fn requester_statement(
     let currency = currencies(&s, q.currency)?
         .into_iter()
         .next()
-        .ok_or_else(|| Failure::new(FailureKind::Internal, "internal", "no currency is configured"))?;
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::Internal,
+                "internal",
+                "no currency is configured",
+            )
+        })?;
     let after = match &q.cursor {
         None => None,
         Some(c) => Some(

@@ -155,8 +155,20 @@ async fn schemathesis_finds_no_server_errors() {
     let out = tokio::task::spawn_blocking(move || {
         Command::new(schemathesis)
             .current_dir(cwd)
-            .args(["run", &schema, "--checks", "not_a_server_error", "--max-examples", "40", "--seed", "7"])
-            .args(["-H", &format!("Authorization: Bearer {}", crate::app::ADMIN_TOKEN)])
+            .args([
+                "run",
+                &schema,
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "40",
+                "--seed",
+                "7",
+            ])
+            .args([
+                "-H",
+                &format!("Authorization: Bearer {}", crate::app::ADMIN_TOKEN),
+            ])
             .env("SCHEMATHESIS_TELEMETRY", "false")
             .output()
             .expect("run schemathesis")
@@ -164,6 +176,10 @@ async fn schemathesis_finds_no_server_errors() {
     .await
     .expect("join");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains(" passed"), "{stdout}");
 }

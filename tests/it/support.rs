@@ -30,7 +30,13 @@ pub fn python() -> &'static Path {
         }
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
         run(Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
             .args(PY_REQUIREMENTS));
         std::fs::write(&stamp, &wanted).expect("write venv stamp");
         py
