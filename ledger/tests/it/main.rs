@@ -85,30 +85,38 @@ macro_rules! conformance {
     };
 }
 
+/// The conformance cases, listed once, for a backend's unit-case and
+/// concurrency-case constructors: both backends run exactly the same list.
+macro_rules! every_case {
+    ($unit:ident, $file:ident) => {
+        conformance!(
+            $unit,
+            $file,
+            [
+                accounts,
+                transfer_moves_money,
+                insufficient_funds,
+                credit_limit,
+                currency_mismatch,
+                malformed_transfers,
+                overflow,
+                batch_is_atomic,
+                idempotency,
+                hold_post_partial,
+                hold_void,
+                hold_expiry,
+                balance_at,
+                statement_pages,
+                lookup_by_reference,
+                tx_failure_leaves_tx_untouched,
+            ]
+        );
+    };
+}
+
 mod sqlite {
     use super::*;
-    conformance!(
-        sqlite_memory,
-        sqlite_file,
-        [
-            accounts,
-            transfer_moves_money,
-            insufficient_funds,
-            credit_limit,
-            currency_mismatch,
-            malformed_transfers,
-            overflow,
-            batch_is_atomic,
-            idempotency,
-            hold_post_partial,
-            hold_void,
-            hold_expiry,
-            balance_at,
-            statement_pages,
-            lookup_by_reference,
-            tx_failure_leaves_tx_untouched,
-        ]
-    );
+    every_case!(sqlite_memory, sqlite_file);
 
     #[tokio::test]
     async fn file_database_persists() {
@@ -125,28 +133,7 @@ mod sqlite {
 
 mod postgres {
     use super::*;
-    conformance!(
-        postgres,
-        postgres,
-        [
-            accounts,
-            transfer_moves_money,
-            insufficient_funds,
-            credit_limit,
-            currency_mismatch,
-            malformed_transfers,
-            overflow,
-            batch_is_atomic,
-            idempotency,
-            hold_post_partial,
-            hold_void,
-            hold_expiry,
-            balance_at,
-            statement_pages,
-            lookup_by_reference,
-            tx_failure_leaves_tx_untouched,
-        ]
-    );
+    every_case!(postgres, postgres);
 }
 
 #[tokio::test]
