@@ -423,13 +423,11 @@ struct UriQuery {
 }
 
 async fn get_record(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Response, Failure> {
-    let r = s.store.get_record(&q.uri).await?.ok_or_else(|| {
-        Failure::new(
-            FailureKind::NotFound,
-            "record-not-found",
-            format!("{} is not stored", q.uri),
-        )
-    })?;
+    let r = s
+        .store
+        .get_record(&q.uri)
+        .await?
+        .ok_or_else(|| Failure::record_not_found(format!("{} is not stored", q.uri)))?;
     let mut out = Map::new();
     out.insert("uri".into(), r.uri.into());
     out.insert("cid".into(), r.cid.into());
@@ -535,11 +533,7 @@ async fn deposit(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Re
 
 async fn authorization(State(s): Shared, Query(q): Query<UriQuery>) -> Result<Response, Failure> {
     let state = s.store.authorization_by_uri(&q.uri).await?.ok_or_else(|| {
-        Failure::new(
-            FailureKind::NotFound,
-            "record-not-found",
-            format!("no charge has been made against {}", q.uri),
-        )
+        Failure::record_not_found(format!("no charge has been made against {}", q.uri))
     })?;
     let settlements = s
         .store
@@ -968,13 +962,10 @@ async fn verify_settlement_query(
     State(s): Shared,
     Query(q): Query<UriQuery>,
 ) -> Result<Response, Failure> {
-    let row = s.store.settlement_by_uri(&q.uri).await?.ok_or_else(|| {
-        Failure::new(
-            FailureKind::NotFound,
-            "record-not-found",
-            format!("no settlement {} is stored", q.uri),
-        )
-    })?;
+    let row =
+        s.store.settlement_by_uri(&q.uri).await?.ok_or_else(|| {
+            Failure::record_not_found(format!("no settlement {} is stored", q.uri))
+        })?;
     let found = crate::audit::check_stored_settlement(
         &s.store,
         &s.exchange.did,

@@ -58,6 +58,12 @@ impl Failure {
             message: message.into(),
         }
     }
+
+    /// A named record (or settlement, or authorization state) is not
+    /// stored: 404 `record-not-found`.
+    pub fn record_not_found(message: impl Into<String>) -> Failure {
+        Failure::new(FailureKind::NotFound, "record-not-found", message)
+    }
 }
 
 impl From<Rejection> for Failure {
@@ -411,7 +417,7 @@ impl Service {
 /// stand.
 fn not_found(f: Failure) -> Failure {
     if f.code == "record-not-found" {
-        Failure::new(FailureKind::NotFound, f.code, f.message)
+        Failure::record_not_found(f.message)
     } else {
         f
     }

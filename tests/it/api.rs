@@ -1232,19 +1232,6 @@ async fn a_job_is_charged_once_whatever_the_receipts(b: Backend) {
     assert_eq!(balance, after_first.0 - 250);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(crate::app::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(crate::app::Backend::Postgres).await })*
-        }
-    };
-}
-
 on_both_backends!(
     happy_path,
     record_ingestion_rules,

@@ -349,17 +349,4 @@ async fn unreachable_server_is_not_an_audit() {
     assert!(out.stderr.contains("--authorization"), "{}", out.stderr);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(crate::app::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(crate::app::Backend::Postgres).await })*
-        }
-    };
-}
-
 on_both_backends!(clean_history_audits_clean, tampered_history_is_caught);
