@@ -26,6 +26,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most items one page of a listing returns.
 pub const PAGE_MAX: i64 = 1000;
 
+mod payouts;
+
 pub fn router(service: Arc<Service>) -> Router {
     router_with(service, Limits::default())
 }
@@ -43,6 +45,15 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/v1/records", post(post_record).get(get_record))
         .route("/v1/settle", post(settle))
         .route("/v1/admin/deposits", post(deposit))
+        .route("/v1/admin/payouts/run", post(payouts::run_payouts))
+        .route(
+            "/v1/admin/payout-destinations/{did}",
+            axum::routing::put(payouts::put_destination),
+        )
+        .route(
+            "/v1/providers/{did}/payouts",
+            get(payouts::provider_payouts),
+        )
         .route("/v1/authorizations", get(authorization))
         .route("/v1/providers/{did}/balance", get(provider_balance))
         .route("/v1/requesters/{did}/balance", get(requester_balance))
@@ -81,6 +92,9 @@ pub const ROUTES: &[&str] = &[
     "/v1/records",
     "/v1/settle",
     "/v1/admin/deposits",
+    "/v1/admin/payouts/run",
+    "/v1/admin/payout-destinations/{did}",
+    "/v1/providers/{did}/payouts",
     "/v1/authorizations",
     "/v1/providers/{did}/balance",
     "/v1/requesters/{did}/balance",
@@ -644,15 +658,17 @@ async fn provider_balance(
     let mut out = Map::new();
     for currency in currencies(&s, q.currency)? {
         let b = balance_of(&s, accounts::provider(&did, &currency)).await?;
+        let totals = s.store.payout_totals(&did, &currency).await?;
         let mut m = Map::new();
-        // Earned and not yet paid out.
+        // Earned and not yet in a payout.
         m.insert(
             "payable".into(),
             b.get("balance").cloned().unwrap_or(Value::Int(0)),
         );
-        // Payouts (on-chain) are not made yet: nothing paid, nothing in flight.
-        m.insert("paid".into(), Value::Int(0));
-        m.insert("pending".into(), Value::Int(0));
+        // In payouts on their way (planned, signed, submitted), and in
+        // confirmed payouts.
+        m.insert("pending".into(), totals.in_flight.into());
+        m.insert("paid".into(), totals.paid.into());
         out.insert(currency, Value::Object(m));
     }
     Ok(json_response(StatusCode::OK, &Value::Object(out)))

@@ -42,6 +42,16 @@ pub struct ServeArgs {
     /// taken as genuine (record authenticity is not verified yet).
     #[arg(long)]
     pub insecure_trust_submitted_records: bool,
+    /// Start a local chain (anvil from node_modules), deploy the token and
+    /// fund the treasury: payouts with nothing to configure (development).
+    #[arg(long, conflicts_with = "rpc_url")]
+    pub local_chain: bool,
+    /// Run a payout cycle every this many seconds (0: only on demand, via
+    /// POST /v1/admin/payouts/run).
+    #[arg(long, env = "SETTLEMENT_PAYOUT_INTERVAL_SECS", default_value_t = 0)]
+    pub payout_interval_secs: u64,
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 #[derive(serde::Deserialize, Default, Debug)]
@@ -172,6 +182,108 @@ impl Config {
             policy,
             admin_token,
         })
+    }
+}
+
+/// Where payouts go: the chain, the token, the treasury key, and what is
+/// paid in it. Shared by `serve`, `payout run` and `reconcile`.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ChainArgs {
+    /// JSON-RPC URL of the chain (http). Without it, `serve` makes no
+    /// payouts unless --local-chain is given.
+    #[arg(long, env = "SETTLEMENT_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// Chain id the node must report (checked at start).
+    #[arg(long, env = "SETTLEMENT_CHAIN_ID")]
+    pub chain_id: Option<u64>,
+    /// Address of the EIP-3009 token.
+    #[arg(long, env = "SETTLEMENT_TOKEN")]
+    pub token: Option<String>,
+    /// The token's EIP-712 domain name.
+    #[arg(long, env = "SETTLEMENT_TOKEN_NAME", default_value = "USD Coin")]
+    pub token_name: String,
+    /// The token's EIP-712 domain version.
+    #[arg(long, env = "SETTLEMENT_TOKEN_VERSION", default_value = "2")]
+    pub token_version: String,
+    /// Blocks deep a payout's transaction must be to count (1 = mined).
+    #[arg(long, env = "SETTLEMENT_CONFIRMATIONS", default_value_t = 1)]
+    pub confirmations: u64,
+    /// File holding the treasury's secp256k1 key (hex, mode 0600), or set
+    /// SETTLEMENT_TREASURY_KEY.
+    #[arg(long, env = "SETTLEMENT_TREASURY_KEY_FILE")]
+    pub treasury_key_file: Option<PathBuf>,
+    /// Ledger currency paid out in the token.
+    #[arg(long, env = "SETTLEMENT_PAYOUT_CURRENCY", default_value = "USD")]
+    pub payout_currency: String,
+    /// Decimals of that currency's minor unit (USD cents: 2).
+    #[arg(long, env = "SETTLEMENT_CURRENCY_DECIMALS", default_value_t = 2)]
+    pub currency_decimals: u32,
+    /// Payable balances below this (minor units) wait for a later cycle.
+    #[arg(long, env = "SETTLEMENT_MIN_PAYOUT_MINOR", default_value_t = 1)]
+    pub min_payout_minor: i64,
+}
+
+/// A resolved chain configuration. Its `Debug` never shows the key.
+#[derive(Clone, Debug)]
+pub struct PayoutSetup {
+    pub chain: crate::payout::chain::ChainConfig,
+    pub treasury: crate::payout::chain::Treasury,
+    pub payout: crate::payout::PayoutConfig,
+}
+
+impl ChainArgs {
+    /// `None` when no chain is configured (no --rpc-url).
+    pub fn resolve(&self) -> Result<Option<PayoutSetup>, String> {
+        let Some(rpc_url) = self.rpc_url.clone() else {
+            return Ok(None);
+        };
+        let chain_id = self.chain_id.ok_or("chain-id: required with --rpc-url")?;
+        let token = self
+            .token
+            .as_deref()
+            .ok_or("token: required with --rpc-url")?
+            .parse()
+            .map_err(|_| "token: must be a 0x address (20 bytes)".to_owned())?;
+        if self.confirmations == 0 {
+            return Err("confirmations: must be at least 1".into());
+        }
+        if self.min_payout_minor < 1 {
+            return Err("min-payout-minor: must be at least 1".into());
+        }
+        let treasury = match &self.treasury_key_file {
+            Some(path) => {
+                crate::payout::chain::Treasury::from_file(path).map_err(|e| e.to_string())?
+            }
+            None => {
+                let hex = std::env::var("SETTLEMENT_TREASURY_KEY").map_err(|_| {
+                    "treasury key: give --treasury-key-file or set SETTLEMENT_TREASURY_KEY"
+                        .to_owned()
+                })?;
+                crate::payout::chain::Treasury::from_hex(&hex, "SETTLEMENT_TREASURY_KEY")
+                    .map_err(|e| e.to_string())?
+            }
+        };
+        Ok(Some(PayoutSetup {
+            chain: crate::payout::chain::ChainConfig {
+                rpc_url,
+                chain_id,
+                token,
+                eip712_name: self.token_name.clone(),
+                eip712_version: self.token_version.clone(),
+                confirmations: self.confirmations,
+            },
+            treasury,
+            payout: self.payout_config(),
+        }))
+    }
+
+    pub fn payout_config(&self) -> crate::payout::PayoutConfig {
+        crate::payout::PayoutConfig {
+            currency: self.payout_currency.clone(),
+            currency_decimals: self.currency_decimals,
+            min_payout_minor: self.min_payout_minor,
+            ..crate::payout::PayoutConfig::default()
+        }
     }
 }
 

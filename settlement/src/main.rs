@@ -39,6 +39,25 @@ enum Command {
         #[arg(long)]
         server: String,
     },
+    /// Pay providers: net each payable balance into one on-chain payout,
+    /// resume unfinished ones, and wait for confirmations.
+    Payout {
+        #[command(subcommand)]
+        command: PayoutCommand,
+    },
+    /// Compare the ledger with the chain (treasury balance, every payout).
+    /// Prints a table; exits 0 (clean), 1 (a difference) or 2 (cannot run).
+    Reconcile(settlement::payout::commands::ReconcileArgs),
+    /// The whole story on the embedded default: a local chain, a requester
+    /// who deposits and authorizes, a provider who is paid on chain, a
+    /// forged receipt refused, and the reconciliation.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum PayoutCommand {
+    /// Run one payout cycle now.
+    Run(settlement::payout::commands::PayoutRunArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +96,32 @@ fn main() -> ExitCode {
             let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
         }
+        Command::Payout {
+            command: PayoutCommand::Run(args),
+        } => {
+            // For the crash tests only: stop at a named point of the payout
+            // state machine and wait to be killed.
+            let failpoint = std::env::var("SETTLEMENT_FAILPOINT").ok();
+            run_async(|| async { settlement::payout::commands::payout_run(&args, failpoint).await })
+        }
+        Command::Reconcile(args) => {
+            run_async(|| async { settlement::payout::commands::reconcile_command(&args).await })
+        }
+        Command::Demo => run_async(|| async {
+            let mut out = String::new();
+            match settlement::demo::run(&mut out).await {
+                Ok(()) => settlement::cli::Outcome {
+                    exit: 0,
+                    stdout: out + "\ndemo: every step held\n",
+                    stderr: String::new(),
+                },
+                Err(e) => settlement::cli::Outcome {
+                    exit: 1,
+                    stdout: out,
+                    stderr: format!("demo: {e}\n"),
+                },
+            }
+        }),
         Command::Serve(args) => match serve(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -85,6 +130,32 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Runs an async command on a fresh runtime and prints its outcome.
+fn run_async<F, Fut>(f: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = settlement::cli::Outcome>,
+{
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let outcome = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(f()),
+        Err(e) => settlement::cli::Outcome {
+            exit: 2,
+            stdout: String::new(),
+            stderr: format!("cannot start a runtime: {e}\n"),
+        },
+    };
+    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
 }
 
 fn serve(args: &ServeArgs) -> Result<(), String> {
@@ -105,13 +176,16 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         let store = settlement::store::Store::open(&config.database_url, clock.clone())
             .await
             .map_err(|e| format!("cannot open {}: {e}", redact_url(&config.database_url)))?;
+        let exchange = settlement::exchange::Exchange::new(config.exchange_did.clone(), key);
         let service = settlement::service::Service::new(
-            settlement::exchange::Exchange::new(config.exchange_did.clone(), key),
+            exchange.clone(),
             config.policy.clone(),
-            store,
+            store.clone(),
             config.admin_token.clone(),
-            clock,
+            clock.clone(),
         );
+        // Kept alive (and its anvil running) for as long as we serve.
+        let _local_chain = start_payouts(args, &service, store, exchange, clock).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -132,6 +206,58 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
     drop(runtime);
     telemetry.shutdown();
     served
+}
+
+/// Connects the payout engine when a chain is configured (or started
+/// locally), and schedules its cycles.
+async fn start_payouts(
+    args: &ServeArgs,
+    service: &std::sync::Arc<settlement::service::Service>,
+    store: settlement::store::Store,
+    exchange: settlement::exchange::Exchange,
+    clock: std::sync::Arc<dyn ledger::Clock>,
+) -> Result<Option<settlement::payout::local::LocalChain>, String> {
+    let payout_config = args.chain.payout_config();
+    let (setup, local) = if args.local_chain {
+        let local =
+            settlement::demo::start_local_chain(&store, &payout_config, &exchange.did).await?;
+        let setup = settlement::config::PayoutSetup {
+            chain: local.config.clone(),
+            treasury: local.treasury.clone(),
+            payout: payout_config,
+        };
+        (Some(setup), Some(local))
+    } else {
+        (args.chain.resolve()?, None)
+    };
+    let Some(setup) = setup else {
+        return Ok(None);
+    };
+    let chain = settlement::payout::chain::Chain::connect(setup.chain.clone(), setup.treasury)
+        .await
+        .map_err(|e| e.to_string())?;
+    let payouts = settlement::payout::Payouts::new(store, chain, setup.payout, exchange, clock)
+        .await
+        .map_err(|e| e.to_string())?;
+    let payouts = std::sync::Arc::new(payouts);
+    let _ = service.payouts.set(payouts.clone());
+    tracing::info!(
+        network = %setup.chain.network(),
+        token = %setup.chain.token,
+        "payouts enabled"
+    );
+    if args.payout_interval_secs > 0 {
+        let every = std::time::Duration::from_secs(args.payout_interval_secs);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = payouts.run_cycle(std::time::Duration::ZERO).await {
+                    tracing::warn!(error = %e, "payout cycle failed");
+                }
+            }
+        });
+    }
+    Ok(local)
 }
 
 /// Resolves on SIGTERM or Ctrl-C; in-flight requests are then finished.

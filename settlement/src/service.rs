@@ -146,6 +146,8 @@ pub struct Service {
     /// "Now", shared with the ledger (see `Store::open`).
     pub clock: Arc<dyn ledger::Clock>,
     pub metrics: crate::metrics::Metrics,
+    /// The payout engine, once a chain is configured.
+    pub payouts: std::sync::OnceLock<Arc<crate::payout::Payouts>>,
 }
 
 impl Service {
@@ -163,6 +165,7 @@ impl Service {
             admin_token,
             clock,
             metrics: crate::metrics::Metrics::default(),
+            payouts: std::sync::OnceLock::new(),
         })
     }
 

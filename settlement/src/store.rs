@@ -756,6 +756,11 @@ impl Store {
         }
     }
 
+    /// Closes the connection pool (waits for connections in use).
+    pub async fn close(&self) {
+        dispatch!(self, l => sqlite: l.pool().close().await, postgres: l.pool().close().await)
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, l => sqlite: sqlx::query("SELECT 1").execute(l.pool()).await.map(|_| ())?,
             postgres: sqlx::query("SELECT 1").execute(l.pool()).await.map(|_| ())?);
@@ -938,3 +943,4 @@ mod tests {
         }
     }
 }
+pub mod payouts;

@@ -1,5 +1,5 @@
-//! `verify-charge` as a function (exit code and output), and the example
-//! bundle shipped in the repository.
+//! `verify-charge` as a function (exit code and output), the example
+//! bundle shipped in the repository, and `demo` as the binary runs it.
 
 use settlement::cli::{Outcome, verify_charge};
 use settlement::records::json::{parse_str, to_pretty_string};
@@ -115,4 +115,32 @@ fn unusable_input_exits_2() {
     assert!(out.stderr.contains(".value: is required"), "{}", out.stderr);
     let big = vec![b' '; settlement::cli::BUNDLE_BYTES_MAX + 1];
     assert_eq!(verify_charge(&big).exit, 2);
+}
+
+/// `settlement demo`, the README's first command: the whole story on a
+/// local chain, with a clean reconciliation at the end.
+#[test]
+fn the_demo_tells_the_whole_story() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_settlement"))
+        .arg("demo")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run settlement demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in [
+        "Eve's receipt refused: 422 signature-invalid",
+        "Bob's wallet holds 7320000 token units",
+        "Bob: payable 0.00, in flight 0.00, paid 7.32 USD",
+        "0 differences",
+        "demo: every step held",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    assert_eq!(
+        stdout.matches("processorReference eip155:31337:0x").count(),
+        3,
+        "{stdout}"
+    );
 }

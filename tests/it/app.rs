@@ -36,6 +36,9 @@ pub struct App {
     /// server's back).
     pub db_url: String,
     pub client: reqwest::Client,
+    /// The service behind the server (its store, exchange and clock), for
+    /// tests that drive other parts of the engine (payouts) beside it.
+    pub service: Arc<Service>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     cleanup: Option<Cleanup>,
 }
@@ -131,6 +134,7 @@ pub async fn spawn_app_with(backend: Backend, limits: settlement::api::Limits) -
         base,
         db_url: url,
         client: reqwest::Client::new(),
+        service,
         shutdown: Some(tx),
         cleanup: Some(cleanup),
     }

@@ -20,5 +20,6 @@ mod app;
 mod audit;
 mod chain;
 mod interop;
+mod payouts;
 mod support;
 mod token;

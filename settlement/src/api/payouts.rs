@@ -1,0 +1,216 @@
+//! Payout routes: where a provider is paid, a provider's payouts, and the
+//! operator's "pay now".
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::{Shared, bad, body_object, did_param, json_response, require_admin};
+use crate::records::json::{Map, Value};
+use crate::service::{Failure, FailureKind};
+use crate::store::payouts::{Destination, PayoutFilter, PayoutRow, Rail};
+
+fn destination_json(d: &Destination) -> Value {
+    let mut m = Map::new();
+    m.insert("provider".into(), d.provider.clone().into());
+    m.insert("rail".into(), d.rail.as_str().into());
+    if let Some(a) = &d.address {
+        m.insert("address".into(), a.clone().into());
+    }
+    if let Some(u) = &d.url {
+        m.insert("url".into(), u.clone().into());
+    }
+    Value::Object(m)
+}
+
+pub(super) fn payout_json(p: &PayoutRow) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), p.id.clone().into());
+    m.insert("provider".into(), p.provider.clone().into());
+    let mut amount = Map::new();
+    amount.insert("amount".into(), p.amount_minor.into());
+    amount.insert("currency".into(), p.currency.clone().into());
+    m.insert("amount".into(), Value::Object(amount));
+    m.insert("tokenValue".into(), p.token_value.clone().into());
+    m.insert("rail".into(), p.rail.as_str().into());
+    m.insert("state".into(), p.state.as_str().into());
+    m.insert("network".into(), format!("eip155:{}", p.chain_id).into());
+    m.insert("token".into(), p.token.clone().into());
+    m.insert("nonce".into(), p.nonce.clone().into());
+    for (k, v) in [
+        ("payTo", &p.pay_to),
+        ("transaction", &p.tx_hash),
+        ("blockHash", &p.block_hash),
+        ("error", &p.error),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), v.clone().into());
+        }
+    }
+    if let Some(n) = p.block_number {
+        m.insert("blockNumber".into(), n.into());
+    }
+    Value::Object(m)
+}
+
+/// `PUT /v1/admin/payout-destinations/{did}`: `{"address": "0x…"}` (the
+/// direct rail) or `{"x402": "http://…"}` (the provider's x402 endpoint).
+pub(super) async fn put_destination(
+    State(s): Shared,
+    Path(did): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    did_param(&did)?;
+    let m = body_object(&body)?;
+    let unknown: Vec<&str> = m
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !matches!(*k, "address" | "x402"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(bad(format!("{}: unknown field", unknown.join(", "))));
+    }
+    let dest = match (m.get("address"), m.get("x402")) {
+        (Some(Value::String(a)), None) => {
+            let addr: alloy::primitives::Address = a
+                .parse()
+                .map_err(|_| bad("address: must be a 0x address of 20 bytes"))?;
+            if addr == alloy::primitives::Address::ZERO {
+                return Err(bad("address: the zero address burns tokens"));
+            }
+            Destination {
+                provider: did.clone(),
+                rail: Rail::Direct,
+                address: Some(addr.to_string()),
+                url: None,
+                updated_at: s.clock.now_us(),
+            }
+        }
+        (None, Some(Value::String(u))) => {
+            let url = reqwest::Url::parse(u).map_err(|e| bad(format!("x402: not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(bad("x402: must be an http(s) URL with a host"));
+            }
+            if u.len() > 2048 {
+                return Err(bad("x402: longer than 2048 bytes"));
+            }
+            Destination {
+                provider: did.clone(),
+                rail: Rail::X402,
+                address: None,
+                url: Some(url.to_string()),
+                updated_at: s.clock.now_us(),
+            }
+        }
+        _ => {
+            return Err(bad(
+                "body: must be exactly one of {\"address\": \"0x…\"} or {\"x402\": \"http(s)://…\"}",
+            ));
+        }
+    };
+    s.store.set_destination(&dest).await?;
+    Ok(json_response(StatusCode::OK, &destination_json(&dest)))
+}
+
+/// `GET /v1/providers/{did}/payouts`: the provider's payouts, oldest first.
+pub(super) async fn provider_payouts(
+    State(s): Shared,
+    Path(did): Path<String>,
+    Query(q): Query<PayoutsQuery>,
+) -> Result<Response, Failure> {
+    did_param(&did)?;
+    let after = match q.cursor.as_deref() {
+        None => 0,
+        Some(c) => c
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| bad("cursor: must come from a previous page"))?,
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=super::PAGE_MAX).contains(&limit) {
+        return Err(bad(format!("limit: must be 1..={}", super::PAGE_MAX)));
+    }
+    let rows = s
+        .store
+        .payouts(&PayoutFilter::Provider(&did), after, limit)
+        .await?;
+    let mut m = Map::new();
+    if let Some(d) = s.store.destination(&did).await? {
+        m.insert("destination".into(), destination_json(&d));
+    }
+    if rows.len() as i64 == limit
+        && let Some(last) = rows.last()
+    {
+        m.insert("cursor".into(), last.seq.to_string().into());
+    }
+    m.insert(
+        "payouts".into(),
+        Value::Array(rows.iter().map(payout_json).collect()),
+    );
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+/// `POST /v1/admin/payouts/run`: one payout cycle now. `?wait=N` waits up
+/// to N seconds (at most 20) for confirmations.
+pub(super) async fn run_payouts(
+    State(s): Shared,
+    headers: HeaderMap,
+    Query(q): Query<WaitQuery>,
+) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    let wait = q.wait.unwrap_or(0);
+    if wait > 20 {
+        return Err(bad("wait: at most 20 seconds"));
+    }
+    // A state of this server, not an outage: 409, not 503.
+    let Some(payouts) = s.payouts.get() else {
+        return Err(Failure::new(
+            FailureKind::Conflict,
+            "payouts-disabled",
+            "no chain is configured: start the server with --rpc-url (or --local-chain)",
+        ));
+    };
+    let report = payouts
+        .run_cycle(std::time::Duration::from_secs(wait))
+        .await
+        .map_err(|e| Failure::new(FailureKind::Internal, "internal", e.to_string()))?;
+    let ids = |v: &[String]| Value::Array(v.iter().map(|i| i.clone().into()).collect());
+    let mut m = Map::new();
+    m.insert("planned".into(), ids(&report.planned));
+    m.insert("confirmed".into(), ids(&report.confirmed));
+    m.insert("failed".into(), ids(&report.failed));
+    m.insert("open".into(), ids(&report.open));
+    m.insert(
+        "errors".into(),
+        Value::Array(
+            report
+                .errors
+                .iter()
+                .map(|(id, e)| {
+                    let mut o = Map::new();
+                    o.insert("payout".into(), id.clone().into());
+                    o.insert("error".into(), e.clone().into());
+                    Value::Object(o)
+                })
+                .collect(),
+        ),
+    );
+    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WaitQuery {
+    wait: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PayoutsQuery {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}

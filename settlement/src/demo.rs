@@ -1,0 +1,470 @@
+//! `settlement demo`: the whole story on the embedded default, in one
+//! process and over real HTTP and a real local chain.
+//!
+//! Alice (a requester) funds her account and publishes a session
+//! authorization and jobs. Bob (a provider with a valid enclave
+//! attestation) does three jobs and signs receipts; Eve claims one job with
+//! a receipt whose price she raised after signing. The exchange settles
+//! Bob's receipts, refuses Eve's, pays Bob on chain in one netted transfer,
+//! and reconciles its ledger against the chain.
+//!
+//! The records are the test scenario's (fixed keys and dates), so the
+//! exchange's clock is set to the scenario's time; the chain runs on real
+//! time.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use alloy::primitives::U256;
+use base64::Engine as _;
+
+use crate::exchange::{Exchange, FeePolicy};
+use crate::payout::PayoutConfig;
+use crate::payout::chain::Chain;
+use crate::payout::local::{LocalChain, LocalOptions};
+use crate::payout::reconcile::reconcile;
+use crate::records::RawRecord;
+use crate::records::json::{self, Map, Value};
+use crate::service::Service;
+use crate::store::Store;
+use crate::testkit::{self, PROVIDER, REQUESTER, Scenario};
+
+/// Eve, whose receipt is forged.
+pub const EVE: &str = "did:plc:evevevevevevevevevevevev";
+/// What the local treasury starts with: 100,000.00 USD.
+pub const TREASURY_CENTS: i64 = 10_000_000;
+const ADMIN_TOKEN: &str = "demo-admin-token-not-a-secret";
+
+/// Starts the local chain with a funded treasury and records the funding
+/// in the ledger (capital -> treasury), so that `reconcile` starts clean.
+pub async fn start_local_chain(
+    store: &Store,
+    payout: &PayoutConfig,
+    exchange_did: &str,
+) -> Result<LocalChain, String> {
+    let units = crate::payout::to_token_units(TREASURY_CENTS, payout.currency_decimals, 6)
+        .ok_or("treasury funding out of range")?
+        .0;
+    let local = LocalChain::start(LocalOptions {
+        block_time: Some(1),
+        confirmations: 2,
+        treasury_funding: units,
+    })
+    .await?;
+    store
+        .fund_treasury(
+            &format!("genesis:{}:{}", local.config.chain_id, local.config.token),
+            &payout.currency,
+            TREASURY_CENTS,
+            exchange_did,
+        )
+        .await
+        .map_err(|e| format!("record treasury funding: {e}"))?;
+    Ok(local)
+}
+
+struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        admin: bool,
+    ) -> Result<(u16, Value), String> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(json::to_canonical(&b));
+        }
+        if admin {
+            req = req.header("authorization", format!("Bearer {ADMIN_TOKEN}"));
+        }
+        let resp = req.send().await.map_err(|e| format!("{path}: {e}"))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| format!("{path}: {e}"))?;
+        Ok((status, json::parse(&bytes).unwrap_or(Value::Null)))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<(u16, Value), String> {
+        self.call(reqwest::Method::POST, path, Some(body), false)
+            .await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, String> {
+        let (status, body) = self.call(reqwest::Method::GET, path, None, false).await?;
+        if status != 200 {
+            return Err(format!(
+                "GET {path}: {status} {}",
+                json::to_canonical_string(&body)
+            ));
+        }
+        Ok(body)
+    }
+
+    async fn publish(&self, r: &RawRecord) -> Result<(), String> {
+        let mut m = Map::new();
+        m.insert("uri".into(), r.uri.clone().into());
+        m.insert("value".into(), r.value.clone());
+        let (status, body) = self.post("/v1/records", Value::Object(m)).await?;
+        if status != 201 && status != 200 {
+            return Err(format!(
+                "publish {}: {status} {}",
+                r.uri,
+                json::to_canonical_string(&body)
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn obj(text: &str) -> Value {
+    json::parse_str(text).expect("constant JSON")
+}
+
+fn int(v: &Value, path: &[&str]) -> i128 {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_int)
+        .unwrap_or(0)
+}
+
+fn dollars(cents: i128) -> String {
+    format!("{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+/// Runs the story, printing as it goes. `Ok(report)` only if every step
+/// did what it should and the reconciliation is clean.
+pub async fn run(out: &mut String) -> Result<(), String> {
+    let clock_now = crate::records::formats::Datetime::parse(testkit::NOW).expect("constant");
+    let clock = ledger::ManualClock::new(crate::service::micros(clock_now));
+    let clock: Arc<dyn ledger::Clock> = Arc::new(clock);
+    let dir = std::env::temp_dir().join(format!("settlement-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let db = format!("sqlite:{}", dir.join("settlement.db").display());
+    let store = Store::open(&db, clock.clone())
+        .await
+        .map_err(|e| format!("open {db}: {e}"))?;
+    let exchange = Exchange::new(testkit::EXCHANGE, testkit::key("exchange signing key"));
+    let payout_config = PayoutConfig::default();
+
+    writeln!(out, "== 1. The local chain").ok();
+    let local = start_local_chain(&store, &payout_config, &exchange.did).await?;
+    writeln!(
+        out,
+        "anvil at {} (chain {}), EIP-3009 token {} deployed, treasury {} funded with {} USD",
+        local.endpoint(),
+        local.config.chain_id,
+        local.config.token,
+        local.treasury.address(),
+        dollars(TREASURY_CENTS.into())
+    )
+    .ok();
+
+    let service = Service::new(
+        exchange.clone(),
+        FeePolicy::default(),
+        store.clone(),
+        Some(ADMIN_TOKEN.to_owned()),
+        clock.clone(),
+    );
+    let chain = Chain::connect(local.config.clone(), local.treasury.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let payouts = crate::payout::Payouts::new(
+        store.clone(),
+        chain.clone(),
+        payout_config.clone(),
+        exchange.clone(),
+        clock.clone(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let _ = service.payouts.set(Arc::new(payouts));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("bind: {e}"))?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::api::serve(
+        listener,
+        service.clone(),
+        crate::api::Limits::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let api = Client {
+        base: base.clone(),
+        http: reqwest::Client::new(),
+    };
+    writeln!(out, "exchange {} serving at {base}", exchange.did).ok();
+
+    writeln!(
+        out,
+        "\n== 2. Alice funds her account and publishes an authorization"
+    )
+    .ok();
+    let deposit = obj(&format!(
+        r#"{{"id":"demo-deposit-1","requester":"{REQUESTER}","amount":{{"amount":100000,"currency":"USD"}}}}"#
+    ));
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/admin/deposits",
+            Some(deposit),
+            true,
+        )
+        .await?;
+    if status != 201 && status != 200 {
+        return Err(format!(
+            "deposit: {status} {}",
+            json::to_canonical_string(&body)
+        ));
+    }
+    writeln!(out, "Alice ({REQUESTER}) deposits 1000.00 USD").ok();
+    let base_scenario = Scenario::new(REQUESTER, PROVIDER, "demo");
+    writeln!(
+        out,
+        "session authorization {}: ceiling 50.00, budget 200.00 USD",
+        base_scenario.authorization_uri
+    )
+    .ok();
+
+    writeln!(out, "\n== 3. Bob does three jobs; Eve forges one receipt").ok();
+    let mut bob_receipts = Vec::new();
+    for i in 0..3 {
+        let sealed = base_scenario.sharing(&format!("demo-bob-{i}")).seal();
+        for r in [
+            &sealed.authorization,
+            &sealed.job,
+            &sealed.attestation,
+            &sealed.receipt,
+        ] {
+            api.publish(r).await?;
+        }
+        writeln!(
+            out,
+            "Bob's signed receipt for 2.50 USD: {}",
+            sealed.receipt.uri
+        )
+        .ok();
+        bob_receipts.push(sealed.receipt.uri.clone());
+    }
+    let mut eve = Scenario::new(REQUESTER, EVE, "demo-eve");
+    eve.authorization = base_scenario.authorization.clone();
+    eve.authorization_uri = base_scenario.authorization_uri.clone();
+    let mut forged = eve.seal();
+    // Signed for 2.50, claimed for 45.00.
+    if let Value::Object(m) = &mut forged.receipt.value {
+        m.insert("price".into(), obj(r#"{"amount":4500,"currency":"USD"}"#));
+    }
+    for r in [&forged.job, &forged.attestation, &forged.receipt] {
+        api.publish(r).await?;
+    }
+    writeln!(
+        out,
+        "Eve's receipt, signed for 2.50 and altered to claim 45.00: {}",
+        forged.receipt.uri
+    )
+    .ok();
+
+    writeln!(out, "\n== 4. Settlement").ok();
+    let mut settled = Vec::new();
+    for uri in &bob_receipts {
+        let mut m = Map::new();
+        m.insert("receipt".into(), uri.clone().into());
+        let (status, body) = api.post("/v1/settle", Value::Object(m)).await?;
+        if status != 201 {
+            return Err(format!(
+                "settle {uri}: {status} {}",
+                json::to_canonical_string(&body)
+            ));
+        }
+        let uri = body
+            .get("uri")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        writeln!(
+            out,
+            "Bob's receipt settled: charged {}, Bob gets {}, fee {}  ({uri})",
+            dollars(int(&body, &["value", "amountCharged", "amount"])),
+            dollars(int(&body, &["value", "providerPayout", "amount"])),
+            dollars(int(&body, &["value", "exchangeFee", "amount"])),
+        )
+        .ok();
+        settled.push(uri);
+    }
+    let mut m = Map::new();
+    m.insert("receipt".into(), forged.receipt.uri.clone().into());
+    let (status, body) = api.post("/v1/settle", Value::Object(m)).await?;
+    let code = body.get("code").and_then(Value::as_str).unwrap_or("");
+    writeln!(out, "Eve's receipt refused: {status} {code}").ok();
+    if status != 422 || code != "signature-invalid" {
+        return Err(format!(
+            "Eve's forged receipt was not refused as signature-invalid: {status} {code}"
+        ));
+    }
+
+    writeln!(out, "\n== 5. Bob is paid on chain").ok();
+    let bob_wallet = local.spare.first().ok_or("no spare dev account")?.address();
+    let (status, body) = api
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/admin/payout-destinations/{PROVIDER}"),
+            Some(obj(&format!(r#"{{"address":"{bob_wallet}"}}"#))),
+            true,
+        )
+        .await?;
+    if status != 200 {
+        return Err(format!(
+            "destination: {status} {}",
+            json::to_canonical_string(&body)
+        ));
+    }
+    writeln!(out, "Bob's payout address: {bob_wallet}").ok();
+    let mut confirmed = Vec::new();
+    for _ in 0..5 {
+        let (status, body) = api
+            .call(
+                reqwest::Method::POST,
+                "/v1/admin/payouts/run?wait=15",
+                None,
+                true,
+            )
+            .await?;
+        if status != 200 {
+            return Err(format!(
+                "payouts: {status} {}",
+                json::to_canonical_string(&body)
+            ));
+        }
+        if let Some(Value::Array(ids)) = body.get("confirmed") {
+            confirmed.extend(ids.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+        if matches!(body.get("open"), Some(Value::Array(a)) if a.is_empty()) {
+            break;
+        }
+    }
+    let payouts = api
+        .get(&format!("/v1/providers/{PROVIDER}/payouts"))
+        .await?;
+    let Some(Value::Array(list)) = payouts.get("payouts") else {
+        return Err("no payouts listed".into());
+    };
+    let [payout] = list.as_slice() else {
+        return Err(format!("expected one netted payout, found {}", list.len()));
+    };
+    let tx = payout
+        .get("transaction")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let state = payout.get("state").and_then(Value::as_str).unwrap_or("");
+    if state != "confirmed" {
+        return Err(format!("Bob's payout is {state}, not confirmed"));
+    }
+    let receipt = chain
+        .receipt(tx.parse().map_err(|_| "bad transaction hash")?)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no receipt for the payout")?;
+    writeln!(
+        out,
+        "payout {} confirmed: {} token units in transaction {tx} (block {}), gas {} for {} receipts ({} per receipt)",
+        payout.get("id").and_then(Value::as_str).unwrap_or(""),
+        payout.get("tokenValue").and_then(Value::as_str).unwrap_or(""),
+        int(payout, &["blockNumber"]),
+        receipt.gas_used,
+        settled.len(),
+        receipt.gas_used / settled.len().max(1) as u64,
+    )
+    .ok();
+    let on_chain = chain
+        .balance_of(bob_wallet)
+        .await
+        .map_err(|e| e.to_string())?;
+    writeln!(
+        out,
+        "Bob's wallet holds {on_chain} token units (6 decimals)"
+    )
+    .ok();
+
+    writeln!(out, "\n== 6. Balances and settlements").ok();
+    let alice = api
+        .get(&format!("/v1/requesters/{REQUESTER}/balance?currency=USD"))
+        .await?;
+    writeln!(
+        out,
+        "Alice: balance {}, held {}, available {} USD",
+        dollars(int(&alice, &["USD", "balance"])),
+        dollars(int(&alice, &["USD", "held"])),
+        dollars(int(&alice, &["USD", "available"]))
+    )
+    .ok();
+    for who in [PROVIDER, EVE] {
+        let b = api
+            .get(&format!("/v1/providers/{who}/balance?currency=USD"))
+            .await?;
+        writeln!(
+            out,
+            "{}: payable {}, in flight {}, paid {} USD",
+            if who == PROVIDER { "Bob" } else { "Eve" },
+            dollars(int(&b, &["USD", "payable"])),
+            dollars(int(&b, &["USD", "pending"])),
+            dollars(int(&b, &["USD", "paid"]))
+        )
+        .ok();
+    }
+    for uri in &settled {
+        let row = store
+            .settlement_by_uri(uri)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("settlement vanished")?;
+        let reference = row
+            .value
+            .get("processorReference")
+            .and_then(Value::as_str)
+            .and_then(|r| base64::engine::general_purpose::STANDARD.decode(r).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        writeln!(out, "{uri}: processorReference {reference}").ok();
+        if !reference.ends_with(tx) {
+            return Err(format!("{uri} does not name the payout transaction"));
+        }
+    }
+
+    writeln!(out, "\n== 7. Reconciliation").ok();
+    let r = reconcile(
+        &store,
+        &chain,
+        &payout_config.currency,
+        payout_config.currency_decimals,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    out.push_str(&r.table());
+    let _ = stop.send(());
+    let _ = server.await;
+    drop(local);
+    let _ = std::fs::remove_dir_all(&dir);
+    if !r.is_clean() {
+        return Err("the ledger and the chain disagree".into());
+    }
+    if on_chain != U256::from(3u64 * 244 * 10_000) || confirmed.len() != 1 {
+        return Err(format!(
+            "Bob was paid {on_chain} units in {} payouts",
+            confirmed.len()
+        ));
+    }
+    Ok(())
+}

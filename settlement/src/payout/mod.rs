@@ -1,0 +1,734 @@
+//! Payouts: providers' payable balances leave the exchange as EIP-3009
+//! token transfers, exactly once, whatever crashes in between.
+//!
+//! A payout is a row that only moves forward:
+//!
+//! ```text
+//! planned --sign--> signed --send--> submitted --depth--> confirmed
+//!    \                 \                 |  ^
+//!     `-----------------`---> failed     `--' reorg/drop: back to signed, re-sent
+//! ```
+//!
+//! - **planned**: the provider's payable balance (netted: every settlement
+//!   since the last payout) moved to "in flight" in the ledger.
+//! - **signed**: the treasury signed `transferWithAuthorization` with a
+//!   nonce derived from the payout id. Signing is deterministic, so signing
+//!   again gives the same authorization.
+//! - **submitted**: a transaction carrying it was accepted (by our node on
+//!   the direct rail, by the provider's facilitator on the x402 rail).
+//! - **confirmed**: its block is `confirmations` deep on the canonical
+//!   chain; the ledger moves in flight -> treasury and the settlements get
+//!   their `processorReference`.
+//! - **failed**: the authorization can never move money (canceled on chain,
+//!   or expired unused); the money is payable again.
+//!
+//! After a crash, every unfinished payout is resumed from its row, and the
+//! chain is asked before anything is sent: `authorizationState` says
+//! whether the nonce was used, `AuthorizationUsed` events say by which
+//! transaction. The same nonce can only be used once, so a resend is safe.
+
+pub mod chain;
+pub mod commands;
+pub mod local;
+pub mod reconcile;
+pub mod x402;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, Bytes, U256};
+use base64::Engine as _;
+use rust_decimal::prelude::ToPrimitive as _;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::exchange::Exchange;
+use crate::records::cid::Cid;
+use crate::records::json::Value;
+use crate::store::payouts::{
+    Advance, NewPayout, PayoutFilter, PayoutRow, PayoutState, Rail, SettlementUpdate,
+};
+use crate::store::{Store, StoreError, accounts};
+use chain::{Authorization, Chain, ChainError, TxStatus, payout_nonce};
+
+/// What is paid out, in what units, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutConfig {
+    /// The ledger currency paid out in the token (e.g. "USD").
+    pub currency: String,
+    /// Decimals of the ledger currency's minor unit (USD cents: 2).
+    pub currency_decimals: u32,
+    /// Payable balances below this (minor units) wait for the next cycle.
+    pub min_payout_minor: i64,
+    /// How long a signed authorization stays valid (`validBefore`).
+    pub validity_secs: u64,
+    /// Attempts at the x402 rail before the payout is failed (and its
+    /// authorization canceled).
+    pub max_attempts: i64,
+}
+
+impl Default for PayoutConfig {
+    fn default() -> Self {
+        PayoutConfig {
+            currency: "USD".into(),
+            currency_decimals: 2,
+            min_payout_minor: 1,
+            validity_secs: 24 * 3600,
+            max_attempts: 5,
+        }
+    }
+}
+
+/// `amount_minor` (of a currency with `currency_decimals`) in token units
+/// (`token_decimals`), rounded toward zero, and the part of `amount_minor`
+/// that those units pay exactly. What is not paid stays payable.
+/// `None` if the amount is negative or beyond what a decimal holds.
+pub fn to_token_units(
+    amount_minor: i64,
+    currency_decimals: u32,
+    token_decimals: u32,
+) -> Option<(U256, i64)> {
+    if amount_minor < 0 || currency_decimals > 18 || token_decimals > 18 {
+        return None;
+    }
+    let amount =
+        Decimal::try_from_i128_with_scale(i128::from(amount_minor), currency_decimals).ok()?;
+    let token_scale = Decimal::from_i128_with_scale(10i128.pow(token_decimals), 0);
+    let currency_scale = Decimal::from_i128_with_scale(10i128.pow(currency_decimals), 0);
+    let units = amount
+        .checked_mul(token_scale)?
+        .round_dp_with_strategy(0, RoundingStrategy::ToZero);
+    // What those whole units pay back in minor units: exact, because the
+    // units were rounded to what the token can carry.
+    let paid = units
+        .checked_mul(currency_scale)?
+        .checked_div(token_scale)?;
+    if !paid.fract().is_zero() {
+        return None;
+    }
+    let units = units.to_u128()?;
+    let paid = paid.to_i64()?;
+    Some((U256::from(units), paid))
+}
+
+/// Why a payout step could not be taken. Transient errors leave the payout
+/// where it is, to be retried.
+#[derive(Debug, thiserror::Error)]
+pub enum PayoutError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("payout {id}: {message}")]
+    Data { id: String, message: String },
+}
+
+/// What one cycle did.
+#[derive(Clone, Debug, Default)]
+pub struct CycleReport {
+    pub planned: Vec<String>,
+    pub confirmed: Vec<String>,
+    pub failed: Vec<String>,
+    /// Still planned, signed or submitted when the cycle stopped waiting.
+    pub open: Vec<String>,
+    /// Transient errors met on the way (payout id, error).
+    pub errors: Vec<(String, String)>,
+}
+
+/// The payout engine: the store, the chain, and the rules above.
+pub struct Payouts {
+    store: Store,
+    chain: Chain,
+    config: PayoutConfig,
+    token_decimals: u32,
+    exchange: Exchange,
+    clock: Arc<dyn ledger::Clock>,
+    http: reqwest::Client,
+    failpoint: Option<String>,
+    /// One cycle at a time in this process (a scheduled cycle and an
+    /// operator's "pay now" would only race each other).
+    cycle: tokio::sync::Mutex<()>,
+}
+
+/// What a step did to one payout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Moved to another state: step again.
+    Moved,
+    /// Nothing to do until the chain moves (pending, not deep enough).
+    Waiting,
+    /// Confirmed or failed.
+    Done,
+}
+
+impl Payouts {
+    pub async fn new(
+        store: Store,
+        chain: Chain,
+        config: PayoutConfig,
+        exchange: Exchange,
+        clock: Arc<dyn ledger::Clock>,
+    ) -> Result<Payouts, PayoutError> {
+        let token_decimals = u32::from(chain.decimals().await?);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ChainError::Config(format!("HTTP client: {e}")))?;
+        Ok(Payouts {
+            store,
+            chain,
+            config,
+            token_decimals,
+            exchange,
+            clock,
+            http,
+            failpoint: None,
+            cycle: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Stops the process at a named point of the state machine (for the
+    /// crash tests: the harness kills it there). Points: `planned`,
+    /// `signed`, `sent`, `submitted`, `confirmed`.
+    pub fn with_failpoint(mut self, name: Option<String>) -> Payouts {
+        self.failpoint = name;
+        self
+    }
+
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    pub fn config(&self) -> &PayoutConfig {
+        &self.config
+    }
+
+    pub fn token_decimals(&self) -> u32 {
+        self.token_decimals
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_us()
+    }
+
+    fn failpoint(&self, name: &str, id: &str) {
+        if self.failpoint.as_deref() == Some(name) {
+            eprintln!("failpoint {name} reached by payout {id}");
+            // Frozen until killed: nothing after this point runs.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    }
+
+    /// One cycle: resume every unfinished payout, plan new ones, and drive
+    /// all of them until they are final or `wait` has passed.
+    pub async fn run_cycle(&self, wait: Duration) -> Result<CycleReport, PayoutError> {
+        let _one = self.cycle.lock().await;
+        let mut report = CycleReport::default();
+        let deadline = tokio::time::Instant::now() + wait;
+        // Resume first: a provider with an unfinished payout gets no new one.
+        self.drive_open(&mut report, None).await?;
+        for p in self.plan().await? {
+            report.planned.push(p.id);
+        }
+        self.drive_open(&mut report, Some(deadline)).await?;
+        report.open = self
+            .store
+            .payouts(&PayoutFilter::Open, 0, 10_000)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        Ok(report)
+    }
+
+    /// Steps every open payout until none is open, or, with a deadline,
+    /// until it passes (without one: until nothing moves).
+    async fn drive_open(
+        &self,
+        report: &mut CycleReport,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<(), PayoutError> {
+        loop {
+            let open = self.store.payouts(&PayoutFilter::Open, 0, 10_000).await?;
+            if open.is_empty() {
+                return Ok(());
+            }
+            let mut moved = false;
+            for p in open {
+                match self.drive(&p).await {
+                    Ok(Step::Done) => {
+                        moved = true;
+                        let done = self.store.payout(&p.id).await?;
+                        match done.map(|d| d.state) {
+                            Some(PayoutState::Confirmed) => report.confirmed.push(p.id),
+                            Some(PayoutState::Failed) => report.failed.push(p.id),
+                            _ => {}
+                        }
+                    }
+                    Ok(Step::Moved) => moved = true,
+                    Ok(Step::Waiting) => {}
+                    Err(e) => {
+                        tracing::warn!(payout = %p.id, error = %e, "payout step failed; will retry");
+                        report.errors.push((p.id.clone(), e.to_string()));
+                    }
+                }
+            }
+            match deadline {
+                None if !moved => return Ok(()),
+                Some(d) if tokio::time::Instant::now() >= d => return Ok(()),
+                _ if !moved => tokio::time::sleep(Duration::from_millis(200)).await,
+                _ => {}
+            }
+        }
+    }
+
+    /// Plans one payout per provider with a destination and a payable
+    /// balance of at least the minimum (in what the token can pay exactly).
+    pub async fn plan(&self) -> Result<Vec<PayoutRow>, PayoutError> {
+        let currency = self.config.currency.clone();
+        let mut planned = Vec::new();
+        for dest in self.store.destinations().await? {
+            let account = accounts::provider(&dest.provider, &currency);
+            let balance = match self.store.ledger().balance(&account).await {
+                Ok(b) => b,
+                Err(ledger::Error::AccountNotFound { .. }) => continue,
+                Err(e) => return Err(StoreError::from(e).into()),
+            };
+            let payable = balance.available.unwrap_or(0);
+            let Some((value, paid_minor)) =
+                to_token_units(payable, self.config.currency_decimals, self.token_decimals)
+            else {
+                continue;
+            };
+            if paid_minor < self.config.min_payout_minor.max(1) {
+                continue;
+            }
+            let id = new_payout_id();
+            let (_, chain_now) = self.chain.latest_block().await?;
+            let wall = u64::try_from(self.now() / 1_000_000).unwrap_or(0);
+            let start = chain_now.max(wall);
+            let new = NewPayout {
+                nonce: payout_nonce(&id).to_string(),
+                id,
+                provider: dest.provider.clone(),
+                currency: currency.clone(),
+                amount_minor: paid_minor,
+                token_value: value.to_string(),
+                rail: dest.rail,
+                pay_to: dest.address.clone(),
+                url: dest.url.clone(),
+                chain_id: i64::try_from(self.chain.config.chain_id).unwrap_or(i64::MAX),
+                token: self.chain.config.token.to_string(),
+                treasury: self.chain.treasury().address().to_string(),
+                valid_after: 0,
+                valid_before: i64::try_from(start + self.config.validity_secs).unwrap_or(i64::MAX),
+                exchange_did: self.exchange.did.clone(),
+                now: self.now(),
+            };
+            if let Some(row) = self.store.plan_payout(&new).await? {
+                self.failpoint("planned", &row.id);
+                planned.push(row);
+            }
+        }
+        Ok(planned)
+    }
+
+    /// Drives one payout as far as it can go now.
+    async fn drive(&self, p: &PayoutRow) -> Result<Step, PayoutError> {
+        let mut current = p.clone();
+        loop {
+            let step = match current.state {
+                PayoutState::Planned => self.sign(&current).await?,
+                PayoutState::Signed => self.send(&current).await?,
+                PayoutState::Submitted => self.watch(&current).await?,
+                PayoutState::Confirmed | PayoutState::Failed => Step::Done,
+            };
+            if step != Step::Moved {
+                return Ok(step);
+            }
+            current = self
+                .store
+                .payout(&current.id)
+                .await?
+                .ok_or_else(|| data(&current.id, "vanished"))?;
+        }
+    }
+
+    fn authorization(&self, p: &PayoutRow, to: Address) -> Result<Authorization, PayoutError> {
+        let value = U256::from_str_radix(&p.token_value, 10)
+            .map_err(|_| data(&p.id, "token_value is not a decimal integer"))?;
+        let nonce: B256 = p
+            .nonce
+            .parse()
+            .map_err(|_| data(&p.id, "nonce is not 32 bytes of hex"))?;
+        if nonce != payout_nonce(&p.id) {
+            return Err(data(&p.id, "nonce is not derived from the payout id"));
+        }
+        Ok(Authorization {
+            from: self.chain.treasury().address(),
+            to,
+            value,
+            valid_after: u64::try_from(p.valid_after).unwrap_or(0),
+            valid_before: u64::try_from(p.valid_before).unwrap_or(0),
+            nonce,
+        })
+    }
+
+    /// planned -> signed. On the x402 rail, the provider's 402 answer says
+    /// where to pay; it must match this chain, this token and this amount.
+    async fn sign(&self, p: &PayoutRow) -> Result<Step, PayoutError> {
+        let pay_to = match p.rail {
+            Rail::Direct => parse_address(p, p.pay_to.as_deref())?,
+            Rail::X402 => {
+                let url = p.url.as_deref().ok_or_else(|| data(&p.id, "no x402 URL"))?;
+                match x402::request_requirements(&self.http, url, p, &self.chain.config).await {
+                    Ok(req) => req.pay_to,
+                    Err(e) => return self.note_attempt(p, e.to_string()).await,
+                }
+            }
+        };
+        let auth = self.authorization(p, pay_to)?;
+        let sig = auth.sign(self.chain.treasury(), &self.chain.config.domain());
+        let advance = Advance {
+            signature: Some(sig.to_string()),
+            pay_to: Some(pay_to.to_string()),
+            ..Advance::default()
+        };
+        if self
+            .store
+            .advance_payout(
+                &p.id,
+                PayoutState::Planned,
+                PayoutState::Signed,
+                &advance,
+                self.now(),
+            )
+            .await?
+        {
+            self.failpoint("signed", &p.id);
+        }
+        Ok(Step::Moved)
+    }
+
+    /// A transient failure: counted, kept, retried next round; after
+    /// `max_attempts` on the x402 rail the payout is given up safely.
+    async fn note_attempt(&self, p: &PayoutRow, error: String) -> Result<Step, PayoutError> {
+        if p.rail == Rail::X402 && p.attempts + 1 >= self.config.max_attempts {
+            return self.fail_safely(p, &format!("x402 rail: {error}")).await;
+        }
+        let advance = Advance {
+            error: Some(error),
+            count_attempt: true,
+            ..Advance::default()
+        };
+        self.store
+            .advance_payout(&p.id, p.state, p.state, &advance, self.now())
+            .await?;
+        Ok(Step::Waiting)
+    }
+
+    /// signed -> submitted, after asking the chain whether the
+    /// authorization was already used (then only its transaction is
+    /// learned, nothing is sent).
+    async fn send(&self, p: &PayoutRow) -> Result<Step, PayoutError> {
+        let nonce = self.authorization(p, Address::ZERO)?.nonce;
+        if self.chain.authorization_used(nonce).await? {
+            return self.adopt_used(p).await;
+        }
+        let (_, chain_now) = self.chain.latest_block().await?;
+        if i64::try_from(chain_now).unwrap_or(i64::MAX) >= p.valid_before {
+            // Expired unused: no transaction can use it any more.
+            self.store
+                .fail_payout(p, "authorization expired before it was used", self.now())
+                .await?;
+            return Ok(Step::Done);
+        }
+        let pay_to = parse_address(p, p.pay_to.as_deref())?;
+        let auth = self.authorization(p, pay_to)?;
+        let signature: Bytes = p
+            .signature
+            .as_deref()
+            .ok_or_else(|| data(&p.id, "signed without a signature"))?
+            .parse()
+            .map_err(|_| data(&p.id, "signature is not hex"))?;
+        let sent = match p.rail {
+            Rail::Direct => self.chain.send_authorization(&auth, &signature).await,
+            Rail::X402 => {
+                let url = p.url.as_deref().ok_or_else(|| data(&p.id, "no x402 URL"))?;
+                match x402::pay(&self.http, url, p, &auth, &signature, &self.chain.config).await {
+                    Ok(tx) => Ok(tx),
+                    Err(e) => return self.note_attempt(p, e.to_string()).await,
+                }
+            }
+        };
+        let tx = match sent {
+            Ok(tx) => tx,
+            Err(ChainError::Revert(reason)) if reason.contains("used or canceled") => {
+                return Ok(Step::Moved);
+            }
+            Err(ChainError::Revert(reason)) => {
+                return self
+                    .fail_safely(p, &format!("the token refused the payout: {reason}"))
+                    .await;
+            }
+            Err(e) => return self.note_attempt(p, e.to_string()).await,
+        };
+        self.failpoint("sent", &p.id);
+        let advance = Advance {
+            tx_hash: Some(tx.to_string()),
+            count_attempt: true,
+            ..Advance::default()
+        };
+        if self
+            .store
+            .advance_payout(
+                &p.id,
+                PayoutState::Signed,
+                PayoutState::Submitted,
+                &advance,
+                self.now(),
+            )
+            .await?
+        {
+            self.failpoint("submitted", &p.id);
+        }
+        Ok(Step::Moved)
+    }
+
+    /// The authorization is used on chain: find the transaction that used
+    /// it and follow that one. Used without such a transaction means it
+    /// was canceled: nothing was paid.
+    async fn adopt_used(&self, p: &PayoutRow) -> Result<Step, PayoutError> {
+        let nonce = payout_nonce(&p.id);
+        match self.chain.authorization_tx(nonce).await? {
+            Some(tx) => {
+                let advance = Advance {
+                    tx_hash: Some(tx.to_string()),
+                    ..Advance::default()
+                };
+                self.store
+                    .advance_payout(&p.id, p.state, PayoutState::Submitted, &advance, self.now())
+                    .await?;
+                Ok(Step::Moved)
+            }
+            None => {
+                self.store
+                    .fail_payout(p, "authorization canceled on chain", self.now())
+                    .await?;
+                Ok(Step::Done)
+            }
+        }
+    }
+
+    /// Gives a payout up without ever risking a double payment: a signed
+    /// authorization is canceled on chain first; if the cancel finds it
+    /// used, it was paid after all and is followed instead.
+    async fn fail_safely(&self, p: &PayoutRow, reason: &str) -> Result<Step, PayoutError> {
+        if p.signature.is_some() {
+            let nonce = payout_nonce(&p.id);
+            match self.chain.cancel_authorization(nonce).await {
+                Ok(_) => {}
+                Err(ChainError::Revert(r)) if r.contains("used or canceled") => {
+                    if self.chain.authorization_tx(nonce).await?.is_some() {
+                        return self.adopt_used(p).await;
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tracing::warn!(payout = %p.id, reason, "payout failed; its amount is payable again");
+        self.store.fail_payout(p, reason, self.now()).await?;
+        Ok(Step::Done)
+    }
+
+    /// submitted -> confirmed once deep enough; back to signed (re-sent with
+    /// the same authorization) if a reorg dropped the transaction.
+    async fn watch(&self, p: &PayoutRow) -> Result<Step, PayoutError> {
+        let tx: B256 = p
+            .tx_hash
+            .as_deref()
+            .ok_or_else(|| data(&p.id, "submitted without a transaction"))?
+            .parse()
+            .map_err(|_| data(&p.id, "tx_hash is not 32 bytes of hex"))?;
+        match self.chain.tx_status(tx).await? {
+            TxStatus::Pending => Ok(Step::Waiting),
+            TxStatus::Mined {
+                block_number,
+                block_hash,
+                depth,
+                success: true,
+            } => {
+                if depth < self.chain.config.confirmations {
+                    let number = i64::try_from(block_number).unwrap_or(i64::MAX);
+                    if p.block_number != Some(number)
+                        || p.block_hash.as_deref() != Some(&block_hash.to_string())
+                    {
+                        let advance = Advance {
+                            block_number: Some(number),
+                            block_hash: Some(block_hash.to_string()),
+                            ..Advance::default()
+                        };
+                        self.store
+                            .advance_payout(&p.id, p.state, p.state, &advance, self.now())
+                            .await?;
+                    }
+                    return Ok(Step::Waiting);
+                }
+                self.confirm(p, tx, block_number, block_hash).await
+            }
+            TxStatus::Mined { success: false, .. } | TxStatus::Unknown => {
+                if self.chain.authorization_used(payout_nonce(&p.id)).await? {
+                    // Used by another transaction (a resend, or the
+                    // provider's facilitator): follow that one.
+                    let used = self.chain.authorization_tx(payout_nonce(&p.id)).await?;
+                    if used.is_some() && used != Some(tx) {
+                        return self.adopt_used(p).await;
+                    }
+                    return Ok(Step::Waiting);
+                }
+                tracing::warn!(payout = %p.id, tx = %tx, "payout transaction dropped or reverted; sending the authorization again");
+                let advance = Advance {
+                    clear_tx: true,
+                    error: Some(format!("transaction {tx} was dropped or reverted")),
+                    ..Advance::default()
+                };
+                self.store
+                    .advance_payout(
+                        &p.id,
+                        PayoutState::Submitted,
+                        PayoutState::Signed,
+                        &advance,
+                        self.now(),
+                    )
+                    .await?;
+                Ok(Step::Moved)
+            }
+        }
+    }
+
+    async fn confirm(
+        &self,
+        p: &PayoutRow,
+        tx: B256,
+        block_number: u64,
+        block_hash: B256,
+    ) -> Result<Step, PayoutError> {
+        let reference = processor_reference(self.chain.config.chain_id, tx);
+        let mut updates = Vec::new();
+        for s in self.store.settlements_of_payout(&p.id).await? {
+            let Value::Object(mut m) = s.value else {
+                return Err(data(&p.id, "a carried settlement is not an object"));
+            };
+            m.insert("processorReference".into(), reference.clone().into());
+            self.exchange.sign_settlement(&mut m);
+            let value = Value::Object(m);
+            let cid = Cid::for_record(&value)
+                .map_err(|e| data(&p.id, &format!("settlement CID: {e}")))?;
+            updates.push(SettlementUpdate {
+                uri: s.uri,
+                cid: cid.to_string(),
+                value,
+            });
+        }
+        if self
+            .store
+            .confirm_payout(
+                p,
+                i64::try_from(block_number).unwrap_or(i64::MAX),
+                &block_hash.to_string(),
+                &updates,
+                self.now(),
+            )
+            .await?
+        {
+            self.failpoint("confirmed", &p.id);
+        }
+        Ok(Step::Done)
+    }
+}
+
+/// A settlement's `processorReference` once paid: standard base64 of
+/// `eip155:<chain id>:<transaction hash>`.
+pub fn processor_reference(chain_id: u64, tx: B256) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("eip155:{chain_id}:{tx}"))
+}
+
+fn new_payout_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("po_{hex}")
+}
+
+fn getrandom(buf: &mut [u8]) {
+    use p256::elliptic_curve::rand_core::{OsRng, RngCore};
+    OsRng.fill_bytes(buf);
+}
+
+fn parse_address(p: &PayoutRow, s: Option<&str>) -> Result<Address, PayoutError> {
+    s.ok_or_else(|| data(&p.id, "no address to pay"))?
+        .parse()
+        .map_err(|_| data(&p.id, "pay_to is not an address"))
+}
+
+fn data(id: &str, message: &str) -> PayoutError {
+    PayoutError::Data {
+        id: id.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_become_micro_units_exactly() {
+        assert_eq!(
+            to_token_units(12_345, 2, 6),
+            Some((U256::from(123_450_000u64), 12_345))
+        );
+        assert_eq!(to_token_units(0, 2, 6), Some((U256::ZERO, 0)));
+        let max = to_token_units(i64::MAX, 2, 6).unwrap();
+        assert_eq!(max.0, U256::from(i64::MAX as u128 * 10_000));
+        assert_eq!(max.1, i64::MAX);
+    }
+
+    #[test]
+    fn finer_currencies_round_down_and_keep_the_rest() {
+        // 8 decimals paid in a 6-decimal token: the last two digits stay.
+        assert_eq!(
+            to_token_units(123_456_789, 8, 6),
+            Some((U256::from(1_234_567u64), 123_456_700))
+        );
+        assert_eq!(to_token_units(99, 8, 6), Some((U256::ZERO, 0)));
+        assert_eq!(to_token_units(100, 8, 6), Some((U256::from(1u64), 100)));
+    }
+
+    #[test]
+    fn nonsense_is_refused() {
+        assert_eq!(to_token_units(-1, 2, 6), None);
+        assert_eq!(to_token_units(1, 19, 6), None);
+    }
+
+    #[test]
+    fn nonces_are_derived_from_ids() {
+        assert_eq!(payout_nonce("po_a"), payout_nonce("po_a"));
+        assert_ne!(payout_nonce("po_a"), payout_nonce("po_b"));
+        let id = new_payout_id();
+        assert_eq!(id.len(), 35);
+        assert_ne!(id, new_payout_id());
+    }
+
+    #[test]
+    fn processor_reference_names_chain_and_transaction() {
+        let r = processor_reference(31337, B256::repeat_byte(0xab));
+        let plain = base64::engine::general_purpose::STANDARD.decode(r).unwrap();
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            format!("eip155:31337:0x{}", "ab".repeat(32))
+        );
+    }
+}
