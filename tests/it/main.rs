@@ -23,3 +23,4 @@ mod interop;
 mod payouts;
 mod support;
 mod token;
+mod x402;
