@@ -1124,6 +1124,34 @@ fn catalogue() -> Vec<Case> {
             http(Method::POST, "/v1/settle", r#"{"receipt":5}"#, Vec::new()),
         ),
         case(
+            "rule: a pro bono receipt for a settled job",
+            "settle",
+            422,
+            "job-already-settled",
+            Box::new(|tag| {
+                let sc = scenario(tag);
+                let first = sc.seal();
+                let mut free = sc.clone();
+                free.receipt_uri = free
+                    .receipt_uri
+                    .replace(&rkey_for(tag), &rkey_for(&format!("{tag}-free")));
+                set(&mut free.receipt, "proBono", "true");
+                set(&mut free.receipt, "price.amount", "0");
+                set(&mut free.receipt, "tokens", r#"{"in":0,"out":0}"#);
+                Plan::charge(&free.seal()).after(vec![first])
+            }),
+        ),
+        case(
+            "rule: job's acceptedProviders longer than the lexicon allows",
+            "job",
+            422,
+            "invalid-record",
+            before(|sc| {
+                let list = vec![quoted(PROVIDER); 65].join(",");
+                set(&mut sc.job, "acceptedProviders", &format!("[{list}]"));
+            }),
+        ),
+        case(
             "rule: requester without funds",
             "settle",
             422,
@@ -1308,6 +1336,23 @@ fn catalogue() -> Vec<Case> {
                     .receipt_uri
                     .replace("dev.cocore.compute.receipt", NSID_JOB)
             }),
+        ),
+        case(
+            "uri: receipt posted with the record key ..",
+            "receipt",
+            422,
+            "invalid-record",
+            before(|sc| {
+                let rkey = sc.receipt_uri.rsplit('/').next().unwrap().to_owned();
+                sc.receipt_uri = sc.receipt_uri.replace(&rkey, "..");
+            }),
+        ),
+        case(
+            "uri: receipt posted under a path with an extra segment",
+            "receipt",
+            422,
+            "invalid-record",
+            before(|sc| sc.receipt_uri.push_str("/extra")),
         ),
         case(
             "uri: receipt posted with a trailing space",
@@ -1532,6 +1577,87 @@ fn catalogue() -> Vec<Case> {
                 |_| {},
                 |b| b.replace(r#""amount":250,"#, r#""amount":250,"amount":2500,"#),
             ),
+        ),
+        case(
+            "json: two price keys, one spelled with a \\u escape",
+            "receipt",
+            422,
+            "invalid-record",
+            raw(
+                Rec::Receipt,
+                |_| {},
+                move |b| {
+                    b.replace(
+                        price_250,
+                        &format!(r#""pr\u0069ce":{{"amount":1,"currency":"USD"}},{price_250}"#),
+                    )
+                },
+            ),
+        ),
+        case(
+            "json: a lone surrogate escape in the model",
+            "receipt",
+            422,
+            "invalid-record",
+            raw(
+                Rec::Receipt,
+                |_| {},
+                |b| b.replace(r#""model":"llama"#, r#""model":"\ud800llama"#),
+            ),
+        ),
+        case(
+            "json: invalid UTF-8 in the model",
+            "http",
+            400,
+            "invalid-request",
+            Box::new(|tag| {
+                let s = scenario(tag).seal();
+                let mut plan = Plan::charge(&s);
+                let body =
+                    body_of(&s.receipt).replace(r#""model":"llama"#, "\"model\":\"\u{1}llama");
+                let body = body.into_bytes();
+                let at = body.iter().position(|&b| b == 1).expect("marker");
+                let mut bytes = body[..at].to_vec();
+                bytes.extend_from_slice(&[0xc0, 0xaf]);
+                bytes.extend_from_slice(&body[at + 1..]);
+                plan.attack[3] = Step::Http {
+                    method: reqwest::Method::POST,
+                    path: "/v1/records".into(),
+                    body: bytes,
+                    headers: Vec::new(),
+                };
+                plan
+            }),
+        ),
+        case(
+            "json: trailing bytes after the request object",
+            "receipt",
+            400,
+            "invalid-request",
+            raw(Rec::Receipt, |_| {}, |b| format!("{b}{b}")),
+        ),
+        case(
+            "json: a byte order mark before the request object",
+            "receipt",
+            400,
+            "invalid-request",
+            raw(Rec::Receipt, |_| {}, |b| format!("\u{feff}{b}")),
+        ),
+        case(
+            "json: receipt $type changed after signing",
+            "receipt",
+            422,
+            "invalid-record",
+            after(|s, _| edit(&mut s.receipt.value, "$type", &quoted(NSID_JOB))),
+        ),
+        case(
+            "json: receipt $type removed after signing",
+            "receipt",
+            422,
+            "invalid-record",
+            after(|s, _| {
+                object_mut(&mut s.receipt.value).remove("$type");
+            }),
         ),
         case(
             "json: two uri keys in the request",
@@ -1954,6 +2080,54 @@ fn catalogue() -> Vec<Case> {
             ),
         ),
         case(
+            "admin: a deposit id replayed with another amount",
+            "http",
+            409,
+            "idempotency-conflict",
+            http(
+                Method::POST,
+                "/v1/admin/deposits",
+                r#"{"id":"alice","requester":"did:plc:alicealicealicealicealic","amount":{"amount":5,"currency":"USD"}}"#,
+                bearer(ADMIN_TOKEN),
+            ),
+        ),
+        case(
+            "admin: a deposit id replayed for another requester",
+            "http",
+            409,
+            "idempotency-conflict",
+            http(
+                Method::POST,
+                "/v1/admin/deposits",
+                r#"{"id":"alice","requester":"did:plc:evevevevevevevevevevevev","amount":{"amount":10000000,"currency":"USD"}}"#,
+                bearer(ADMIN_TOKEN),
+            ),
+        ),
+        case(
+            "admin: a deposit in a lower-case currency",
+            "http",
+            400,
+            "currency-not-supported",
+            http(
+                Method::POST,
+                "/v1/admin/deposits",
+                deposit_body("5").replace("USD", "usd"),
+                bearer(ADMIN_TOKEN),
+            ),
+        ),
+        case(
+            "admin: a deposit for a DID in upper case",
+            "http",
+            400,
+            "invalid-request",
+            http(
+                Method::POST,
+                "/v1/admin/deposits",
+                deposit_body("5").replace("did:plc:", "DID:PLC:"),
+                bearer(ADMIN_TOKEN),
+            ),
+        ),
+        case(
             "settle: a receipt that is not stored",
             "settle",
             422,
@@ -2231,6 +2405,8 @@ async fn a_thousand_receipts_race_one_session_budget(b: Backend) {
     let sealed: Vec<Sealed> = (0..RACERS)
         .map(|i| share(&base, &format!("race-{i}")).seal())
         .collect();
+    let sealed_in = start.elapsed();
+    let start = Instant::now();
     let mut bodies = vec![
         body_of(&sealed[0].authorization),
         body_of(&sealed[0].attestation),
@@ -2254,7 +2430,8 @@ async fn a_thousand_receipts_race_one_session_budget(b: Backend) {
     let results = count(&app, "/v1/settle", settles, RACERS).await;
     let raced = start.elapsed();
     println!(
-        "race ({b:?}): {RACERS} receipts ingested in {:.1} s, settled at once in {:.1} s: {results:?}",
+        "race ({b:?}): {RACERS} receipts sealed in {:.1} s, ingested in {:.1} s, settled at once in {:.1} s: {results:?}",
+        sealed_in.as_secs_f64(),
         ingested.as_secs_f64(),
         raced.as_secs_f64()
     );
@@ -2315,6 +2492,71 @@ async fn a_thousand_receipts_race_one_session_budget(b: Backend) {
     assert_eq!(rows.len(), fits);
 }
 
+// ---------------------------------------------------------------------------
+// Many versions of one receipt URI at once.
+
+const VERSIONS: usize = 32;
+
+async fn one_receipt_uri_many_versions_at_once(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(
+        app.deposit(REQUESTER, 1_000_000, "versions").await.status,
+        201
+    );
+    let base = scenario("versions");
+    let first = base.seal();
+    for r in [&first.authorization, &first.job, &first.attestation] {
+        assert_eq!(app.post_record(r).await.status, 201, "{}", r.uri);
+    }
+    // Each version validly signed, at its own price.
+    let versions: Vec<Sealed> = (0..VERSIONS)
+        .map(|i| {
+            let mut sc = base.clone();
+            set(&mut sc.receipt, "price.amount", &(100 + i).to_string());
+            sc.seal()
+        })
+        .collect();
+    let bodies = versions.iter().map(|s| body_of(&s.receipt)).collect();
+    let results = count(&app, "/v1/records", bodies, VERSIONS).await;
+    assert_eq!(
+        results,
+        BTreeMap::from([
+            ((201, String::new()), 1),
+            ((409, "record-conflict".to_owned()), VERSIONS - 1),
+        ])
+    );
+    // The one stored is the one charged, once; no other version moves it.
+    let stored = app
+        .get(&format!("/v1/records?uri={}", base.receipt_uri))
+        .await;
+    let price = stored
+        .body
+        .get("value")
+        .and_then(|v| v.get("price"))
+        .and_then(|p| p.get("amount"))
+        .and_then(Value::as_int)
+        .expect("stored price");
+    assert_eq!(app.settle(&base.receipt_uri).await.status, 201);
+    let bodies = versions.iter().map(|s| body_of(&s.receipt)).collect();
+    let again = count(&app, "/v1/records", bodies, VERSIONS).await;
+    assert_eq!(
+        again,
+        BTreeMap::from([
+            ((200, String::new()), 1),
+            ((409, "record-conflict".to_owned()), VERSIONS - 1),
+        ])
+    );
+    let (balance, _, _) = app.requester_usd(REQUESTER).await;
+    assert_eq!(balance, 1_000_000 - price);
+    let rows = app
+        .service
+        .store
+        .settlements_where(SettlementColumn::Requester, REQUESTER, 0, 100)
+        .await
+        .expect("settlements");
+    assert_eq!(rows.len(), 1);
+}
+
 /// Posts each body to `path`, `parallel` at a time; counts the outcomes.
 async fn count(
     app: &App,
@@ -2354,5 +2596,6 @@ async fn count(
 
 on_both_backends!(
     attack_catalogue,
-    a_thousand_receipts_race_one_session_budget
+    a_thousand_receipts_race_one_session_budget,
+    one_receipt_uri_many_versions_at_once,
 );
