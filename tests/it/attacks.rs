@@ -2186,6 +2186,32 @@ fn catalogue() -> Vec<Case> {
             ),
         ),
         case(
+            "http: settle by GET",
+            "http",
+            405,
+            "method-not-allowed",
+            http(Method::GET, "/v1/settle", "", Vec::new()),
+        ),
+        case(
+            "http: a route that does not exist",
+            "http",
+            404,
+            "not-found",
+            http(
+                Method::POST,
+                "/v1/admin/withdrawals",
+                deposit_body("5"),
+                bearer(ADMIN_TOKEN),
+            ),
+        ),
+        case(
+            "json: a declared CID that is a number",
+            "receipt",
+            400,
+            "invalid-request",
+            raw(Rec::Receipt, |_| {}, |b| b.replacen('{', r#"{"cid":1,"#, 1)),
+        ),
+        case(
             "settle: a receipt that is not stored",
             "settle",
             422,
