@@ -2205,6 +2205,20 @@ fn catalogue() -> Vec<Case> {
             ),
         ),
         case(
+            "json: a record whose value is a string",
+            "receipt",
+            422,
+            "invalid-record",
+            raw(
+                Rec::Receipt,
+                |_| {},
+                |b| {
+                    let at = b.find(r#""value":"#).unwrap() + r#""value":"#.len();
+                    format!("{}{}}}", &b[..at], quoted(&b[at..b.len() - 1]))
+                },
+            ),
+        ),
+        case(
             "json: a declared CID that is a number",
             "receipt",
             400,
