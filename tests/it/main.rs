@@ -17,6 +17,7 @@ macro_rules! on_both_backends {
 
 mod api;
 mod app;
+mod attacks;
 mod audit;
 mod chain;
 mod interop;

@@ -172,9 +172,14 @@ pub fn verify_charge(
     )
 }
 
-/// A missing or empty signature is its own rejection (`no-signature`).
+/// A missing or empty signature is its own rejection (`no-signature`). A
+/// record that is not even an object is left to its lexicon
+/// (`invalid-record`): it lacks more than a signature.
 pub fn require_signature(raw: &RawRecord, root: &str, field: &str) -> Result<(), Rejection> {
-    match raw.value.get(field) {
+    let Value::Object(record) = &raw.value else {
+        return Ok(());
+    };
+    match record.get(field) {
         None | Some(Value::Null) => {
             reject(Code::NoSignature, format!("{root}.{field}: is missing"))
         }
