@@ -222,6 +222,11 @@ fn each_rule_has_its_code() {
             |s| set(&mut s.job, "acceptedProviders", &format!("[\"{OTHER}\"]")),
             untouched,
         ),
+        (
+            Code::TrustLevelNotAccepted,
+            |s| set(&mut s.job, "acceptedTrustLevel", r#""hardware-attested""#),
+            untouched,
+        ),
         (Code::NoSignature, none, |x, _| {
             object_mut(&mut x.receipt.value).remove("enclaveSignature");
         }),

@@ -1172,10 +1172,6 @@ fn catalogue() -> Vec<Case> {
             422,
             "trust-level-not-accepted",
             before(|sc| set(&mut sc.job, "acceptedTrustLevel", r#""hardware-attested""#)),
-        )
-        .known_bug(
-            "job.acceptedTrustLevel is read by no rule: every provider counts as \
-             self-attested, yet a job that accepts only hardware-attested work is charged",
         ),
         case(
             "trust: job accepts only a trust level nobody knows",
@@ -1183,8 +1179,7 @@ fn catalogue() -> Vec<Case> {
             422,
             "trust-level-not-accepted",
             before(|sc| set(&mut sc.job, "acceptedTrustLevel", r#""quantum-attested""#)),
-        )
-        .known_bug("an unknown acceptedTrustLevel is not refused (fail open)"),
+        ),
         case(
             "rule: requester without funds",
             "settle",

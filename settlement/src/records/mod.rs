@@ -156,6 +156,8 @@ pub struct Job {
     pub created_at: Datetime,
     pub accepted_providers: Option<Vec<String>>,
     pub accepted_exchanges: Option<Vec<String>>,
+    /// The lowest provider trust level the requester accepts.
+    pub accepted_trust_level: String,
 }
 
 impl RecordType for Job {
@@ -171,6 +173,7 @@ impl RecordType for Job {
             expires_at: o.datetime("expiresAt")?,
             created_at: o.datetime("createdAt")?,
             accepted_providers: o.opt_str_list("acceptedProviders")?,
+            accepted_trust_level: o.str("acceptedTrustLevel")?.to_owned(),
             accepted_exchanges: o.opt_str_list("acceptedExchanges")?,
         })
     }

@@ -44,6 +44,7 @@ codes! {
     WrongExchange => "wrong-exchange",
     ExchangeNotAllowed => "exchange-not-allowed",
     ProviderNotAccepted => "provider-not-accepted",
+    TrustLevelNotAccepted => "trust-level-not-accepted",
     NoSignature => "no-signature",
     SignatureInvalid => "signature-invalid",
     AttestationSelfsigInvalid => "attestation-selfsig-invalid",
@@ -69,6 +70,10 @@ impl fmt::Display for Code {
         f.write_str(self.as_str())
     }
 }
+
+/// The trust level every provider has here: no hardware attestation chain
+/// is verified.
+pub const TRUST_SELF_ATTESTED: &str = "self-attested";
 
 /// Why a receipt may not be charged: a stable code and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -350,6 +355,21 @@ pub fn verify_records(exchange: &str, now: Datetime, b: Bundle<'_>) -> Result<Ch
         return reject(
             Code::ProviderNotAccepted,
             format!("job.acceptedProviders does not include {provider}"),
+        );
+    }
+
+    // The provider's trust level must meet the job's minimum. The engine
+    // verifies no hardware attestation chain, so every provider counts as
+    // `self-attested`: a job that demands more (or a level nobody knows)
+    // cannot be charged here.
+    if job.accepted_trust_level != TRUST_SELF_ATTESTED {
+        return reject(
+            Code::TrustLevelNotAccepted,
+            format!(
+                "job.acceptedTrustLevel is {:?} but the provider is {TRUST_SELF_ATTESTED:?}: \
+                 this exchange verifies no hardware attestation",
+                job.accepted_trust_level
+            ),
         );
     }
 
