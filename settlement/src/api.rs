@@ -26,6 +26,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most items one page of a listing returns.
 pub const PAGE_MAX: i64 = 1000;
 
+mod deposits;
 mod payouts;
 
 pub fn router(service: Arc<Service>) -> Router {
@@ -45,6 +46,7 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/v1/records", post(post_record).get(get_record))
         .route("/v1/settle", post(settle))
         .route("/v1/admin/deposits", post(deposit))
+        .route("/v1/deposits", deposits::route(&service))
         .route("/v1/admin/payouts/run", post(payouts::run_payouts))
         .route(
             "/v1/admin/payout-destinations/{did}",
@@ -92,6 +94,7 @@ pub const ROUTES: &[&str] = &[
     "/v1/records",
     "/v1/settle",
     "/v1/admin/deposits",
+    "/v1/deposits",
     "/v1/admin/payouts/run",
     "/v1/admin/payout-destinations/{did}",
     "/v1/providers/{did}/payouts",
@@ -242,7 +245,9 @@ async fn problem_for_errors(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if status.as_u16() < 400 || is_problem {
+    // 402 is the x402 protocol's own answer (PAYMENT-REQUIRED header and
+    // its JSON body): clients parse it, so it passes untouched.
+    if status.as_u16() < 400 || is_problem || status == StatusCode::PAYMENT_REQUIRED {
         return response;
     }
     let (kind, code) = match status.as_u16() {

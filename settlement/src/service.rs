@@ -148,6 +148,9 @@ pub struct Service {
     pub metrics: crate::metrics::Metrics,
     /// The payout engine, once a chain is configured.
     pub payouts: std::sync::OnceLock<Arc<crate::payout::Payouts>>,
+    /// x402 deposits, once a chain is configured (set before the router is
+    /// built).
+    pub deposits: std::sync::OnceLock<crate::payout::facilitator::DepositGate>,
 }
 
 impl Service {
@@ -166,6 +169,7 @@ impl Service {
             clock,
             metrics: crate::metrics::Metrics::default(),
             payouts: std::sync::OnceLock::new(),
+            deposits: std::sync::OnceLock::new(),
         })
     }
 

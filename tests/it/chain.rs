@@ -6,9 +6,7 @@
 //! nonces, balances or block times; the node is killed when its `Chain`
 //! drops.
 
-use std::fs::File;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
@@ -20,21 +18,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use alloy::sol_types::{Eip712Domain, SolStruct};
 
-use crate::support::root;
-
-/// The token's bindings, generated from the committed artifact (ABI and init
-/// code). In their own module for one lint: EIP-3009's entry points take 7
-/// to 9 arguments, and the generated Rust methods take them one by one.
-#[allow(clippy::too_many_arguments)]
-mod bindings {
-    alloy::sol!(
-        #[sol(rpc)]
-        #[derive(Debug)]
-        EIP3009Token,
-        "../contracts/artifacts/EIP3009Token.json"
-    );
-}
-pub use bindings::EIP3009Token;
+/// The token's bindings, generated once from the committed artifact.
+pub use settlement::payout::chain::EIP3009Token;
 
 sol! {
     /// EIP-3009's typed data, field for field: the EIP-712 type strings
@@ -71,47 +56,10 @@ pub const TOKEN_NAME: &str = "USD Coin";
 pub const TOKEN_SYMBOL: &str = "USDC";
 pub const TOKEN_VERSION: &str = "2";
 
-/// `node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil`, after running
-/// `npm ci` in the workspace root if it is missing. Once per test process
-/// (a `OnceLock`: concurrent tests wait for the first), and serialized
-/// across processes by a file lock under `target/`, since `npm ci` first
-/// deletes `node_modules`. Panics with npm's output if npm fails: these
-/// tests are not optional.
+/// The anvil binary from the pinned npm tools (installed on first use).
 pub fn anvil_path() -> &'static PathBuf {
     static ANVIL: OnceLock<PathBuf> = OnceLock::new();
-    ANVIL.get_or_init(|| {
-        let root = root();
-        let anvil = root.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-        if anvil.exists() {
-            return anvil;
-        }
-        let target = root.join("target");
-        std::fs::create_dir_all(&target).expect("create target/");
-        let lock = File::create(target.join("npm-ci.lock")).expect("create target/npm-ci.lock");
-        lock.lock().expect("lock target/npm-ci.lock");
-        // Another process may have installed while we waited.
-        if !anvil.exists() {
-            let out = Command::new("npm")
-                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-                .current_dir(&root)
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run `npm ci` (is Node.js installed?): {e}"));
-            assert!(
-                out.status.success(),
-                "`npm ci` failed in {}:\n{}\n{}",
-                root.display(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(
-                anvil.exists(),
-                "`npm ci` succeeded but {} is missing",
-                anvil.display()
-            );
-        }
-        drop(lock);
-        anvil
-    })
+    ANVIL.get_or_init(|| settlement::payout::local::anvil_path().unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// A running anvil with the token deployed by `deployer`.

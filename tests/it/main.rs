@@ -20,6 +20,7 @@ mod app;
 mod attacks;
 mod audit;
 mod chain;
+mod deposits;
 mod interop;
 mod payouts;
 mod support;

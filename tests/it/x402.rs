@@ -4,59 +4,20 @@
 //! engine's `PAYMENT-SIGNATURE` and settles it on the local chain. On
 //! SQLite and PostgreSQL.
 
-use std::sync::Arc;
-
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use axum::routing::get;
 
-use settlement::payout::chain::payout_nonce;
+use settlement::payout::chain::{Treasury, payout_nonce};
+use settlement::payout::facilitator::{InProcess, price_tag, token_deployment};
 use settlement::payout::local::LocalChain;
 use settlement::store::payouts::{Destination, PayoutState, Rail};
 use settlement::testkit::PROVIDER;
 use x402_axum::X402Middleware;
-use x402_chain_eip155::V2Eip155Exact;
-use x402_chain_eip155::chain::config::Eip155ChainConfig;
-use x402_chain_eip155::chain::{
-    AssetTransferMethod, Eip155ChainProvider, Eip155ChainReference, Eip155TokenDeployment,
-};
-use x402_types::chain::{DeployedTokenAmount, FromConfig};
-use x402_types::facilitator::Facilitator;
-use x402_types::proto;
-use x402_types::scheme::{X402SchemeFacilitator, X402SchemeFacilitatorBuilder};
 
 use crate::app::Backend;
 use crate::payouts::{World, world};
-
-/// An x402 facilitator over one scheme handler, in process.
-#[derive(Clone)]
-struct InProcess(Arc<dyn X402SchemeFacilitator>);
-
-impl Facilitator for InProcess {
-    type Error = String;
-
-    fn verify(
-        &self,
-        request: &proto::VerifyRequest,
-    ) -> impl Future<Output = Result<proto::VerifyResponse, String>> + Send {
-        let (h, r) = (self.0.clone(), request.clone());
-        async move { h.verify(&r).await.map_err(|e| e.to_string()) }
-    }
-
-    fn settle(
-        &self,
-        request: &proto::SettleRequest,
-    ) -> impl Future<Output = Result<proto::SettleResponse, String>> + Send {
-        let (h, r) = (self.0.clone(), request.clone());
-        async move { h.settle(&r).await.map_err(|e| e.to_string()) }
-    }
-
-    fn supported(&self) -> impl Future<Output = Result<proto::SupportedResponse, String>> + Send {
-        let h = self.0.clone();
-        async move { h.supported().await.map_err(|e| e.to_string()) }
-    }
-}
 
 /// How the provider's endpoint prices a payout.
 #[derive(Clone, Copy)]
@@ -75,53 +36,10 @@ async fn provider_endpoint(
     relayer: &PrivateKeySigner,
     asks: Asks,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
-    // The x402-rs chain provider refuses to start unless these contracts
-    // (EIP-6492 validator, Permit2, the x402 Permit2 proxy) have code; plain
-    // EIP-3009 payments never call them.
-    for addr in [
-        "0xdAcD51A54883eb67D95FAEb2BBfdC4a9a6BD2a3B",
-        "0x000000000022D473030F116dDEE9F6B43aC78BA3",
-        "0x402085c248EeA27D92E8b30b2C58ed07f9E20001",
-    ] {
-        local
-            .admin
-            .raw_request::<_, ()>("anvil_setCode".into(), (addr, "0xfe"))
-            .await
-            .expect("anvil_setCode");
-    }
-    let key: String = relayer
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let inner = serde_json::from_value(serde_json::json!({
-        "signers": [format!("0x{key}")],
-        "rpc": [{"http": local.endpoint()}],
-    }))
-    .expect("chain config");
-    let config = Eip155ChainConfig {
-        chain_reference: Eip155ChainReference::new(local.config.chain_id),
-        inner,
-    };
-    let provider = Eip155ChainProvider::from_config(&config)
+    let facilitator = InProcess::start(&local.config, &Treasury::from_signer(relayer.clone()))
         .await
-        .expect("x402-rs chain provider");
-    let handler = X402SchemeFacilitatorBuilder::<Arc<Eip155ChainProvider>>::build(
-        &V2Eip155Exact,
-        Arc::new(provider),
-        None,
-    )
-    .expect("exact scheme facilitator");
-    let facilitator = InProcess(Arc::from(handler));
-    let token = Eip155TokenDeployment {
-        chain_reference: Eip155ChainReference::new(local.config.chain_id),
-        address: local.config.token,
-        decimals: 6,
-        transfer_method: AssetTransferMethod::Eip3009 {
-            name: local.config.eip712_name.clone(),
-            version: local.config.eip712_version.clone(),
-        },
-    };
+        .expect("x402-rs exact facilitator");
+    let token = token_deployment(&local.config, 6);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let x402 = X402Middleware::from_facilitator(facilitator)
@@ -139,13 +57,8 @@ async fn provider_endpoint(
             Asks::WhatIsOwed => owed,
             Asks::Double => owed * U256::from(2u8),
         };
-        let token = token.clone();
-        async move {
-            vec![V2Eip155Exact::price_tag(
-                pay_to,
-                DeployedTokenAmount { amount, token },
-            )]
-        }
+        let tag = price_tag(pay_to, &token, amount);
+        async move { vec![tag] }
     });
     let app = axum::Router::new().route(
         "/payout",

@@ -150,6 +150,18 @@ impl Treasury {
     pub(crate) fn signer(&self) -> &PrivateKeySigner {
         &self.0
     }
+
+    /// 0x + hex of the key, for the in-process x402 facilitator's
+    /// configuration only (never printed).
+    pub(crate) fn secret_hex(&self) -> String {
+        let hex: String = self
+            .0
+            .to_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("0x{hex}")
+    }
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {

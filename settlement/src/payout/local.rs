@@ -28,16 +28,35 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil`, running
-/// `npm ci` in the workspace root first if it is missing. Serialized within
-/// the process by a mutex and across processes by a file lock under
-/// `target/`, since `npm ci` deletes `node_modules` before installing.
-pub fn anvil_path() -> Result<PathBuf, String> {
+/// Whether `node_modules` holds every devDependency of `package.json` at
+/// the pinned version (a checkout whose lockfile moved on is stale).
+pub fn node_tools_current(root: &Path) -> bool {
+    let Ok(text) = std::fs::read(root.join("package.json")) else {
+        return false;
+    };
+    let Ok(manifest) = crate::records::json::parse(&text) else {
+        return false;
+    };
+    let Some(deps) = manifest.get("devDependencies").and_then(|d| d.as_object()) else {
+        return false;
+    };
+    deps.iter().all(|(name, version)| {
+        let installed = std::fs::read(root.join("node_modules").join(name).join("package.json"))
+            .ok()
+            .and_then(|t| crate::records::json::parse(&t).ok())
+            .and_then(|m| m.get("version").and_then(|v| v.as_str()).map(str::to_owned));
+        installed.is_some() && installed.as_deref() == version.as_str()
+    })
+}
+
+/// Runs `npm ci` in the workspace root unless `node_modules` is current.
+/// Serialized within the process by a mutex and across processes by a file
+/// lock under `target/`, since `npm ci` deletes `node_modules` first.
+pub fn ensure_node_tools() -> Result<PathBuf, String> {
     static INSTALL: Mutex<()> = Mutex::new(());
     let root = workspace_root();
-    let anvil = root.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-    if anvil.exists() {
-        return Ok(anvil);
+    if node_tools_current(&root) {
+        return Ok(root);
     }
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     let target = root.join("target");
@@ -46,7 +65,8 @@ pub fn anvil_path() -> Result<PathBuf, String> {
         .map_err(|e| format!("create target/npm-ci.lock: {e}"))?;
     lock.lock()
         .map_err(|e| format!("lock target/npm-ci.lock: {e}"))?;
-    if !anvil.exists() {
+    // Another process may have installed while we waited.
+    if !node_tools_current(&root) {
         let out = Command::new("npm")
             .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
             .current_dir(&root)
@@ -60,14 +80,22 @@ pub fn anvil_path() -> Result<PathBuf, String> {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        if !anvil.exists() {
-            return Err(format!(
-                "`npm ci` succeeded but {} is missing",
-                anvil.display()
-            ));
+        if !node_tools_current(&root) {
+            return Err("`npm ci` succeeded but node_modules does not match package.json".into());
         }
     }
-    Ok(anvil)
+    Ok(root)
+}
+
+/// `node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil`, installing the
+/// pinned npm tools first if needed.
+pub fn anvil_path() -> Result<PathBuf, String> {
+    let anvil = ensure_node_tools()?.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    if anvil.exists() {
+        Ok(anvil)
+    } else {
+        Err(format!("{} is missing after npm ci", anvil.display()))
+    }
 }
 
 /// A running anvil with the token deployed and the treasury funded. The
@@ -158,6 +186,13 @@ impl LocalChain {
             treasury: Treasury::from_signer(treasury_key),
             spare,
         };
+        for addr in super::facilitator::REQUIRED_CONTRACTS {
+            chain
+                .admin
+                .raw_request::<_, ()>("anvil_setCode".into(), (addr, "0xfe"))
+                .await
+                .map_err(|e| format!("anvil_setCode: {e}"))?;
+        }
         if options.treasury_funding > U256::ZERO {
             chain
                 .mint(chain.treasury.address(), options.treasury_funding)

@@ -29,6 +29,7 @@
 
 pub mod chain;
 pub mod commands;
+pub mod facilitator;
 pub mod local;
 pub mod reconcile;
 pub mod x402;
@@ -108,6 +109,23 @@ pub fn to_token_units(
     let units = units.to_u128()?;
     let paid = paid.to_i64()?;
     Some((U256::from(units), paid))
+}
+
+/// The inverse: `value` token units in minor units of the currency, rounded
+/// toward zero. `None` if out of range.
+pub fn from_token_units(value: U256, currency_decimals: u32, token_decimals: u32) -> Option<i64> {
+    if currency_decimals > 18 || token_decimals > 18 {
+        return None;
+    }
+    let units = Decimal::from_i128_with_scale(i128::try_from(u128::try_from(value).ok()?).ok()?, 0);
+    let minor = units
+        .checked_mul(Decimal::from_i128_with_scale(
+            10i128.pow(currency_decimals),
+            0,
+        ))?
+        .checked_div(Decimal::from_i128_with_scale(10i128.pow(token_decimals), 0))?
+        .round_dp_with_strategy(0, RoundingStrategy::ToZero);
+    minor.to_i64()
 }
 
 /// Why a payout step could not be taken. Transient errors leave the payout
@@ -705,6 +723,24 @@ mod tests {
         );
         assert_eq!(to_token_units(99, 8, 6), Some((U256::ZERO, 0)));
         assert_eq!(to_token_units(100, 8, 6), Some((U256::from(1u64), 100)));
+    }
+
+    #[test]
+    fn token_units_back_to_minor_units_round_down() {
+        assert_eq!(
+            from_token_units(U256::from(123_450_000u64), 2, 6),
+            Some(12_345)
+        );
+        assert_eq!(
+            from_token_units(U256::from(123_459_999u64), 2, 6),
+            Some(12_345)
+        );
+        assert_eq!(from_token_units(U256::from(1u64), 8, 6), Some(100));
+        assert_eq!(from_token_units(U256::MAX, 2, 6), None);
+        for minor in [0i64, 1, 99, 12_345, i64::MAX / 10_000] {
+            let (units, paid) = to_token_units(minor, 2, 6).unwrap();
+            assert_eq!(from_token_units(units, 2, 6), Some(paid));
+        }
     }
 
     #[test]

@@ -678,6 +678,45 @@ impl Store {
         dispatch!(self, l => settlements_of(l.pool(), payout_id))
     }
 
+    /// Credits a requester with tokens that came into the treasury (an x402
+    /// deposit): treasury -> requester. `id` (the transaction) makes it
+    /// idempotent. Returns whether it was new.
+    pub async fn credit_from_treasury(
+        &self,
+        id: &str,
+        requester: &str,
+        currency: &str,
+        amount_minor: i64,
+        exchange_did: &str,
+    ) -> Result<bool, StoreError> {
+        let cur = Currency::new(currency)?;
+        let ledger = self.ledger();
+        let mut accounts_needed = payout_ledger_accounts(&cur, exchange_did);
+        accounts_needed.push(new_account(
+            accounts::requester(requester, currency),
+            &cur,
+            "requester",
+            accounts::owner(requester),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        ));
+        for account in accounts_needed {
+            ledger.create_account(&account).await?;
+        }
+        let op = transfer(
+            format!("deposit-onchain:{}", short_hash(&[id])),
+            (
+                pa::treasury(currency),
+                accounts::requester(requester, currency),
+            ),
+            amount_minor,
+            &cur,
+            "deposit-onchain",
+            format!("deposit:{id}"),
+        )?;
+        let out = ledger.submit(&[op]).await?;
+        Ok(out.first().is_some_and(|s| !s.replayed))
+    }
+
     /// Records treasury funding (tokens the operator put in): capital ->
     /// treasury. `id` makes it idempotent.
     pub async fn fund_treasury(

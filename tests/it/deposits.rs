@@ -1,0 +1,164 @@
+//! x402 deposits: a requester is topped up through `POST /v1/deposits` by
+//! an x402 client nobody here wrote (the protocol's TypeScript SDK,
+//! `@x402/fetch` + `@x402/evm`, run by node), paying the treasury on a real
+//! anvil. On SQLite and PostgreSQL.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use alloy::primitives::U256;
+use settlement::payout::facilitator::DepositGate;
+use settlement::payout::reconcile::reconcile;
+use settlement::records::json::{self, Value};
+use settlement::testkit::REQUESTER;
+
+use crate::app::Backend;
+use crate::payouts::world;
+
+/// Starts a second server over the world's service with deposits enabled
+/// (the route is built with the gate in place).
+async fn serve_with_deposits(
+    w: &crate::payouts::World,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let gate = DepositGate::start(&w.local.config, &w.local.treasury, 6, "USD", 2)
+        .await
+        .expect("deposit gate");
+    let service = w.app.service.clone();
+    assert!(service.deposits.set(gate).is_ok());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(settlement::api::serve(
+        listener,
+        Arc::clone(&service),
+        settlement::api::Limits::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (base, stop)
+}
+
+fn node_topup(url: &str, key_hex: &str, network: &str, token: &str, max_units: &str) -> Value {
+    let root = settlement::payout::local::ensure_node_tools().expect("npm tools");
+    let out = Command::new("node")
+        .arg(root.join("tests/x402/topup.mjs"))
+        .args([url, key_hex, network, token, max_units])
+        .current_dir(&root)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json::parse_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let (base, _stop) = serve_with_deposits(&w).await;
+    let alice_wallet = &w.local.spare[4];
+    w.local
+        .mint(alice_wallet.address(), U256::from(50_000_000u64))
+        .await
+        .unwrap();
+    let key: String = alice_wallet
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let before = w.app.requester_usd(REQUESTER).await;
+    let url = format!("{base}/v1/deposits?requester={REQUESTER}&amount=1234");
+
+    // Without payment: 402 naming the price, to the treasury, in the token.
+    let plain = reqwest::Client::new().post(&url).send().await.unwrap();
+    assert_eq!(
+        plain.status().as_u16(),
+        402,
+        "{:?}",
+        plain.headers().get("content-type")
+    );
+    let required = plain
+        .headers()
+        .get("payment-required")
+        .expect("PAYMENT-REQUIRED");
+    let required =
+        settlement::payout::x402::decode_header("payment-required", required.as_bytes()).unwrap();
+    let accept = match required.get("accepts") {
+        Some(Value::Array(a)) => a[0].clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        accept.get("amount").and_then(Value::as_str),
+        Some("12340000")
+    );
+    assert_eq!(
+        accept.get("network").and_then(Value::as_str),
+        Some(format!("eip155:{}", w.local.config.chain_id).as_str())
+    );
+    assert_eq!(
+        accept
+            .get("payTo")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        Some(w.local.treasury.address().to_string().to_lowercase())
+    );
+
+    // The SDK pays; the requester is credited 12.34.
+    let paid = node_topup(
+        &url,
+        &format!("0x{key}"),
+        &format!("eip155:{}", w.local.config.chain_id),
+        &w.local.config.token.to_string(),
+        "20000000",
+    );
+    assert_eq!(
+        paid.get("status").and_then(Value::as_int),
+        Some(201),
+        "{paid:?}"
+    );
+    let tx = paid
+        .get("paymentResponse")
+        .and_then(|p| p.get("transaction"))
+        .and_then(Value::as_str)
+        .expect("PAYMENT-RESPONSE names the transaction")
+        .to_owned();
+    let body = json::parse_str(paid.get("body").and_then(Value::as_str).unwrap()).unwrap();
+    assert_eq!(
+        body.get("transaction").and_then(Value::as_str),
+        Some(tx.as_str())
+    );
+    let after = w.app.requester_usd(REQUESTER).await;
+    assert_eq!(after.0, before.0 + 1234);
+    assert_eq!(
+        w.token_balance(alice_wallet.address()).await,
+        U256::from(50_000_000u64 - 12_340_000)
+    );
+    // The ledger's treasury and the chain agree.
+    let r = reconcile(&w.app.service.store, w.payouts.chain(), "USD", 2)
+        .await
+        .unwrap();
+    assert!(r.is_clean(), "{}", r.table());
+
+    // Bad requests are refused before any price is named.
+    for q in [
+        "requester=not-a-did&amount=5",
+        "amount=5",
+        &format!("requester={REQUESTER}&amount=0"),
+        &format!("requester={REQUESTER}&amount=-5"),
+        &format!("requester={REQUESTER}&amount=1.5"),
+        &format!("requester={REQUESTER}&amount=5&tip=1"),
+    ] {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/v1/deposits?{q}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{q}");
+        assert!(r.headers().get("payment-required").is_none(), "{q}");
+    }
+}
+
+on_both_backends!(the_x402_sdk_tops_up_a_requester);
