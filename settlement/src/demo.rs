@@ -1,7 +1,7 @@
 //! `settlement demo`: the whole story on the embedded default, in one
 //! process and over real HTTP and a real local chain.
 //!
-//! Alice (a requester) funds her account and publishes a session
+//! Alice (a requester) tops up her account over x402 and publishes a session
 //! authorization and jobs. Bob (a provider with a valid enclave
 //! attestation) does three jobs and signs receipts; Eve claims one job with
 //! a receipt whose price she raised after signing. The exchange settles
@@ -20,7 +20,7 @@ use base64::Engine as _;
 
 use crate::exchange::{Exchange, FeePolicy};
 use crate::payout::PayoutConfig;
-use crate::payout::chain::Chain;
+use crate::payout::chain::{Chain, Treasury};
 use crate::payout::local::{LocalChain, LocalOptions};
 use crate::payout::reconcile::reconcile;
 use crate::records::RawRecord;
@@ -186,6 +186,15 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     let _ = service.payouts.set(Arc::new(payouts));
+    let gate = crate::payout::facilitator::DepositGate::start(
+        &local.config,
+        &local.treasury,
+        6,
+        &payout_config.currency,
+        payout_config.currency_decimals,
+    )
+    .await?;
+    let _ = service.deposits.set(gate);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("bind: {e}"))?;
@@ -210,27 +219,42 @@ pub async fn run(out: &mut String) -> Result<(), String> {
 
     writeln!(
         out,
-        "\n== 2. Alice funds her account and publishes an authorization"
+        "\n== 2. Alice tops up over x402 and publishes an authorization"
     )
     .ok();
-    let deposit = obj(&format!(
-        r#"{{"id":"demo-deposit-1","requester":"{REQUESTER}","amount":{{"amount":100000,"currency":"USD"}}}}"#
-    ));
-    let (status, body) = api
-        .call(
-            reqwest::Method::POST,
-            "/v1/admin/deposits",
-            Some(deposit),
-            true,
-        )
+    let alice_wallet =
+        Treasury::from_signer(local.spare.get(1).ok_or("no spare dev account")?.clone());
+    local
+        .mint(alice_wallet.address(), U256::from(2_000_000_000u64))
         .await?;
-    if status != 201 && status != 200 {
+    writeln!(
+        out,
+        "Alice's wallet {} holds 2000.00 USDC",
+        alice_wallet.address()
+    )
+    .ok();
+    let (_, chain_now) = chain.latest_block().await.map_err(|e| e.to_string())?;
+    let (status, body, tx) = crate::payout::x402::pay_resource(
+        &api.http,
+        &format!("{base}/v1/deposits?requester={REQUESTER}&amount=100000"),
+        &alice_wallet,
+        U256::from(1_000_000_000u64),
+        &local.config,
+        chain_now,
+    )
+    .await
+    .map_err(|e| format!("x402 deposit: {e}"))?;
+    if status != 201 {
         return Err(format!(
-            "deposit: {status} {}",
-            json::to_canonical_string(&body)
+            "x402 deposit: {status} {}",
+            String::from_utf8_lossy(&body)
         ));
     }
-    writeln!(out, "Alice ({REQUESTER}) deposits 1000.00 USD").ok();
+    writeln!(
+        out,
+        "Alice ({REQUESTER}) pays 1000.00 USDC to POST /v1/deposits (402, then PAYMENT-SIGNATURE): credited, transaction {tx}"
+    )
+    .ok();
     let base_scenario = Scenario::new(REQUESTER, PROVIDER, "demo");
     writeln!(
         out,

@@ -233,9 +233,20 @@ async fn start_payouts(
     let Some(setup) = setup else {
         return Ok(None);
     };
-    let chain = settlement::payout::chain::Chain::connect(setup.chain.clone(), setup.treasury)
-        .await
-        .map_err(|e| e.to_string())?;
+    let chain =
+        settlement::payout::chain::Chain::connect(setup.chain.clone(), setup.treasury.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+    let decimals = chain.decimals().await.map_err(|e| e.to_string())?;
+    let gate = settlement::payout::facilitator::DepositGate::start(
+        &setup.chain,
+        &setup.treasury,
+        decimals,
+        &setup.payout.currency,
+        setup.payout.currency_decimals,
+    )
+    .await?;
+    let _ = service.deposits.set(gate);
     let payouts = settlement::payout::Payouts::new(store, chain, setup.payout, exchange, clock)
         .await
         .map_err(|e| e.to_string())?;

@@ -130,6 +130,8 @@ fn the_demo_tells_the_whole_story() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     for line in [
+        "pays 1000.00 USDC to POST /v1/deposits (402, then PAYMENT-SIGNATURE): credited",
+        "Alice: balance 992.50, held 192.50, available 800.00 USD",
         "Eve's receipt refused: 422 signature-invalid",
         "Bob's wallet holds 7320000 token units",
         "Bob: payable 0.00, in flight 0.00, paid 7.32 USD",

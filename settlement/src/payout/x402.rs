@@ -90,6 +90,17 @@ pub fn choose(
     payout: &PayoutRow,
     chain: &ChainConfig,
 ) -> Result<Accepted, X402Error> {
+    choose_amount(required, &payout.token_value, "the payout's", chain)
+}
+
+/// Picks the requirement that is `exact` on this chain, in this token, for
+/// exactly `amount` token units (`whose` names the amount in errors).
+pub fn choose_amount(
+    required: &Value,
+    amount_wanted: &str,
+    whose: &str,
+    chain: &ChainConfig,
+) -> Result<Accepted, X402Error> {
     if required.get("x402Version").and_then(Value::as_int) != Some(2) {
         return Err(wire(PAYMENT_REQUIRED, "x402Version: must be 2"));
     }
@@ -127,10 +138,9 @@ pub fn choose(
             ));
             continue;
         }
-        if amount != payout.token_value {
+        if amount != amount_wanted {
             reasons.push(format!(
-                "{path}.amount: {amount:?} is not the payout's {}",
-                payout.token_value
+                "{path}.amount: {amount:?} is not {whose} {amount_wanted}"
             ));
             continue;
         }
@@ -275,6 +285,81 @@ pub async fn pay(
         }
         other => other,
     })
+}
+
+/// Pays an x402-protected resource as any x402 client does: `POST url`,
+/// expect 402, pick the requirement for exactly `amount` units, sign the
+/// EIP-3009 authorization with `payer`'s key (valid for 10 minutes from
+/// `now_secs`), send it. Returns the final status, the body and the
+/// settling transaction.
+pub async fn pay_resource(
+    client: &reqwest::Client,
+    url: &str,
+    payer: &super::chain::Treasury,
+    amount: alloy::primitives::U256,
+    chain: &ChainConfig,
+    now_secs: u64,
+) -> Result<(u16, Vec<u8>, B256), X402Error> {
+    let u = reqwest::Url::parse(url).map_err(|e| X402Error::Http {
+        url: url.to_owned(),
+        message: format!("not a URL: {e}"),
+    })?;
+    let resp = client
+        .post(u.clone())
+        .send()
+        .await
+        .map_err(|e| http(&u, e))?;
+    if resp.status().as_u16() != 402 {
+        return Err(http(
+            &u,
+            format!("answered {} instead of 402", resp.status()),
+        ));
+    }
+    let header = resp
+        .headers()
+        .get(PAYMENT_REQUIRED)
+        .ok_or_else(|| wire(PAYMENT_REQUIRED, "missing from the 402 answer"))?;
+    let required = decode_header(PAYMENT_REQUIRED, header.as_bytes())?;
+    let accepted = choose_amount(&required, &amount.to_string(), "the", chain)?;
+    let mut nonce = [0u8; 32];
+    {
+        use p256::elliptic_curve::rand_core::{OsRng, RngCore};
+        OsRng.fill_bytes(&mut nonce);
+    }
+    let auth = Authorization {
+        from: payer.address(),
+        to: accepted.pay_to,
+        value: amount,
+        valid_after: 0,
+        valid_before: now_secs + 600,
+        nonce: B256::from(nonce),
+    };
+    let signature = auth.sign(payer, &chain.domain());
+    let header = encode_header(&payment_payload(&accepted, &auth, &signature));
+    let resp = client
+        .post(u.clone())
+        .header(PAYMENT_SIGNATURE, header)
+        .send()
+        .await
+        .map_err(|e| http(&u, e))?;
+    let status = resp.status().as_u16();
+    let response = resp
+        .headers()
+        .get(PAYMENT_RESPONSE)
+        .map(|h| decode_header(PAYMENT_RESPONSE, h.as_bytes()))
+        .transpose()?;
+    let body = resp.bytes().await.map_err(|e| http(&u, e))?.to_vec();
+    let Some(response) = response else {
+        return Err(http(
+            &u,
+            format!(
+                "answered {status} without {PAYMENT_RESPONSE}: {}",
+                String::from_utf8_lossy(&body)
+            ),
+        ));
+    };
+    let tx = settled_transaction(&response, chain)?;
+    Ok((status, body, tx))
 }
 
 /// The transaction of a successful `PAYMENT-RESPONSE`.
