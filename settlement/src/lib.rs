@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod exchange;
+pub mod identity;
 pub mod metrics;
 pub mod records;
 pub mod service;
