@@ -384,7 +384,31 @@ async fn exchange(State(s): Shared) -> Response {
     json_response(StatusCode::OK, &Value::Object(m))
 }
 
-async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
+/// The media type of a record proof (CAR v1) posted to `/v1/records`.
+pub const CAR_MEDIA_TYPE: &str = "application/vnd.ipld.car";
+
+#[derive(serde::Deserialize)]
+struct ProofQuery {
+    uri: Option<String>,
+}
+
+async fn post_record(
+    State(s): Shared,
+    headers: HeaderMap,
+    Query(q): Query<ProofQuery>,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let is_car = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == CAR_MEDIA_TYPE);
+    if is_car {
+        let uri = q.uri.ok_or_else(|| {
+            bad("uri: the query parameter uri (the record's AT URI) is required with a CAR body")
+        })?;
+        let (put, cid) = s.submit_proof(&uri, &body, s.now()).await?;
+        return Ok(record_stored(put, uri, cid));
+    }
     let m = body_object(&body)?;
     let uri = str_field(&m, "uri")?.to_owned();
     let cid = match m.get("cid") {
@@ -397,7 +421,7 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
         .cloned()
         .ok_or_else(|| bad("value: is required"))?;
     let (put, cid) = s
-        .ingest(
+        .submit(
             RawRecord {
                 uri: uri.clone(),
                 cid,
@@ -406,6 +430,10 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
             s.now(),
         )
         .await?;
+    Ok(record_stored(put, uri, cid))
+}
+
+fn record_stored(put: Put, uri: String, cid: crate::records::cid::Cid) -> Response {
     let mut out = Map::new();
     out.insert("uri".into(), uri.into());
     out.insert("cid".into(), cid.to_string().into());
@@ -414,7 +442,7 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
     } else {
         StatusCode::OK
     };
-    Ok(json_response(status, &Value::Object(out)))
+    json_response(status, &Value::Object(out))
 }
 
 #[derive(serde::Deserialize)]
@@ -755,10 +783,22 @@ struct StatementQuery {
 /// release), oldest first, with a cursor for the next page.
 async fn requester_statement(
     State(s): Shared,
+    headers: HeaderMap,
     Path(did): Path<String>,
     Query(q): Query<StatementQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    s.authenticate(
+        bearer,
+        &did,
+        crate::authentic::LXM_REQUESTER_STATEMENT,
+        s.now(),
+    )
+    .await?;
     let currency = currencies(&s, q.currency)?
         .into_iter()
         .next()

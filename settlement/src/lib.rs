@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod authentic;
 pub mod cli;
 pub mod config;
 pub mod exchange;

@@ -17,8 +17,10 @@ macro_rules! on_both_backends {
 
 mod api;
 mod app;
+mod atproto;
 mod audit;
 mod chain;
 mod interop;
+mod pds;
 mod support;
 mod token;
