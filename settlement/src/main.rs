@@ -105,12 +105,23 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         let store = settlement::store::Store::open(&config.database_url, clock.clone())
             .await
             .map_err(|e| format!("cannot open {}: {e}", redact_url(&config.database_url)))?;
-        let service = settlement::service::Service::new(
+        let identity = std::sync::Arc::new(settlement::identity::Identity::new(
+            config.identity.clone(),
+            clock.clone(),
+        )?);
+        let trust = if config.trust_submitted_records {
+            tracing::warn!("development mode: records posted as JSON are taken as genuine");
+            settlement::authentic::RecordTrust::Submitted(Some(identity))
+        } else {
+            settlement::authentic::RecordTrust::Proven(identity)
+        };
+        let service = settlement::service::Service::new_with_trust(
             settlement::exchange::Exchange::new(config.exchange_did.clone(), key),
             config.policy.clone(),
             store,
             config.admin_token.clone(),
             clock,
+            trust,
         );
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
