@@ -663,12 +663,28 @@ fn did_param(did: &str) -> Result<(), Failure> {
     }
 }
 
+/// The token of `Authorization: Bearer TOKEN`, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 async fn provider_balance(
     State(s): Shared,
+    headers: HeaderMap,
     Path(did): Path<String>,
     Query(q): Query<CurrencyQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    s.authenticate(
+        bearer(&headers),
+        &did,
+        crate::authentic::LXM_PROVIDER_BALANCE,
+        s.now(),
+    )
+    .await?;
     let mut out = Map::new();
     for currency in currencies(&s, q.currency)? {
         let b = balance_of(&s, accounts::provider(&did, &currency)).await?;
@@ -688,10 +704,18 @@ async fn provider_balance(
 
 async fn requester_balance(
     State(s): Shared,
+    headers: HeaderMap,
     Path(did): Path<String>,
     Query(q): Query<CurrencyQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    s.authenticate(
+        bearer(&headers),
+        &did,
+        crate::authentic::LXM_REQUESTER_BALANCE,
+        s.now(),
+    )
+    .await?;
     let mut out = Map::new();
     for currency in currencies(&s, q.currency)? {
         out.insert(
@@ -788,12 +812,8 @@ async fn requester_statement(
     Query(q): Query<StatementQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
     s.authenticate(
-        bearer,
+        bearer(&headers),
         &did,
         crate::authentic::LXM_REQUESTER_STATEMENT,
         s.now(),

@@ -24,7 +24,8 @@ use crate::verify::service_auth;
 #[derive(Clone)]
 pub enum RecordTrust {
     /// Only records proven to be in their owner's repository, checked
-    /// against the owner's DID document. Private reads need service auth.
+    /// against the owner's DID document. Private reads (balances,
+    /// statements) need service auth.
     Proven(Arc<Identity>),
     /// Development only: records posted as JSON are taken as genuine and
     /// reads are open. Posted proofs are still verified when an identity
@@ -42,8 +43,10 @@ impl RecordTrust {
 }
 
 /// The `lxm` (method) a service auth token must name to read a requester's
-/// statement.
+/// statement, a requester's balance, a provider's balance.
 pub const LXM_REQUESTER_STATEMENT: &str = "dev.cocore.compute.getRequesterStatement";
+pub const LXM_REQUESTER_BALANCE: &str = "dev.cocore.compute.getRequesterBalance";
+pub const LXM_PROVIDER_BALANCE: &str = "dev.cocore.compute.getProviderBalance";
 
 impl From<AuthenticityError> for Failure {
     fn from(e: AuthenticityError) -> Self {

@@ -40,7 +40,7 @@ pub struct ServeArgs {
     pub admin_token_file: Option<PathBuf>,
     /// Development only (loopback): take records posted as JSON as genuine
     /// instead of proving them in their owners' repositories, and leave
-    /// requesters' statements open.
+    /// balances and statements open.
     #[arg(long)]
     pub insecure_trust_submitted_records: bool,
     /// PLC directory that resolves did:plc DIDs.

@@ -39,8 +39,9 @@ struct Fixtures {
     /// alice's repository after she rotated her key.
     alice_rotated: RepoFixture,
     eve: RepoFixture,
-    /// good, other audience, other method, expired, eve's own for alice's
-    /// statement, eve's key claiming to be alice.
+    /// For alice's statement: good, other audience, other method (her
+    /// balance: the token that reads it), expired, eve's own, eve's key
+    /// claiming to be alice; then bob's for his provider balance.
     tokens: Vec<String>,
 }
 
@@ -133,6 +134,16 @@ fn fixtures() -> &'static Fixtures {
             token(ALICE_KEY, REQUESTER, EXCHANGE, STATEMENT_LXM, now - 120),
             token(EVE_KEY, EVE, EXCHANGE, STATEMENT_LXM, now + 60),
             token(EVE_KEY, REQUESTER, EXCHANGE, STATEMENT_LXM, now + 60),
+            TokenSpec {
+                alg: Alg::K256,
+                key_seed: BOB_KEY,
+                payload: claims(
+                    PROVIDER,
+                    EXCHANGE,
+                    "dev.cocore.compute.getProviderBalance",
+                    now + 60,
+                ),
+            },
         ];
         let (mut repos, tokens) = make_fixtures(&repos, &tokens);
         assert_eq!(repos.len(), 5);
@@ -281,6 +292,24 @@ async fn stored(app: &App, record_uri: &str) -> u16 {
     app.client.get(url).send().await.unwrap().status().as_u16()
 }
 
+/// alice's USD balance as `(balance, held, available)`, read with her
+/// service auth token.
+async fn alice_usd(app: &App) -> (i128, i128, i128) {
+    let token = &fixtures().tokens[2];
+    let r = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/v1/requesters/{REQUESTER}/balance?currency=USD"),
+            None,
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let usd = r.body.get("USD").expect("USD balance");
+    let n = |k: &str| usd.get(k).and_then(Value::as_int).expect("integer");
+    (n("balance"), n("held"), n("available"))
+}
+
 fn cid_of(reply: &Reply) -> &str {
     reply.body.get("cid").and_then(Value::as_str).unwrap_or("")
 }
@@ -319,7 +348,7 @@ async fn proven_records_are_accepted_and_charged(b: Backend) {
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(stored(&app, &s.attestation.uri).await, 200);
     // 250 charged, the rest of the session budget (20000) held.
-    assert_eq!(app.requester_usd(REQUESTER).await, (99_750, 19_750, 80_000));
+    assert_eq!(alice_usd(&app).await, (99_750, 19_750, 80_000));
     // Each DID resolved once, then cached.
     assert_eq!(pds.fetches(), 2);
 }
@@ -467,10 +496,10 @@ async fn a_forged_authorization_cannot_be_charged(b: Backend) {
     // Settling looks for the job in alice's repository, which lacks it.
     let r = app.settle(&forged.receipt.uri).await;
     assert_eq!((r.status, r.code()), (422, "record-not-in-commit"), "{r:?}");
-    assert_eq!(app.requester_usd(REQUESTER).await, (100_000, 0, 100_000));
+    assert_eq!(alice_usd(&app).await, (100_000, 0, 100_000));
 }
 
-async fn statements_need_a_service_auth_token(b: Backend) {
+async fn private_reads_need_a_service_auth_token(b: Backend) {
     let f = fixtures();
     let pds = genuine_world().await;
     pds.publish_did(EVE, &f.eve.multikey);
@@ -507,6 +536,28 @@ async fn statements_need_a_service_auth_token(b: Backend) {
         let detail = r.body.get("detail").and_then(Value::as_str).unwrap_or("");
         assert!(detail.contains(why), "{why}: {detail}");
     }
+
+    // Balances likewise, each with a token for its own method and owner.
+    let balance = |path: String, token: Option<&'static str>| {
+        let app = &app;
+        async move { app.request(reqwest::Method::GET, &path, None, token).await }
+    };
+    let alice = format!("/v1/requesters/{REQUESTER}/balance");
+    let bob = format!("/v1/providers/{PROVIDER}/balance");
+    assert_eq!(balance(alice.clone(), None).await.status, 401);
+    assert_eq!(balance(alice.clone(), Some(&f.tokens[2])).await.status, 200);
+    let r = balance(alice, Some(&f.tokens[0])).await;
+    assert_eq!(
+        r.status, 401,
+        "a statement token does not read the balance: {r:?}"
+    );
+    assert_eq!(balance(bob.clone(), None).await.status, 401);
+    assert_eq!(balance(bob.clone(), Some(&f.tokens[6])).await.status, 200);
+    let r = balance(bob, Some(&f.tokens[2])).await;
+    assert_eq!(
+        r.status, 401,
+        "alice's token does not read bob's balance: {r:?}"
+    );
 }
 
 /// A did:web on localhost with a port, its document at
@@ -554,6 +605,6 @@ on_both_backends!(
     forged_and_broken_proofs_are_rejected,
     a_stale_did_document_is_resolved_again,
     a_forged_authorization_cannot_be_charged,
-    statements_need_a_service_auth_token,
+    private_reads_need_a_service_auth_token,
     did_web_on_localhost,
 );
