@@ -608,3 +608,27 @@ on_both_backends!(
     private_reads_need_a_service_auth_token,
     did_web_on_localhost,
 );
+
+/// No single changed byte of a genuine proof goes unnoticed: the header,
+/// the lengths, the CIDs and every block are all bound to the signature.
+#[test]
+fn every_byte_of_a_proof_matters() {
+    let f = fixtures();
+    for (repo, record) in [
+        (&f.alice, &f.sealed.authorization),
+        (&f.bob, &f.sealed.receipt),
+    ] {
+        let car = &repo.proofs[&record.uri].car;
+        let (u, k) = (uri(&record.uri), key(repo));
+        assert!(verify_record_proof(car, &u, &k).is_ok());
+        for i in 0..car.len() {
+            let mut bent = car.clone();
+            bent[i] ^= 0x01;
+            assert!(
+                verify_record_proof(&bent, &u, &k).is_err(),
+                "{}: flipping a bit of byte {i} went unnoticed",
+                record.uri
+            );
+        }
+    }
+}
