@@ -403,7 +403,31 @@ async fn exchange(State(s): Shared) -> Response {
     json_response(StatusCode::OK, &Value::Object(m))
 }
 
-async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
+/// The media type of a record proof (CAR v1) posted to `/v1/records`.
+pub const CAR_MEDIA_TYPE: &str = "application/vnd.ipld.car";
+
+#[derive(serde::Deserialize)]
+struct ProofQuery {
+    uri: Option<String>,
+}
+
+async fn post_record(
+    State(s): Shared,
+    headers: HeaderMap,
+    Query(q): Query<ProofQuery>,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let is_car = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim() == CAR_MEDIA_TYPE);
+    if is_car {
+        let uri = q.uri.ok_or_else(|| {
+            bad("uri: the query parameter uri (the record's AT URI) is required with a CAR body")
+        })?;
+        let (put, cid) = s.submit_proof(&uri, &body, s.now()).await?;
+        return Ok(record_stored(put, uri, cid));
+    }
     let m = body_object(&body)?;
     let uri = str_field(&m, "uri")?.to_owned();
     let cid = match m.get("cid") {
@@ -416,7 +440,7 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
         .cloned()
         .ok_or_else(|| bad("value: is required"))?;
     let (put, cid) = s
-        .ingest(
+        .submit(
             RawRecord {
                 uri: uri.clone(),
                 cid,
@@ -425,6 +449,10 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
             s.now(),
         )
         .await?;
+    Ok(record_stored(put, uri, cid))
+}
+
+fn record_stored(put: Put, uri: String, cid: crate::records::cid::Cid) -> Response {
     let mut out = Map::new();
     out.insert("uri".into(), uri.into());
     out.insert("cid".into(), cid.to_string().into());
@@ -433,7 +461,7 @@ async fn post_record(State(s): Shared, body: Bytes) -> Result<Response, Failure>
     } else {
         StatusCode::OK
     };
-    Ok(json_response(status, &Value::Object(out)))
+    json_response(status, &Value::Object(out))
 }
 
 #[derive(serde::Deserialize)]
@@ -486,6 +514,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the request carries the admin bearer token.
+fn is_admin(s: &Service, headers: &HeaderMap) -> bool {
+    let (Some(expected), Some(given)) = (
+        &s.admin_token,
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ")),
+    ) else {
+        return false;
+    };
+    constant_time_eq(given.as_bytes(), expected.as_bytes())
 }
 
 fn require_admin(s: &Service, headers: &HeaderMap) -> Result<(), Failure> {
@@ -654,12 +696,28 @@ fn did_param(did: &str) -> Result<(), Failure> {
     }
 }
 
+/// The token of `Authorization: Bearer TOKEN`, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 async fn provider_balance(
     State(s): Shared,
+    headers: HeaderMap,
     Path(did): Path<String>,
     Query(q): Query<CurrencyQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    s.authenticate(
+        bearer(&headers),
+        &did,
+        crate::authentic::LXM_PROVIDER_BALANCE,
+        s.now(),
+    )
+    .await?;
     let mut out = Map::new();
     for currency in currencies(&s, q.currency)? {
         let b = balance_of(&s, accounts::provider(&did, &currency)).await?;
@@ -681,10 +739,18 @@ async fn provider_balance(
 
 async fn requester_balance(
     State(s): Shared,
+    headers: HeaderMap,
     Path(did): Path<String>,
     Query(q): Query<CurrencyQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    s.authenticate(
+        bearer(&headers),
+        &did,
+        crate::authentic::LXM_REQUESTER_BALANCE,
+        s.now(),
+    )
+    .await?;
     let mut out = Map::new();
     for currency in currencies(&s, q.currency)? {
         out.insert(
@@ -776,10 +842,18 @@ struct StatementQuery {
 /// release), oldest first, with a cursor for the next page.
 async fn requester_statement(
     State(s): Shared,
+    headers: HeaderMap,
     Path(did): Path<String>,
     Query(q): Query<StatementQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    s.authenticate(
+        bearer(&headers),
+        &did,
+        crate::authentic::LXM_REQUESTER_STATEMENT,
+        s.now(),
+    )
+    .await?;
     let currency = currencies(&s, q.currency)?
         .into_iter()
         .next()

@@ -38,8 +38,9 @@ pub struct ServeArgs {
     /// File holding the admin bearer token (or set SETTLEMENT_ADMIN_TOKEN).
     #[arg(long, env = "SETTLEMENT_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
-    /// Listen on a non-loopback address although submitted records are
-    /// taken as genuine (record authenticity is not verified yet).
+    /// Development only (loopback): take records posted as JSON as genuine
+    /// instead of proving them in their owners' repositories, and leave
+    /// balances and statements open.
     #[arg(long)]
     pub insecure_trust_submitted_records: bool,
     /// Start a local chain (anvil from node_modules), deploy the token and
@@ -52,6 +53,12 @@ pub struct ServeArgs {
     pub payout_interval_secs: u64,
     #[command(flatten)]
     pub chain: ChainArgs,
+    /// PLC directory that resolves did:plc DIDs.
+    #[arg(long, env = "SETTLEMENT_PLC_DIRECTORY")]
+    pub plc_directory: Option<String>,
+    /// Seconds a resolved DID document is used before it is fetched again.
+    #[arg(long, env = "SETTLEMENT_DID_CACHE_TTL_S")]
+    pub did_cache_ttl_s: Option<u64>,
 }
 
 #[derive(serde::Deserialize, Default, Debug)]
@@ -65,7 +72,13 @@ struct FileConfig {
     fee_min_minor: Option<u64>,
     currencies: Option<Vec<String>>,
     admin_token_file: Option<PathBuf>,
+    plc_directory: Option<String>,
+    did_cache_ttl_s: Option<u64>,
 }
+
+/// Longest a DID document may be cached: a rotated key must take effect
+/// within the hour.
+pub const DID_CACHE_TTL_S_MAX: u64 = 3600;
 
 /// The resolved configuration.
 #[derive(Clone)]
@@ -76,6 +89,9 @@ pub struct Config {
     pub signing_key: PathBuf,
     pub policy: FeePolicy,
     pub admin_token: Option<String>,
+    /// Development mode: JSON records taken as genuine (loopback only).
+    pub trust_submitted_records: bool,
+    pub identity: crate::identity::IdentityConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +103,8 @@ impl std::fmt::Debug for Config {
             .field("signing_key", &self.signing_key)
             .field("policy", &self.policy)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("trust_submitted_records", &self.trust_submitted_records)
+            .field("identity", &self.identity)
             .finish()
     }
 }
@@ -160,10 +178,33 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8787".parse().expect("constant"));
-        if !listen.ip().is_loopback() && !args.insecure_trust_submitted_records {
+        if !listen.ip().is_loopback() && args.insecure_trust_submitted_records {
             return Err(format!(
-                "refusing to listen on {listen}: records posted to the API are taken as genuine until record \
-                 authenticity is verified, so only loopback is allowed without --insecure-trust-submitted-records"
+                "refusing to listen on {listen}: --insecure-trust-submitted-records takes records posted to the \
+                 API as genuine, which is for development on loopback only"
+            ));
+        }
+        let defaults_identity = crate::identity::IdentityConfig::default();
+        let plc_directory = args
+            .plc_directory
+            .clone()
+            .or(file.plc_directory)
+            .unwrap_or(defaults_identity.plc_directory);
+        if reqwest::Url::parse(&plc_directory)
+            .ok()
+            .is_none_or(|u| !matches!(u.scheme(), "http" | "https") || u.host_str().is_none())
+        {
+            return Err(format!(
+                "plc-directory: {plc_directory:?} is not an http(s) URL"
+            ));
+        }
+        let ttl_s = args
+            .did_cache_ttl_s
+            .or(file.did_cache_ttl_s)
+            .unwrap_or(defaults_identity.cache_ttl.as_secs());
+        if ttl_s > DID_CACHE_TTL_S_MAX {
+            return Err(format!(
+                "did-cache-ttl-s: must be at most {DID_CACHE_TTL_S_MAX}"
             ));
         }
         Ok(Config {
@@ -181,6 +222,12 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("./data/exchange-key.hex")),
             policy,
             admin_token,
+            trust_submitted_records: args.insecure_trust_submitted_records,
+            identity: crate::identity::IdentityConfig {
+                plc_directory,
+                cache_ttl: std::time::Duration::from_secs(ttl_s),
+                ..defaults_identity
+            },
         })
     }
 }
@@ -319,14 +366,42 @@ mod tests {
         let c = Config::resolve(&args).unwrap();
         assert_eq!(c.policy.bps, 300);
         assert_eq!(c.exchange_did, "did:web:file.example");
+        // Records are proven, so any address will do; trusting submitted
+        // records is for loopback only.
         let args = ServeArgs {
             listen: Some("0.0.0.0:8787".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert!(!c.trust_submitted_records);
+        assert_eq!(c.identity.plc_directory, "https://plc.directory");
+        let args = ServeArgs {
+            listen: Some("0.0.0.0:8787".parse().unwrap()),
+            insecure_trust_submitted_records: true,
             ..ServeArgs::default()
         };
         assert!(
             Config::resolve(&args)
                 .unwrap_err()
                 .contains("--insecure-trust-submitted-records")
+        );
+        let args = ServeArgs {
+            did_cache_ttl_s: Some(DID_CACHE_TTL_S_MAX + 1),
+            ..ServeArgs::default()
+        };
+        assert!(
+            Config::resolve(&args)
+                .unwrap_err()
+                .contains("did-cache-ttl-s")
+        );
+        let args = ServeArgs {
+            plc_directory: Some("plc.directory".into()),
+            ..ServeArgs::default()
+        };
+        assert!(
+            Config::resolve(&args)
+                .unwrap_err()
+                .contains("plc-directory")
         );
         std::fs::write(&file, "nope = 1\n").unwrap();
         let args = ServeArgs {

@@ -7,10 +7,12 @@
 
 pub mod api;
 pub mod audit;
+pub mod authentic;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod exchange;
+pub mod identity;
 pub mod metrics;
 pub mod payout;
 pub mod records;

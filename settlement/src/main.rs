@@ -176,13 +176,24 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         let store = settlement::store::Store::open(&config.database_url, clock.clone())
             .await
             .map_err(|e| format!("cannot open {}: {e}", redact_url(&config.database_url)))?;
+        let identity = std::sync::Arc::new(settlement::identity::Identity::new(
+            config.identity.clone(),
+            clock.clone(),
+        )?);
+        let trust = if config.trust_submitted_records {
+            tracing::warn!("development mode: records posted as JSON are taken as genuine");
+            settlement::authentic::RecordTrust::Submitted(Some(identity))
+        } else {
+            settlement::authentic::RecordTrust::Proven(identity)
+        };
         let exchange = settlement::exchange::Exchange::new(config.exchange_did.clone(), key);
-        let service = settlement::service::Service::new(
+        let service = settlement::service::Service::new_with_trust(
             exchange.clone(),
             config.policy.clone(),
             store.clone(),
             config.admin_token.clone(),
             clock.clone(),
+            trust,
         );
         // Kept alive (and its anvil running) for as long as we serve.
         let _local_chain = start_payouts(args, &service, store, exchange, clock).await?;

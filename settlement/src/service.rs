@@ -151,6 +151,8 @@ pub struct Service {
     /// x402 deposits, once a chain is configured (set before the router is
     /// built).
     pub deposits: std::sync::OnceLock<crate::payout::facilitator::DepositGate>,
+    /// Which records the exchange acts on (see `authentic`).
+    pub records: crate::authentic::RecordTrust,
 }
 
 impl Service {
@@ -161,6 +163,19 @@ impl Service {
         admin_token: Option<String>,
         clock: Arc<dyn ledger::Clock>,
     ) -> Arc<Service> {
+        let trust = crate::authentic::RecordTrust::Submitted(None);
+        Service::new_with_trust(exchange, policy, store, admin_token, clock, trust)
+    }
+
+    /// As `new`, saying which records the exchange acts on.
+    pub fn new_with_trust(
+        exchange: Exchange,
+        policy: FeePolicy,
+        store: Store,
+        admin_token: Option<String>,
+        clock: Arc<dyn ledger::Clock>,
+        records: crate::authentic::RecordTrust,
+    ) -> Arc<Service> {
         Arc::new(Service {
             exchange,
             policy,
@@ -170,6 +185,7 @@ impl Service {
             metrics: crate::metrics::Metrics::default(),
             payouts: std::sync::OnceLock::new(),
             deposits: std::sync::OnceLock::new(),
+            records,
         })
     }
 
@@ -217,7 +233,11 @@ impl Service {
     }
 
     async fn load<T: RecordType>(&self, uri: &str, root: &str) -> Result<Record<T>, Failure> {
-        let stored = self.store.get_record(uri).await?.ok_or_else(|| {
+        let stored = match self.store.get_record(uri).await? {
+            Some(stored) => Some(stored),
+            None => self.fetch_missing(uri, self.now()).await?,
+        };
+        let stored = stored.ok_or_else(|| {
             Failure::new(
                 FailureKind::Rejected,
                 "record-not-found",

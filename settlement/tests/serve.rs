@@ -1,6 +1,7 @@
 //! The `settlement serve` binary as an operator runs it: zero-config
-//! start-up on SQLite, the key file created 0600, loopback enforced, traces
-//! exported over OTLP/HTTP to a collector, and a clean exit on SIGTERM.
+//! start-up on SQLite, the key file created 0600, records proven by
+//! default and development mode kept to loopback, traces exported over
+//! OTLP/HTTP to a collector, and a clean exit on SIGTERM.
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -38,11 +39,12 @@ fn temp_dir(tag: &str) -> std::path::PathBuf {
 }
 
 /// Starts the binary in a fresh directory with default settings (plus
-/// `env`) and waits for its "listening on" line.
-fn start(tag: &str, env: &[(&str, String)]) -> Server {
+/// `args` and `env`) and waits for its "listening on" line.
+fn start(tag: &str, args: &[&str], env: &[(&str, String)]) -> Server {
     let dir = temp_dir(tag);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_settlement"));
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(&dir)
         .env_remove("DATABASE_URL")
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -114,7 +116,13 @@ async fn collector() -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_exports_traces_and_stops_cleanly() {
     let (otlp, bodies) = collector().await;
-    let mut server = start("otlp", &[("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)]);
+    // The records below are made up (no repository holds them), so this
+    // runs in development mode.
+    let mut server = start(
+        "otlp",
+        &["--insecure-trust-submitted-records"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)],
+    );
     let client = reqwest::Client::new();
     let health = client
         .get(format!("{}/healthz", server.base))
@@ -194,18 +202,49 @@ async fn serves_exports_traces_and_stops_cleanly() {
 }
 
 #[test]
-fn refuses_non_loopback_without_the_explicit_flag() {
+fn trusting_submitted_records_is_for_loopback_only() {
     let dir = temp_dir("loopback");
     let out = Command::new(env!("CARGO_BIN_EXE_settlement"))
-        .args(["serve", "--listen", "0.0.0.0:0"])
+        .args([
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--insecure-trust-submitted-records",
+        ])
         .current_dir(&dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("--insecure-trust-submitted-records"),
+        stderr.contains("--insecure-trust-submitted-records") && stderr.contains("loopback"),
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// By default a record posted as JSON is stored only once it is proven in
+/// its owner's repository: here the owner's DID cannot be resolved (a PLC
+/// directory that is not there), so nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unproven_records_are_refused_by_default() {
+    let server = start("proven", &["--plc-directory", "http://127.0.0.1:9"], &[]);
+    let client = reqwest::Client::new();
+    let sealed = Scenario::default().seal();
+    let mut m = Map::new();
+    m.insert("uri".into(), sealed.authorization.uri.clone().into());
+    m.insert("value".into(), sealed.authorization.value.clone());
+    let resp = client
+        .post(format!("{}/v1/records", server.base))
+        .body(json::to_canonical(&Value::Object(m)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let body = json::parse(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        body.get("code").and_then(Value::as_str),
+        Some("did-unresolvable"),
+        "{body:?}"
+    );
 }

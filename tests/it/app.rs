@@ -100,13 +100,38 @@ pub async fn spawn_app(backend: Backend) -> App {
 
 /// As `spawn_app`, with the HTTP edge's limits given.
 pub async fn spawn_app_with(backend: Backend, limits: settlement::api::Limits) -> App {
+    spawn(backend, limits, None).await.0
+}
+
+/// An exchange that acts only on records proven in their owners'
+/// repositories (DIDs resolved as `identity` says), and its clock.
+pub async fn spawn_app_proven(
+    backend: Backend,
+    identity: settlement::identity::IdentityConfig,
+) -> (App, ledger::ManualClock) {
+    spawn(backend, settlement::api::Limits::default(), Some(identity)).await
+}
+
+async fn spawn(
+    backend: Backend,
+    limits: settlement::api::Limits,
+    identity: Option<settlement::identity::IdentityConfig>,
+) -> (App, ledger::ManualClock) {
+    use settlement::authentic::RecordTrust;
     let (url, cleanup) = database(backend).await;
     let now = settlement::records::formats::Datetime::parse(testkit::NOW).expect("constant");
     let clock = ledger::ManualClock::new(settlement::service::micros(now));
     let store = Store::open(&url, Arc::new(clock.clone()))
         .await
         .expect("open store");
-    let service = Service::new(
+    let trust = match identity {
+        Some(config) => RecordTrust::Proven(Arc::new(
+            settlement::identity::Identity::new(config, Arc::new(clock.clone()))
+                .expect("identity resolver"),
+        )),
+        None => RecordTrust::Submitted(None),
+    };
+    let service = Service::new_with_trust(
         Exchange::new(testkit::EXCHANGE, testkit::key("exchange signing key")),
         FeePolicy {
             bps: 250,
@@ -117,6 +142,7 @@ pub async fn spawn_app_with(backend: Backend, limits: settlement::api::Limits) -
         store,
         Some(ADMIN_TOKEN.to_owned()),
         Arc::new(clock.clone()),
+        trust,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -130,14 +156,15 @@ pub async fn spawn_app_with(backend: Backend, limits: settlement::api::Limits) -
         })
         .await;
     });
-    App {
+    let app = App {
         base,
         db_url: url,
         client: reqwest::Client::new(),
         service,
         shutdown: Some(tx),
         cleanup: Some(cleanup),
-    }
+    };
+    (app, clock)
 }
 
 /// A response: status and parsed JSON body (Null when empty or not JSON).

@@ -17,12 +17,14 @@ macro_rules! on_both_backends {
 
 mod api;
 mod app;
+mod atproto;
 mod attacks;
 mod audit;
 mod chain;
 mod deposits;
 mod interop;
 mod payouts;
+mod pds;
 mod support;
 mod token;
 mod x402;

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{Shared, bad, body_object, did_param, json_response, require_admin};
+use super::{Shared, bad, bearer, body_object, did_param, is_admin, json_response, require_admin};
 use crate::records::json::{Map, Value};
 use crate::service::{Failure, FailureKind};
 use crate::store::payouts::{Destination, PayoutFilter, PayoutRow, Rail};
@@ -56,14 +56,28 @@ pub(super) fn payout_json(p: &PayoutRow) -> Value {
 
 /// `PUT /v1/admin/payout-destinations/{did}`: `{"address": "0x…"}` (the
 /// direct rail) or `{"x402": "http://…"}` (the provider's x402 endpoint).
+/// The operator (admin token) may set it; where callers prove who they
+/// are, so may the provider itself, with a service auth token for
+/// `setPayoutDestination`.
 pub(super) async fn put_destination(
     State(s): Shared,
     Path(did): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    require_admin(&s, &headers)?;
     did_param(&did)?;
+    if !is_admin(&s, &headers) {
+        if !s.records.is_proven() {
+            require_admin(&s, &headers)?;
+        }
+        s.authenticate(
+            bearer(&headers),
+            &did,
+            crate::authentic::LXM_SET_PAYOUT_DESTINATION,
+            s.now(),
+        )
+        .await?;
+    }
     let m = body_object(&body)?;
     let unknown: Vec<&str> = m
         .keys()
@@ -119,9 +133,17 @@ pub(super) async fn put_destination(
 pub(super) async fn provider_payouts(
     State(s): Shared,
     Path(did): Path<String>,
+    headers: HeaderMap,
     Query(q): Query<PayoutsQuery>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
+    s.authenticate(
+        bearer(&headers),
+        &did,
+        crate::authentic::LXM_PROVIDER_PAYOUTS,
+        s.now(),
+    )
+    .await?;
     let after = match q.cursor.as_deref() {
         None => 0,
         Some(c) => c

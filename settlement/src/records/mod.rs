@@ -2,6 +2,8 @@
 //! typed records the rest of the engine works with ("parse, don't
 //! validate": a `Record<Receipt>` exists only if the JSON was valid).
 
+pub mod car;
+pub mod cbor;
 pub mod cid;
 pub mod formats;
 pub mod json;

@@ -3,7 +3,10 @@
 //! clock (the caller passes `now`), no panics. Rules 9 and 10 need state and
 //! live with the store.
 
+pub mod atkey;
 pub mod crypto;
+pub mod repo;
+pub mod service_auth;
 
 use std::fmt;
 
