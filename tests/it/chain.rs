@@ -15,46 +15,14 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol;
 use alloy::sol_types::{Eip712Domain, SolStruct};
 
-/// The token's bindings, generated once from the committed artifact.
-pub use settlement::payout::chain::EIP3009Token;
-
-sol! {
-    /// EIP-3009's typed data, field for field: the EIP-712 type strings
-    /// these produce are the standard's (checked against the contract).
-    #[derive(Debug)]
-    struct TransferWithAuthorization {
-        address from;
-        address to;
-        uint256 value;
-        uint256 validAfter;
-        uint256 validBefore;
-        bytes32 nonce;
-    }
-
-    #[derive(Debug)]
-    struct ReceiveWithAuthorization {
-        address from;
-        address to;
-        uint256 value;
-        uint256 validAfter;
-        uint256 validBefore;
-        bytes32 nonce;
-    }
-
-    #[derive(Debug)]
-    struct CancelAuthorization {
-        address authorizer;
-        bytes32 nonce;
-    }
-}
-
-/// The token's EIP-712 name (also its ERC-20 name) and version: USDC's.
-pub const TOKEN_NAME: &str = "USD Coin";
-pub const TOKEN_SYMBOL: &str = "USDC";
-pub const TOKEN_VERSION: &str = "2";
+/// The token's bindings and EIP-3009's typed data, generated once from the
+/// committed artifact; USDC's EIP-712 name and version, as deployed.
+pub use settlement::payout::chain::{
+    CancelAuthorization, EIP3009Token, ReceiveWithAuthorization, TransferWithAuthorization,
+};
+pub use settlement::payout::local::{TOKEN_NAME, TOKEN_SYMBOL, TOKEN_VERSION};
 
 /// The anvil binary from the pinned npm tools (installed on first use).
 pub fn anvil_path() -> &'static PathBuf {

@@ -29,9 +29,20 @@ pub mod bindings {
     );
 
     alloy::sol! {
-        /// EIP-3009's typed data, field for field.
+        /// EIP-3009's typed data, field for field: the EIP-712 type strings
+        /// these produce are the standard's (the token tests check them).
         #[derive(Debug)]
         struct TransferWithAuthorization {
+            address from;
+            address to;
+            uint256 value;
+            uint256 validAfter;
+            uint256 validBefore;
+            bytes32 nonce;
+        }
+
+        #[derive(Debug)]
+        struct ReceiveWithAuthorization {
             address from;
             address to;
             uint256 value;
@@ -47,7 +58,9 @@ pub mod bindings {
         }
     }
 }
-pub use bindings::{EIP3009Token, TransferWithAuthorization};
+pub use bindings::{
+    CancelAuthorization, EIP3009Token, ReceiveWithAuthorization, TransferWithAuthorization,
+};
 
 /// Where the token lives and how its signatures are domain-separated.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -199,14 +199,19 @@ pub async fn request_requirements(
     chain: &ChainConfig,
 ) -> Result<Accepted, X402Error> {
     let u = payout_url(url, p)?;
-    let resp = client
-        .get(u.clone())
-        .send()
-        .await
-        .map_err(|e| http(&u, e))?;
+    let required = payment_required(client.get(u.clone()), &u).await?;
+    choose(&required, p, chain)
+}
+
+/// Sends `request` (without payment) and reads the 402's `PAYMENT-REQUIRED`.
+async fn payment_required(
+    request: reqwest::RequestBuilder,
+    u: &reqwest::Url,
+) -> Result<Value, X402Error> {
+    let resp = request.send().await.map_err(|e| http(u, e))?;
     if resp.status().as_u16() != 402 {
         return Err(http(
-            &u,
+            u,
             format!("answered {} instead of 402", resp.status()),
         ));
     }
@@ -214,8 +219,7 @@ pub async fn request_requirements(
         .headers()
         .get(PAYMENT_REQUIRED)
         .ok_or_else(|| wire(PAYMENT_REQUIRED, "missing from the 402 answer"))?;
-    let required = decode_header(PAYMENT_REQUIRED, header.as_bytes())?;
-    choose(&required, p, chain)
+    decode_header(PAYMENT_REQUIRED, header.as_bytes())
 }
 
 /// The `PAYMENT-SIGNATURE` payload for a signed authorization.
@@ -304,22 +308,7 @@ pub async fn pay_resource(
         url: url.to_owned(),
         message: format!("not a URL: {e}"),
     })?;
-    let resp = client
-        .post(u.clone())
-        .send()
-        .await
-        .map_err(|e| http(&u, e))?;
-    if resp.status().as_u16() != 402 {
-        return Err(http(
-            &u,
-            format!("answered {} instead of 402", resp.status()),
-        ));
-    }
-    let header = resp
-        .headers()
-        .get(PAYMENT_REQUIRED)
-        .ok_or_else(|| wire(PAYMENT_REQUIRED, "missing from the 402 answer"))?;
-    let required = decode_header(PAYMENT_REQUIRED, header.as_bytes())?;
+    let required = payment_required(client.post(u.clone()), &u).await?;
     let accepted = choose_amount(&required, &amount.to_string(), "the", chain)?;
     let mut nonce = [0u8; 32];
     {

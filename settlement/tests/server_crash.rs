@@ -1,0 +1,463 @@
+//! Crash recovery of the whole server: `settlement serve` (a child process,
+//! payouts on a real anvil) takes a stream of records, settlements and
+//! payout runs and is killed with SIGKILL at seeded random moments, 50
+//! times per database. After every kill, with the server down, the
+//! database must hold: per currency the ledger sums to zero; every
+//! settlement has its charge in the ledger and every charge its settlement;
+//! no authorization is charged beyond its limit or differently from its
+//! settlements; in-flight money equals the unfinished payouts; and the
+//! ledger reconciles with the chain. At the end, one more run settles and
+//! pays everything, and every provider's wallet holds exactly its share.
+//!
+//! The seed is printed; `CRASH_SEED=N` replays a run.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::U256;
+use ledger::LedgerStore as _;
+use settlement::payout::chain::Chain;
+use settlement::payout::local::{LocalChain, LocalOptions};
+use settlement::payout::reconcile::reconcile;
+use settlement::records::RawRecord;
+use settlement::records::formats::Datetime;
+use settlement::records::json::{self, Map, Value};
+use settlement::store::Store;
+use settlement::testkit::{REQUESTER, Scenario, set};
+use sqlx::Row as _;
+
+const KILLS: usize = 50;
+const PROVIDERS: [&str; 3] = [
+    "did:plc:bobbobbobbobbobbobbobbob",
+    "did:plc:carolcarolcarolcarolcaro",
+    "did:plc:davedavedavedavedavedave",
+];
+/// Receipts per provider (each 250, the provider's share 244).
+const RECEIPTS: usize = 24;
+const SHARE: u64 = 244;
+const ADMIN: &str = "crash-admin-token-0123456789";
+const EXCHANGE: &str = settlement::testkit::EXCHANGE;
+
+/// xorshift64*: small, seeded, good enough to pick moments.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("settlement-srvcrash-{tag}-{nanos}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rfc3339(unix_s: i64) -> String {
+    format!(
+        "\"{}\"",
+        Datetime::from_unix_nanos(i128::from(unix_s) * 1_000_000_000)
+    )
+}
+
+/// Records valid now (the server runs on the wall clock): per provider an
+/// authorization, an attestation, and jobs with receipts.
+fn workload() -> Vec<(Vec<RawRecord>, String, &'static str)> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut out = Vec::new();
+    for provider in PROVIDERS {
+        let mut base = Scenario::new(REQUESTER, provider, &format!("crash-{provider}"));
+        set(
+            &mut base.authorization,
+            "expiresAt",
+            &rfc3339(now + 10 * 86_400),
+        );
+        set(&mut base.authorization, "createdAt", &rfc3339(now - 86_400));
+        for i in 0..RECEIPTS {
+            let mut sc = base.sharing(&format!("crash-{provider}-{i}"));
+            set(&mut sc.job, "createdAt", &rfc3339(now - 3600));
+            set(&mut sc.job, "expiresAt", &rfc3339(now + 86_400));
+            set(&mut sc.attestation, "attestedAt", &rfc3339(now - 3600));
+            set(&mut sc.attestation, "expiresAt", &rfc3339(now + 86_400));
+            set(&mut sc.receipt, "startedAt", &rfc3339(now - 600));
+            set(&mut sc.receipt, "completedAt", &rfc3339(now - 595));
+            let s = sc.seal();
+            out.push((
+                vec![s.authorization, s.attestation, s.job, s.receipt.clone()],
+                s.receipt.uri,
+                provider,
+            ));
+        }
+    }
+    out
+}
+
+struct Env {
+    dir: std::path::PathBuf,
+    db: String,
+    local: LocalChain,
+    treasury_file: std::path::PathBuf,
+}
+
+impl Env {
+    fn spawn(&self) -> (Child, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_settlement"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--insecure-trust-submitted-records",
+            ])
+            .args(["--database-url", &self.db, "--exchange-did", EXCHANGE])
+            .arg("--signing-key")
+            .arg(self.dir.join("exchange-key.hex"))
+            .args(["--rpc-url", &self.local.config.rpc_url])
+            .args(["--chain-id", &self.local.config.chain_id.to_string()])
+            .args(["--token", &self.local.config.token.to_string()])
+            .arg("--treasury-key-file")
+            .arg(&self.treasury_file)
+            .env("SETTLEMENT_ADMIN_TOKEN", ADMIN)
+            .env_remove("DATABASE_URL")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn settlement serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(rest.trim().to_owned());
+                    sent = true;
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server never said where it listens");
+        (child, base)
+    }
+}
+
+fn body(v: &str) -> Vec<u8> {
+    v.as_bytes().to_vec()
+}
+
+fn record_body(r: &RawRecord) -> Vec<u8> {
+    let mut m = Map::new();
+    m.insert("uri".into(), r.uri.clone().into());
+    m.insert("value".into(), r.value.clone());
+    json::to_canonical(&Value::Object(m))
+}
+
+/// Drives the server until `stop`: records, settlements, payout runs.
+async fn traffic(
+    base: String,
+    work: Arc<Vec<(Vec<RawRecord>, String, &'static str)>>,
+    start: usize,
+    stop: Arc<AtomicBool>,
+) {
+    let http = reqwest::Client::new();
+    let post = |path: String, b: Vec<u8>, admin: bool| {
+        let mut r = http
+            .post(format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .body(b);
+        if admin {
+            r = r.header("authorization", format!("Bearer {ADMIN}"));
+        }
+        r.send()
+    };
+    let deposit = format!(
+        r#"{{"id":"crash-deposit","requester":"{REQUESTER}","amount":{{"amount":10000000,"currency":"USD"}}}}"#
+    );
+    let _ = post("/v1/admin/deposits".into(), body(&deposit), true).await;
+    let mut i = start;
+    while !stop.load(Ordering::Relaxed) {
+        let (records, receipt, _) = &work[i % work.len()];
+        for r in records {
+            let _ = post("/v1/records".into(), record_body(r), false).await;
+        }
+        let settle = format!(r#"{{"receipt":"{receipt}"}}"#);
+        let _ = post("/v1/settle".into(), body(&settle), false).await;
+        if i % 7 == 3 {
+            let _ = post("/v1/admin/payouts/run".into(), Vec::new(), true).await;
+        }
+        i += 1;
+    }
+}
+
+/// The invariants that must hold in the database whatever moment the
+/// server died at.
+async fn check(env: &Env, chain: &Chain, round: usize) -> (i64, usize) {
+    let store = Store::open(&env.db, Arc::new(ledger::SystemClock))
+        .await
+        .expect("open store");
+    let (sums, charges, settlements, bad_auths): (Vec<(String, i64)>, i64, i64, i64) = match &store
+    {
+        Store::Sqlite(l) => invariants_sqlite(l.pool()).await,
+        Store::Postgres(l) => invariants_pg(l.pool()).await,
+    };
+    for (currency, sum) in &sums {
+        assert_eq!(
+            *sum, 0,
+            "round {round}: the {currency} ledger does not sum to zero"
+        );
+    }
+    assert_eq!(
+        charges, settlements,
+        "round {round}: charges in the ledger and settlements differ"
+    );
+    assert_eq!(
+        bad_auths, 0,
+        "round {round}: an authorization's charged total is not its settlements' sum or exceeds its limit"
+    );
+    let r = reconcile(&store, chain, "USD", 2).await.expect("reconcile");
+    assert!(r.is_clean(), "round {round}:\n{}", r.table());
+    let payouts = store
+        .payouts(&settlement::store::payouts::PayoutFilter::All, 0, 10_000)
+        .await
+        .unwrap()
+        .len();
+    store.close().await;
+    (settlements, payouts)
+}
+
+macro_rules! invariants {
+    ($name:ident, $pool:ty) => {
+        async fn $name(pool: &$pool) -> (Vec<(String, i64)>, i64, i64, i64) {
+            let sums = sqlx::query(
+                "SELECT currency, CAST(SUM(debits_posted - credits_posted) AS BIGINT) AS s \
+                 FROM ledger_accounts GROUP BY currency",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get::<String, _>("currency"), r.get::<i64, _>("s")))
+            .collect();
+            let one = |sql: &'static str| async move {
+                sqlx::query(sql).fetch_one(pool).await.unwrap().get::<i64, _>(0)
+            };
+            let charges = one("SELECT COUNT(*) FROM ledger_transfers WHERE code = 'charge'").await;
+            let settlements = one("SELECT COUNT(*) FROM settlement_settlements").await;
+            let bad = one(
+                "SELECT COUNT(*) FROM settlement_authorizations a WHERE a.charged_minor > a.limit_minor \
+                 OR a.charged_minor <> (SELECT COALESCE(SUM(s.amount_minor), 0) FROM settlement_settlements s \
+                 WHERE s.authorization_uri = a.authorization_uri)",
+            )
+            .await;
+            (sums, charges, settlements, bad)
+        }
+    };
+}
+invariants!(invariants_sqlite, sqlx::SqlitePool);
+invariants!(invariants_pg, sqlx::PgPool);
+
+async fn crash_harness(postgres: bool) {
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    let backend = if postgres { "postgres" } else { "sqlite" };
+    eprintln!("server crash harness ({backend}): seed {seed} (replay with CRASH_SEED={seed})");
+    let mut rng = Rng(seed);
+    let dir = temp_dir(backend);
+    let (db, pg_name) = if postgres {
+        use sqlx::Connection as _;
+        let admin = std::env::var("LEDGER_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let mut c = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL");
+        let name = format!(
+            "settlement_srvcrash_{}_{}",
+            std::process::id(),
+            seed % 1_000_000
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        (
+            format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]),
+            Some((admin, name)),
+        )
+    } else {
+        (
+            format!("sqlite:{}", dir.join("settlement.db").display()),
+            None,
+        )
+    };
+    let local = LocalChain::start(LocalOptions {
+        treasury_funding: U256::from(1_000_000u64 * 10_000),
+        ..LocalOptions::default()
+    })
+    .await
+    .expect("local chain");
+    let treasury_file = dir.join("treasury.hex");
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&treasury_file)
+            .unwrap();
+        f.write_all(local.dev_treasury_key_hex().as_bytes())
+            .unwrap();
+    }
+    {
+        let store = Store::open(&db, Arc::new(ledger::SystemClock))
+            .await
+            .unwrap();
+        store
+            .fund_treasury("genesis", "USD", 1_000_000, EXCHANGE)
+            .await
+            .unwrap();
+        for (n, provider) in PROVIDERS.iter().enumerate() {
+            store
+                .set_destination(&settlement::store::payouts::Destination {
+                    provider: provider.to_string(),
+                    rail: settlement::store::payouts::Rail::Direct,
+                    address: Some(local.spare[n].address().to_string()),
+                    url: None,
+                    updated_at: 0,
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    }
+    let env = Env {
+        dir,
+        db,
+        local,
+        treasury_file,
+    };
+    let chain = Chain::connect(env.local.config.clone(), env.local.treasury.clone())
+        .await
+        .unwrap();
+    let work = Arc::new(workload());
+    let started = Instant::now();
+    let mut offset = 0;
+    let mut progress = (0, 0);
+    for round in 0..KILLS {
+        let (mut child, base) = env.spawn();
+        let stop = Arc::new(AtomicBool::new(false));
+        let driver = tokio::spawn(traffic(base, work.clone(), offset, stop.clone()));
+        offset += 5;
+        tokio::time::sleep(Duration::from_millis(20 + rng.below(400))).await;
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        let _ = driver.await;
+        let (settled, paid) = check(&env, &chain, round).await;
+        progress = (settled, paid);
+    }
+    // The kills must have hit a working engine, not an idle one.
+    assert!(
+        progress.0 > 0 && progress.1 > 0,
+        "no settlement or payout happened between kills: {progress:?}"
+    );
+    eprintln!(
+        "server crash harness ({backend}): after {KILLS} kills, {} settlements and {} payouts",
+        progress.0, progress.1
+    );
+    // One last life: everything settles and is paid.
+    let (mut child, base) = env.spawn();
+    let http = reqwest::Client::new();
+    for (records, receipt, _) in work.iter() {
+        for r in records {
+            let s = http
+                .post(format!("{base}/v1/records"))
+                .body(record_body(r))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert!(s.as_u16() == 200 || s.as_u16() == 201, "{s}");
+        }
+        let r = http
+            .post(format!("{base}/v1/settle"))
+            .body(format!(r#"{{"receipt":"{receipt}"}}"#))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        assert!(s == 200 || s == 201, "{receipt}: {s} {text}");
+    }
+    for _ in 0..10 {
+        let r = http
+            .post(format!("{base}/v1/admin/payouts/run?wait=5"))
+            .header("authorization", format!("Bearer {ADMIN}"))
+            .send()
+            .await
+            .unwrap();
+        let v = json::parse(&r.bytes().await.unwrap()).unwrap();
+        if matches!(v.get("open"), Some(Value::Array(a)) if a.is_empty()) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    check(&env, &chain, KILLS).await;
+    let token = env.local.token();
+    for n in 0..PROVIDERS.len() {
+        let wallet = env.local.spare[n].address();
+        let held = token.balanceOf(wallet).call().await.unwrap();
+        assert_eq!(
+            held,
+            U256::from(RECEIPTS as u64 * SHARE * 10_000),
+            "{}: paid exactly its share, once",
+            PROVIDERS[n]
+        );
+    }
+    eprintln!(
+        "server crash harness ({backend}): {KILLS} kills, seed {seed}, {:.1} s, every invariant held",
+        started.elapsed().as_secs_f64()
+    );
+    if let Some((admin, name)) = pg_name {
+        use sqlx::Connection as _;
+        if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&env.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_survives_50_kills() {
+    crash_harness(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_survives_50_kills() {
+    crash_harness(true).await;
+}
