@@ -428,14 +428,13 @@ async fn crash_harness(postgres: bool) {
     child.wait().unwrap();
     check(&env, &chain, KILLS).await;
     let token = env.local.token();
-    for n in 0..PROVIDERS.len() {
+    for (n, provider) in PROVIDERS.iter().enumerate() {
         let wallet = env.local.spare[n].address();
         let held = token.balanceOf(wallet).call().await.unwrap();
         assert_eq!(
             held,
             U256::from(RECEIPTS as u64 * SHARE * 10_000),
-            "{}: paid exactly its share, once",
-            PROVIDERS[n]
+            "{provider}: paid exactly its share, once"
         );
     }
     eprintln!(
