@@ -132,20 +132,26 @@ pub struct SettlePlan {
 impl SettlePlan {
     /// The settlement's URI for attempt `n` (1-based). The record key is a
     /// TID of the settlement time; its 10-bit clock id comes from the
-    /// receipt and, after the first attempt, the attempt number, so two
-    /// settlements made in the same microsecond whose keys clash get
-    /// different keys when the loser runs again. The URI is not covered by
-    /// the record's signature or CID, so changing it changes nothing else.
+    /// receipt and, after the first attempt, the attempt number, which also
+    /// moves the time forward by up to about a second, so settlements made
+    /// in the same microsecond whose keys clash get different keys when the
+    /// loser runs again. The URI is not covered by the record's signature
+    /// or CID, so changing it changes nothing else.
     pub fn uri_for_attempt(&self, n: usize) -> String {
         if n <= 1 {
             return self.settlement_uri.clone();
         }
+        // Another clock id alone leaves 1024 keys per microsecond, too few
+        // when many settlements share one (a batch, a fixed clock): also
+        // move the time forward by up to about a second.
         let salt = format!("{}#{n}", self.charge.receipt.uri);
+        let h = Sha256::digest(salt.as_bytes());
+        let offset = i64::from(u32::from_be_bytes([0, h[2], h[3], h[4]]) & 0xf_ffff) + 1;
         format!(
             "at://{}/{}/{}",
             self.exchange_did,
             crate::records::NSID_SETTLEMENT,
-            crate::service::tid(self.now, &salt)
+            crate::service::tid(self.now.saturating_add(offset), &salt)
         )
     }
 }
@@ -940,6 +946,43 @@ mod tests {
         for k in &keys {
             let uri = crate::records::formats::AtUri::parse(k).expect("a record URI");
             assert!(crate::records::formats::is_tid(uri.rkey()), "{k}");
+        }
+    }
+
+    /// Thousands of settlements in one microsecond (a fixed clock, a busy
+    /// batch) all find a key within the retry limit, although one
+    /// microsecond holds only 1024 keys.
+    #[test]
+    fn many_settlements_in_one_microsecond_all_get_keys() {
+        let sealed = Scenario::default().seal();
+        let charge =
+            crate::verify::verify_charge(&sealed.exchange, sealed.now, sealed.bundle()).unwrap();
+        let mut used = std::collections::HashSet::new();
+        for i in 0..3000 {
+            let mut charge = charge.clone();
+            let uri = format!(
+                "at://{}/{}/r{i}",
+                crate::testkit::PROVIDER,
+                crate::records::NSID_RECEIPT
+            );
+            charge.receipt.uri = crate::records::formats::AtUri::parse(&uri).unwrap();
+            let plan = SettlePlan {
+                settlement_uri: format!(
+                    "at://did:web:exchange.example/{}/{}",
+                    crate::records::NSID_SETTLEMENT,
+                    crate::service::tid(1_795_255_200_000_000, &uri)
+                ),
+                charge,
+                fee_minor: 6,
+                settlement_cid: String::new(),
+                settlement_value: Value::Null,
+                exchange_did: "did:web:exchange.example".into(),
+                now: 1_795_255_200_000_000,
+            };
+            let found = (1..=ledger::RETRY_LIMIT)
+                .map(|n| plan.uri_for_attempt(n))
+                .find(|k| !used.contains(k));
+            used.insert(found.unwrap_or_else(|| panic!("receipt {i} found no free key")));
         }
     }
 }
