@@ -187,6 +187,25 @@ fn add(total: &mut i64, delta: i64, account: &Id, transfer: &Id) -> Result<()> {
     Ok(())
 }
 
+/// An overflow on the side of an account its limit bounds is that limit
+/// crossed: the other side holds at most 2^63 - 1, so a sum beyond it can
+/// never be covered. Other errors pass through.
+fn as_limit(e: Error, flags: AccountFlags, debit_side: bool) -> Error {
+    match e {
+        Error::Overflow { account, transfer }
+            if debit_side && flags.contains(AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS) =>
+        {
+            Error::InsufficientFunds { account, transfer }
+        }
+        Error::Overflow { account, transfer }
+            if !debit_side && flags.contains(AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS) =>
+        {
+            Error::CreditLimitExceeded { account, transfer }
+        }
+        other => other,
+    }
+}
+
 fn check_limits(row: &AccountRow, transfer: &Id) -> Result<()> {
     let flags = row.account.flags;
     let account = || row.account.id.to_string();
@@ -199,7 +218,7 @@ fn check_limits(row: &AccountRow, transfer: &Id) -> Result<()> {
         let debits = row
             .debits_posted
             .checked_add(pending)
-            .ok_or_else(overflow)?;
+            .ok_or_else(|| as_limit(overflow(), flags, true))?;
         if debits > row.credits_posted {
             return Err(Error::InsufficientFunds {
                 account: account(),
@@ -212,7 +231,7 @@ fn check_limits(row: &AccountRow, transfer: &Id) -> Result<()> {
         let credits = row
             .credits_posted
             .checked_add(pending)
-            .ok_or_else(overflow)?;
+            .ok_or_else(|| as_limit(overflow(), flags, false))?;
         if credits > row.debits_posted {
             return Err(Error::CreditLimitExceeded {
                 account: account(),
@@ -440,15 +459,19 @@ pub(crate) async fn submit<C: Conn>(c: &mut C, now_us: i64, ops: &[Op]) -> Resul
                     check_currency(&accounts[acc], &t.currency, id)?;
                 }
                 let d = accounts.get_mut(&t.debit_account).expect("locked");
-                add(&mut d.debits_posted, t.amount_minor, &t.debit_account, id)?;
+                let flags = d.account.flags;
+                add(&mut d.debits_posted, t.amount_minor, &t.debit_account, id)
+                    .map_err(|e| as_limit(e, flags, true))?;
                 check_limits(d, id)?;
                 let cr = accounts.get_mut(&t.credit_account).expect("locked");
+                let flags = cr.account.flags;
                 add(
                     &mut cr.credits_posted,
                     t.amount_minor,
                     &t.credit_account,
                     id,
-                )?;
+                )
+                .map_err(|e| as_limit(e, flags, false))?;
                 check_limits(cr, id)?;
                 Transfer {
                     seq: 0,
@@ -477,15 +500,19 @@ pub(crate) async fn submit<C: Conn>(c: &mut C, now_us: i64, ops: &[Op]) -> Resul
                     check_currency(&accounts[acc], &h.currency, id)?;
                 }
                 let d = accounts.get_mut(&h.debit_account).expect("locked");
-                add(&mut d.debits_pending, h.amount_minor, &h.debit_account, id)?;
+                let flags = d.account.flags;
+                add(&mut d.debits_pending, h.amount_minor, &h.debit_account, id)
+                    .map_err(|e| as_limit(e, flags, true))?;
                 check_limits(d, id)?;
                 let cr = accounts.get_mut(&h.credit_account).expect("locked");
+                let flags = cr.account.flags;
                 add(
                     &mut cr.credits_pending,
                     h.amount_minor,
                     &h.credit_account,
                     id,
-                )?;
+                )
+                .map_err(|e| as_limit(e, flags, false))?;
                 check_limits(cr, id)?;
                 holds.insert(
                     id.clone(),

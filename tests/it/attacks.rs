@@ -1547,11 +1547,6 @@ fn catalogue() -> Vec<Case> {
             422,
             "insufficient-funds",
             before(|sc| set(&mut sc.authorization, "sessionBudget.amount", I64_MAX)),
-        )
-        .known_bug(
-            "the ledger sums the requester's debits (posted and pending, with the new \
-             hold) in i64 and reports the overflow before it compares them with the \
-             credits, so a hold near 2^63 is refused as overflow, not insufficient-funds",
         ),
         case(
             "amount: session budget of 2^63",

@@ -195,6 +195,20 @@ pub async fn overflow<S: LedgerStore>(f: &Fixture<S>) {
         "overflow",
     );
     assert_eq!(bal(s, &user).await, (0, i64::MAX, 0, 0));
+    // On the side an account's limit bounds, a sum past 2^63 - 1 is that
+    // limit crossed: the answer is insufficient-funds, not overflow.
+    s.submit(&[hold("h1", &user, &world, i64::MAX, T0 + 1000)])
+        .await
+        .unwrap();
+    assert_code(
+        s.submit(&[hold("h2", &user, &world, 1, T0 + 1000)]).await,
+        "insufficient-funds",
+    );
+    assert_code(
+        s.submit(&[transfer("t3", &user, &world, 1)]).await,
+        "insufficient-funds",
+    );
+    assert_eq!(bal(s, &user).await, (0, i64::MAX, i64::MAX, 0));
 }
 
 pub async fn batch_is_atomic<S: LedgerStore>(f: &Fixture<S>) {
