@@ -4,6 +4,8 @@
 //! exactly once, nothing is left in flight, and `settlement reconcile`
 //! (the binary) exits 0. On SQLite and PostgreSQL, on a real anvil.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -27,52 +29,6 @@ const RECEIPTS: usize = 4;
 const SHARE: u64 = 244;
 const TREASURY_CENTS: i64 = 1_000_000;
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "settlement-crash-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("LEDGER_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A fresh database: a file under `dir`, or a new PostgreSQL database.
-async fn database(postgres: bool, dir: &std::path::Path, tag: &str) -> String {
-    if !postgres {
-        return format!("sqlite:{}", dir.join("settlement.db").display());
-    }
-    use sqlx::Connection as _;
-    let admin = pg_admin_url();
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is required at {admin}: {e}"));
-    let name = format!(
-        "settlement_crash_{tag}_{}_{}",
-        std::process::id(),
-        dir.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .rsplit('-')
-            .next()
-            .unwrap()
-    );
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    let base = &admin[..admin.rfind('/').unwrap()];
-    format!("{base}/{name}")
-}
-
 struct Setup {
     local: LocalChain,
     db: String,
@@ -85,8 +41,8 @@ struct Setup {
 /// Settles `RECEIPTS` receipts per provider in-process and registers each
 /// provider's address; the payouts are left to the child processes.
 async fn setup(postgres: bool, tag: &str) -> Setup {
-    let dir = temp_dir(tag);
-    let db = database(postgres, &dir, tag).await;
+    let dir = common::temp_dir(&format!("crash-{tag}"));
+    let db = common::database(postgres, &dir, "crash").await;
     let local = LocalChain::start(LocalOptions {
         treasury_funding: U256::from(TREASURY_CENTS as u64 * 10_000),
         ..LocalOptions::default()
@@ -96,18 +52,7 @@ async fn setup(postgres: bool, tag: &str) -> Setup {
     let key_file = dir.join("exchange-key.hex");
     let key = Exchange::load_or_create_key(&key_file).expect("exchange key");
     let treasury_file = dir.join("treasury-key.hex");
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&treasury_file)
-            .unwrap();
-        f.write_all(local.dev_treasury_key_hex().as_bytes())
-            .unwrap();
-    }
+    common::write_secret(&treasury_file, &local.dev_treasury_key_hex());
     let now = Datetime::parse(testkit::NOW).unwrap();
     let clock = Arc::new(ledger::ManualClock::new(settlement::service::micros(now)));
     let store = Store::open(&db, clock.clone()).await.expect("open store");
@@ -276,14 +221,7 @@ async fn crash_at(postgres: bool, failpoint: &str) {
 impl Setup {
     async fn cleanup(self) {
         self.store.close().await;
-        if self.db.starts_with("postgres") {
-            use sqlx::Connection as _;
-            let name = &self.db[self.db.rfind('/').unwrap() + 1..];
-            if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-            }
-        }
+        common::drop_database(&self.db).await;
         if let Some(dir) = self.key_file.parent() {
             let _ = std::fs::remove_dir_all(dir);
         }

@@ -11,6 +11,8 @@
 //!
 //! The seed is printed; `CRASH_SEED=N` replays a run.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -53,16 +55,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("settlement-srvcrash-{tag}-{nanos}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn rfc3339(unix_s: i64) -> String {
@@ -285,33 +277,8 @@ async fn crash_harness(postgres: bool) {
     let backend = if postgres { "postgres" } else { "sqlite" };
     eprintln!("server crash harness ({backend}): seed {seed} (replay with CRASH_SEED={seed})");
     let mut rng = Rng(seed);
-    let dir = temp_dir(backend);
-    let (db, pg_name) = if postgres {
-        use sqlx::Connection as _;
-        let admin = std::env::var("LEDGER_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let mut c = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("PostgreSQL");
-        let name = format!(
-            "settlement_srvcrash_{}_{}",
-            std::process::id(),
-            seed % 1_000_000
-        );
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut c)
-            .await
-            .unwrap();
-        (
-            format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]),
-            Some((admin, name)),
-        )
-    } else {
-        (
-            format!("sqlite:{}", dir.join("settlement.db").display()),
-            None,
-        )
-    };
+    let dir = common::temp_dir(&format!("srvcrash-{backend}"));
+    let db = common::database(postgres, &dir, "srvcrash").await;
     let local = LocalChain::start(LocalOptions {
         treasury_funding: U256::from(1_000_000u64 * 10_000),
         ..LocalOptions::default()
@@ -319,18 +286,7 @@ async fn crash_harness(postgres: bool) {
     .await
     .expect("local chain");
     let treasury_file = dir.join("treasury.hex");
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&treasury_file)
-            .unwrap();
-        f.write_all(local.dev_treasury_key_hex().as_bytes())
-            .unwrap();
-    }
+    common::write_secret(&treasury_file, &local.dev_treasury_key_hex());
     {
         let store = Store::open(&db, Arc::new(ledger::SystemClock))
             .await
@@ -441,13 +397,7 @@ async fn crash_harness(postgres: bool) {
         "server crash harness ({backend}): {KILLS} kills, seed {seed}, {:.1} s, every invariant held",
         started.elapsed().as_secs_f64()
     );
-    if let Some((admin, name)) = pg_name {
-        use sqlx::Connection as _;
-        if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
-        }
-    }
+    common::drop_database(&env.db).await;
     let _ = std::fs::remove_dir_all(&env.dir);
 }
 

@@ -1,0 +1,72 @@
+//! Plumbing shared by the tests that run the `settlement` binary against a
+//! fresh database and a local chain: temporary directories, PostgreSQL
+//! databases made and dropped per test, and key files written 0600.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A new empty directory under the system's temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("settlement-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("LEDGER_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh database for a test: a file under `dir`, or a new PostgreSQL
+/// database named after `tag` and the process.
+pub async fn database(postgres: bool, dir: &Path, tag: &str) -> String {
+    if !postgres {
+        return format!("sqlite:{}", dir.join("settlement.db").display());
+    }
+    use sqlx::Connection as _;
+    let admin = pg_admin_url();
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required at {admin}: {e}"));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!("settlement_{tag}_{}_{nanos}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    format!("{}/{name}", &admin[..admin.rfind('/').unwrap()])
+}
+
+/// Drops a PostgreSQL database made by [`database`] (nothing for SQLite).
+pub async fn drop_database(url: &str) {
+    if !url.starts_with("postgres") {
+        return;
+    }
+    use sqlx::Connection as _;
+    let name = &url[url.rfind('/').unwrap() + 1..];
+    if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+    }
+}
+
+/// Writes a secret (a key in hex) to a new file only its owner can read.
+pub fn write_secret(path: &Path, text: &str) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
