@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use settlement::exchange::{Exchange, FeePolicy};
 use settlement::records::RawRecord;
-use settlement::records::json::{self, Map, Value};
+use settlement::records::json::{self, Value};
 use settlement::service::Service;
 use settlement::store::Store;
 use settlement::testkit::{self, REQUESTER, Scenario};
@@ -42,10 +42,7 @@ fn rss_kib() -> u64 {
 }
 
 fn record_body(r: &RawRecord) -> Vec<u8> {
-    let mut m = Map::new();
-    m.insert("uri".into(), r.uri.clone().into());
-    m.insert("value".into(), r.value.clone());
-    json::to_canonical(&Value::Object(m))
+    json::to_canonical(&testkit::record_post(r))
 }
 
 struct Round {

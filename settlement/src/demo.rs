@@ -108,10 +108,7 @@ impl Client {
     }
 
     async fn publish(&self, r: &RawRecord) -> Result<(), String> {
-        let mut m = Map::new();
-        m.insert("uri".into(), r.uri.clone().into());
-        m.insert("value".into(), r.value.clone());
-        let (status, body) = self.post("/v1/records", Value::Object(m)).await?;
+        let (status, body) = self.post("/v1/records", testkit::record_post(r)).await?;
         if status != 201 && status != 200 {
             return Err(format!(
                 "publish {}: {status} {}",

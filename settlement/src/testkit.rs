@@ -24,6 +24,15 @@ pub fn key(seed: &str) -> SigningKey {
         .expect("a SHA-256 digest is a valid P-256 scalar with overwhelming probability")
 }
 
+/// The body of `POST /v1/records` for `r`: its URI and value, leaving the
+/// CID for the server to compute.
+pub fn record_post(r: &RawRecord) -> Value {
+    let mut m = Map::new();
+    m.insert("uri".into(), r.uri.clone().into());
+    m.insert("value".into(), r.value.clone());
+    Value::Object(m)
+}
+
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
     Sha256::digest(data)

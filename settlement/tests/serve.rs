@@ -149,12 +149,9 @@ async fn serves_exports_traces_and_stops_cleanly() {
         &sealed.attestation,
         &sealed.receipt,
     ] {
-        let mut m = Map::new();
-        m.insert("uri".into(), r.uri.clone().into());
-        m.insert("value".into(), r.value.clone());
         let resp = client
             .post(format!("{}/v1/records", server.base))
-            .body(json::to_canonical(&Value::Object(m)))
+            .body(json::to_canonical(&settlement::testkit::record_post(r)))
             .send()
             .await
             .unwrap();

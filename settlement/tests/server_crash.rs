@@ -26,7 +26,7 @@ use settlement::payout::local::{LocalChain, LocalOptions};
 use settlement::payout::reconcile::reconcile;
 use settlement::records::RawRecord;
 use settlement::records::formats::Datetime;
-use settlement::records::json::{self, Map, Value};
+use settlement::records::json::{self, Value};
 use settlement::store::Store;
 use settlement::testkit::{REQUESTER, Scenario, set};
 use sqlx::Row as _;
@@ -153,10 +153,7 @@ fn body(v: &str) -> Vec<u8> {
 }
 
 fn record_body(r: &RawRecord) -> Vec<u8> {
-    let mut m = Map::new();
-    m.insert("uri".into(), r.uri.clone().into());
-    m.insert("value".into(), r.value.clone());
-    json::to_canonical(&Value::Object(m))
+    json::to_canonical(&settlement::testkit::record_post(r))
 }
 
 /// Drives the server until `stop`: records, settlements, payout runs.

@@ -176,6 +176,23 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Status, content type and body (parsed as JSON, Null if it is not).
+    pub async fn read(resp: reqwest::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp.bytes().await.expect("body");
+        Reply {
+            status,
+            content_type,
+            body: json::parse(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
     pub fn code(&self) -> &str {
         self.body.get("code").and_then(Value::as_str).unwrap_or("")
     }
@@ -198,20 +215,7 @@ impl App {
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let bytes = resp.bytes().await.expect("body");
-        Reply {
-            status,
-            content_type,
-            body: json::parse(&bytes).unwrap_or(Value::Null),
-        }
+        Reply::read(req.send().await.expect("request")).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -224,10 +228,7 @@ impl App {
     }
 
     pub async fn post_record(&self, r: &settlement::records::RawRecord) -> Reply {
-        let mut m = Map::new();
-        m.insert("uri".into(), r.uri.clone().into());
-        m.insert("value".into(), r.value.clone());
-        self.post("/v1/records", &Value::Object(m)).await
+        self.post("/v1/records", &testkit::record_post(r)).await
     }
 
     /// Posts the four records of a sealed scenario; each must be accepted.
@@ -260,6 +261,21 @@ impl App {
         let mut m = Map::new();
         m.insert("receipt".into(), receipt_uri.into());
         self.post("/v1/settle", &Value::Object(m)).await
+    }
+
+    /// What has been charged against an authorization, as
+    /// `(charged amount, number of charges)`, from `/v1/authorizations`.
+    pub async fn charged(&self, authorization_uri: &str) -> (Option<i128>, Option<i128>) {
+        let a = self
+            .get(&format!("/v1/authorizations?uri={authorization_uri}"))
+            .await;
+        (
+            a.body
+                .get("charged")
+                .and_then(|c| c.get("amount"))
+                .and_then(Value::as_int),
+            a.body.get("charges").and_then(Value::as_int),
+        )
     }
 
     /// The requester's USD balance, as `(balance, held, available)`.
