@@ -11,12 +11,13 @@ use std::sync::OnceLock;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{Eip712Domain, SolStruct};
 
+use settlement::payout::chain::signing_provider;
 /// The token's bindings and EIP-3009's typed data, generated once from the
 /// committed artifact; USDC's EIP-712 name and version, as deployed.
 pub use settlement::payout::chain::{
@@ -66,18 +67,9 @@ impl Chain {
             accounts.push(signer.address());
             wallet.register_signer(signer);
         }
-        // Not `ProviderBuilder::new()`: its cached nonce manager takes a
-        // nonce before estimating gas, so a call that reverts in the
-        // estimate (as many here do on purpose) leaves a gap and every later
-        // transaction from that sender waits in the pool forever. The simple
-        // manager asks the node for each transaction.
-        let provider = ProviderBuilder::default()
-            .with_gas_estimation()
-            .with_simple_nonce_management()
-            .fetch_chain_id()
-            .wallet(wallet)
-            .connect_http(anvil.endpoint_url())
-            .erased();
+        // Many calls here revert in the estimate on purpose: see
+        // `signing_provider` for why its nonce manager matters.
+        let provider = signing_provider(wallet, anvil.endpoint_url());
         let chain_id = provider.get_chain_id().await.expect("eth_chainId");
         let token = EIP3009Token::deploy(
             provider.clone(),

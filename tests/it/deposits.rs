@@ -64,11 +64,7 @@ async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
         .mint(alice_wallet.address(), U256::from(50_000_000u64))
         .await
         .unwrap();
-    let key: String = alice_wallet
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = alloy::hex::encode(alice_wallet.to_bytes());
     let before = w.app.requester_usd(REQUESTER).await;
     let url = format!("{base}/v1/deposits?requester={REQUESTER}&amount=1234");
 

@@ -133,7 +133,7 @@ impl Treasury {
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format());
         }
-        let bytes = B256::from_slice(&decode_hex(hex).ok_or_else(format)?);
+        let bytes = B256::from_slice(&alloy::hex::decode(hex).map_err(|_| format())?);
         PrivateKeySigner::from_bytes(&bytes)
             .map(Treasury)
             .map_err(|_| format())
@@ -167,21 +167,8 @@ impl Treasury {
     /// 0x + hex of the key, for the in-process x402 facilitator's
     /// configuration only (never printed).
     pub(crate) fn secret_hex(&self) -> String {
-        let hex: String = self
-            .0
-            .to_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("0x{hex}")
+        format!("0x{}", alloy::hex::encode(self.0.to_bytes()))
     }
-}
-
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// An EIP-3009 transfer authorization from the treasury.
@@ -273,6 +260,22 @@ pub enum TxStatus {
     },
 }
 
+/// A provider that signs with `wallet` and sends to `url`. Not
+/// `ProviderBuilder::new()`: its cached nonce manager takes a nonce before
+/// estimating gas, so a transaction whose estimate reverts (a payout the
+/// treasury cannot cover, a used authorization) leaves a gap and every
+/// later transaction from that sender waits in the pool forever. The
+/// simple manager asks the node for each transaction.
+pub fn signing_provider(wallet: EthereumWallet, url: reqwest::Url) -> DynProvider {
+    ProviderBuilder::default()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(wallet)
+        .connect_http(url)
+        .erased()
+}
+
 /// A connection to the token on one chain.
 #[derive(Clone)]
 pub struct Chain {
@@ -299,17 +302,7 @@ impl Chain {
             .rpc_url
             .parse()
             .map_err(|e| ChainError::Config(format!("rpc URL {:?}: {e}", config.rpc_url)))?;
-        let wallet = EthereumWallet::new(treasury.signer().clone());
-        // The simple nonce manager asks the node for each transaction: the
-        // cached one takes a nonce before estimating gas, and a payout whose
-        // estimate reverts would leave a gap that blocks every later one.
-        let provider = ProviderBuilder::default()
-            .with_gas_estimation()
-            .with_simple_nonce_management()
-            .fetch_chain_id()
-            .wallet(wallet)
-            .connect_http(url)
-            .erased();
+        let provider = signing_provider(EthereumWallet::new(treasury.signer().clone()), url);
         let id = provider.get_chain_id().await.map_err(rpc)?;
         if id != config.chain_id {
             return Err(ChainError::Config(format!(

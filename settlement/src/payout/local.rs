@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 
 use super::chain::{ChainConfig, EIP3009Token, Treasury};
@@ -152,13 +152,7 @@ impl LocalChain {
         for s in &spare {
             wallet.register_signer(s.clone());
         }
-        let admin = ProviderBuilder::default()
-            .with_gas_estimation()
-            .with_simple_nonce_management()
-            .fetch_chain_id()
-            .wallet(wallet)
-            .connect_http(anvil.endpoint_url())
-            .erased();
+        let admin = super::chain::signing_provider(wallet, anvil.endpoint_url());
         let chain_id = admin
             .get_chain_id()
             .await
@@ -235,7 +229,7 @@ impl LocalChain {
     /// no secret. For handing the local treasury to another process.
     pub fn dev_treasury_key_hex(&self) -> String {
         let key = &self.anvil.keys()[1];
-        key.to_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        alloy::hex::encode(key.to_bytes())
     }
 
     pub fn endpoint(&self) -> String {
