@@ -518,38 +518,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Whether the request carries the admin bearer token.
 fn is_admin(s: &Service, headers: &HeaderMap) -> bool {
-    let (Some(expected), Some(given)) = (
-        &s.admin_token,
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ")),
-    ) else {
-        return false;
-    };
-    constant_time_eq(given.as_bytes(), expected.as_bytes())
+    match (&s.admin_token, bearer(headers)) {
+        (Some(expected), Some(given)) => constant_time_eq(given.as_bytes(), expected.as_bytes()),
+        _ => false,
+    }
 }
 
 fn require_admin(s: &Service, headers: &HeaderMap) -> Result<(), Failure> {
-    let unauthorized = || {
-        Failure::new(
+    if is_admin(s, headers) {
+        Ok(())
+    } else {
+        Err(Failure::new(
             FailureKind::Unauthorized,
             "unauthorized",
             "a valid admin bearer token is required",
-        )
-    };
-    let Some(expected) = &s.admin_token else {
-        return Err(unauthorized());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(unauthorized)?;
-    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(unauthorized())
+        ))
     }
 }
 
