@@ -264,31 +264,50 @@ pub async fn pay(
         )));
     }
     let u = payout_url(url, p)?;
-    let header = encode_header(&payment_payload(&accepted, auth, signature));
-    let resp = client
-        .get(u.clone())
+    let (_, _, tx) =
+        send_payment(client.get(u.clone()), &u, &accepted, auth, signature, chain).await?;
+    Ok(tx)
+}
+
+/// Repeats `request` with the signed payment and reads the answer: its
+/// status, its body and the transaction `PAYMENT-RESPONSE` names.
+async fn send_payment(
+    request: reqwest::RequestBuilder,
+    u: &reqwest::Url,
+    accepted: &Accepted,
+    auth: &Authorization,
+    signature: &Bytes,
+    chain: &ChainConfig,
+) -> Result<(u16, Vec<u8>, B256), X402Error> {
+    let header = encode_header(&payment_payload(accepted, auth, signature));
+    let resp = request
         .header(PAYMENT_SIGNATURE, header)
         .send()
         .await
-        .map_err(|e| http(&u, e))?;
+        .map_err(|e| http(u, e))?;
     let status = resp.status();
     let response = resp
         .headers()
         .get(PAYMENT_RESPONSE)
         .map(|h| decode_header(PAYMENT_RESPONSE, h.as_bytes()))
         .transpose()?;
+    let body = resp.bytes().await.map_err(|e| http(u, e))?.to_vec();
     let Some(response) = response else {
         return Err(http(
-            &u,
-            format!("answered {status} without {PAYMENT_RESPONSE}"),
+            u,
+            format!(
+                "answered {status} without {PAYMENT_RESPONSE}: {}",
+                String::from_utf8_lossy(&body)
+            ),
         ));
     };
-    settled_transaction(&response, chain).map_err(|e| match e {
+    let tx = settled_transaction(&response, chain).map_err(|e| match e {
         X402Error::Wire { message, .. } if !status.is_success() => {
-            http(&u, format!("answered {status}: {message}"))
+            http(u, format!("answered {status}: {message}"))
         }
         other => other,
-    })
+    })?;
+    Ok((status.as_u16(), body, tx))
 }
 
 /// Pays an x402-protected resource as any x402 client does: `POST url`,
@@ -324,31 +343,15 @@ pub async fn pay_resource(
         nonce: B256::from(nonce),
     };
     let signature = auth.sign(payer, &chain.domain());
-    let header = encode_header(&payment_payload(&accepted, &auth, &signature));
-    let resp = client
-        .post(u.clone())
-        .header(PAYMENT_SIGNATURE, header)
-        .send()
-        .await
-        .map_err(|e| http(&u, e))?;
-    let status = resp.status().as_u16();
-    let response = resp
-        .headers()
-        .get(PAYMENT_RESPONSE)
-        .map(|h| decode_header(PAYMENT_RESPONSE, h.as_bytes()))
-        .transpose()?;
-    let body = resp.bytes().await.map_err(|e| http(&u, e))?.to_vec();
-    let Some(response) = response else {
-        return Err(http(
-            &u,
-            format!(
-                "answered {status} without {PAYMENT_RESPONSE}: {}",
-                String::from_utf8_lossy(&body)
-            ),
-        ));
-    };
-    let tx = settled_transaction(&response, chain)?;
-    Ok((status, body, tx))
+    send_payment(
+        client.post(u.clone()),
+        &u,
+        &accepted,
+        &auth,
+        &signature,
+        chain,
+    )
+    .await
 }
 
 /// The transaction of a successful `PAYMENT-RESPONSE`.
