@@ -307,6 +307,7 @@ impl Payouts {
     pub async fn plan(&self) -> Result<Vec<PayoutRow>, PayoutError> {
         let currency = self.config.currency.clone();
         let mut planned = Vec::new();
+        let mut start: Option<u64> = None;
         for dest in self.store.destinations().await? {
             let account = accounts::provider(&dest.provider, &currency);
             let balance = match self.store.ledger().balance(&account).await {
@@ -324,9 +325,16 @@ impl Payouts {
                 continue;
             }
             let id = new_payout_id();
-            let (_, chain_now) = self.chain.latest_block().await?;
-            let wall = u64::try_from(self.now() / 1_000_000).unwrap_or(0);
-            let start = chain_now.max(wall);
+            // Validity starts from the later of the chain's clock and ours,
+            // read once per cycle (only when something is to be paid).
+            let start = match start {
+                Some(t) => t,
+                None => {
+                    let (_, chain_now) = self.chain.latest_block().await?;
+                    let wall = u64::try_from(self.now() / 1_000_000).unwrap_or(0);
+                    *start.insert(chain_now.max(wall))
+                }
+            };
             let new = NewPayout {
                 nonce: payout_nonce(&id).to_string(),
                 id,
@@ -676,8 +684,7 @@ pub fn processor_reference(chain_id: u64, tx: B256) -> String {
 fn new_payout_id() -> String {
     let mut bytes = [0u8; 16];
     getrandom(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("po_{hex}")
+    format!("po_{}", alloy::hex::encode(bytes))
 }
 
 fn getrandom(buf: &mut [u8]) {
