@@ -291,19 +291,7 @@ async fn post_car(app: &App, record_uri: Option<&str>, car: &[u8]) -> Reply {
         .send()
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = resp.bytes().await.unwrap();
-    Reply {
-        status,
-        content_type,
-        body: settlement::records::json::parse(&bytes).unwrap_or(Value::Null),
-    }
+    Reply::read(resp).await
 }
 
 async fn stored(app: &App, record_uri: &str) -> u16 {
