@@ -8,6 +8,7 @@
 pub mod api;
 pub mod audit;
 pub mod authentic;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
