@@ -9,11 +9,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 
 /// The implementation that checks signatures, as the bench names it.
-pub const VERIFIER: &str = "p256 crate";
+pub const VERIFIER: &str = "aws-lc-rs";
 
 /// Longest DER ECDSA P-256 signature: 2 + 2 * (2 + 33).
 pub const DER_MAX: usize = 72;
@@ -150,10 +150,17 @@ pub fn public_key_b64(key: &VerifyingKey) -> String {
 }
 
 /// Verifies a base64 DER signature over `msg` (ECDSA P-256 with SHA-256).
+/// The DER is held to our strict form first; the arithmetic is aws-lc's,
+/// the fastest P-256 verifier `settlement bench` finds here (about five
+/// times the p256 crate's rate).
 pub fn verify_b64_der(key: &VerifyingKey, msg: &[u8], sig_b64: &str) -> Result<(), SigError> {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
     let der = STANDARD.decode(sig_b64).map_err(|_| SigError::Base64)?;
-    let sig = parse_der(&der)?;
-    key.verify(msg, &sig).map_err(|_| SigError::Mismatch)
+    parse_der(&der)?;
+    let point = key.to_encoded_point(false);
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, point.as_bytes())
+        .verify(msg, &der)
+        .map_err(|_| SigError::Mismatch)
 }
 
 /// Signs `msg` and returns standard base64 of the DER signature.
