@@ -138,6 +138,104 @@ macro_rules! impl_conn {
         }
 
         impl $crate::engine::Conn for $conn {
+
+            async fn get_account(
+                &mut self,
+                id: &$crate::types::Id,
+                now_us: i64,
+            ) -> $crate::error::Result<Option<$crate::engine::AccountRow>> {
+                let row = sqlx::query($crate::sql::SELECT_ACCOUNT_BY_ID)
+                    .bind(id.as_str())
+                    .bind(now_us)
+                    .fetch_optional(&mut *self)
+                    .await?;
+                row.as_ref().map(account_from_row).transpose()
+            }
+
+            async fn insert_account(
+                &mut self,
+                a: &$crate::types::Account,
+            ) -> $crate::error::Result<()> {
+                sqlx::query($crate::sql::INSERT_ACCOUNT)
+                    .bind(a.id.as_str())
+                    .bind(a.currency.as_str())
+                    .bind(a.kind.as_str())
+                    .bind(a.owner.as_str())
+                    .bind(i64::from(a.flags.bits()))
+                    .bind(a.created_at_us)
+                    .execute(&mut *self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn expired_hold_ids(
+                &mut self,
+                now_us: i64,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::types::Id>> {
+                let ids: Vec<String> = sqlx::query_scalar($crate::sql::SELECT_EXPIRED_HOLDS)
+                    .bind(now_us)
+                    .bind(limit)
+                    .fetch_all(&mut *self)
+                    .await?;
+                Ok(ids.into_iter().map($crate::types::Id::trusted).collect())
+            }
+
+            async fn history_totals(
+                &mut self,
+                id: &$crate::types::Id,
+                at_us: i64,
+            ) -> $crate::error::Result<[i64; 4]> {
+                let (a, b, c, d): (i64, i64, i64, i64) =
+                    sqlx::query_as($crate::sql::SELECT_HISTORY_TOTALS)
+                        .bind(id.as_str())
+                        .bind(at_us)
+                        .fetch_one(&mut *self)
+                        .await?;
+                Ok([a, b, c, d])
+            }
+
+            async fn statement(
+                &mut self,
+                id: &$crate::types::Id,
+                after: i64,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::types::Transfer>> {
+                let rows = sqlx::query($crate::sql::SELECT_STATEMENT)
+                    .bind(id.as_str())
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&mut *self)
+                    .await?;
+                rows.iter().map(transfer_from_row).collect()
+            }
+
+            async fn by_reference(
+                &mut self,
+                reference: &$crate::types::Reference,
+                after: i64,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::types::Transfer>> {
+                let rows = sqlx::query($crate::sql::SELECT_BY_REFERENCE)
+                    .bind(reference.as_str())
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&mut *self)
+                    .await?;
+                rows.iter().map(transfer_from_row).collect()
+            }
+
+            $($rest)*
+        }
+    };
+}
+pub(crate) use impl_conn;
+
+/// The reads and writes of many rows as one statement per row: right for
+/// SQLite, where a statement is a function call. (PostgreSQL has its own,
+/// one statement for all rows, in `postgres.rs`.)
+macro_rules! row_by_row {
+    () => {
             async fn find_transfers(
                 &mut self,
                 ids: &[$crate::types::Id],
@@ -170,35 +268,6 @@ macro_rules! impl_conn {
                     }
                 }
                 Ok(out)
-            }
-
-            async fn get_account(
-                &mut self,
-                id: &$crate::types::Id,
-                now_us: i64,
-            ) -> $crate::error::Result<Option<$crate::engine::AccountRow>> {
-                let row = sqlx::query($crate::sql::SELECT_ACCOUNT_BY_ID)
-                    .bind(id.as_str())
-                    .bind(now_us)
-                    .fetch_optional(&mut *self)
-                    .await?;
-                row.as_ref().map(account_from_row).transpose()
-            }
-
-            async fn insert_account(
-                &mut self,
-                a: &$crate::types::Account,
-            ) -> $crate::error::Result<()> {
-                sqlx::query($crate::sql::INSERT_ACCOUNT)
-                    .bind(a.id.as_str())
-                    .bind(a.currency.as_str())
-                    .bind(a.kind.as_str())
-                    .bind(a.owner.as_str())
-                    .bind(i64::from(a.flags.bits()))
-                    .bind(a.created_at_us)
-                    .execute(&mut *self)
-                    .await?;
-                Ok(())
             }
 
             async fn insert_transfers(
@@ -281,65 +350,19 @@ macro_rules! impl_conn {
                 Ok(())
             }
 
-            async fn expired_hold_ids(
+            async fn get_accounts(
                 &mut self,
+                ids: &[$crate::types::Id],
                 now_us: i64,
-                limit: i64,
-            ) -> $crate::error::Result<Vec<$crate::types::Id>> {
-                let ids: Vec<String> = sqlx::query_scalar($crate::sql::SELECT_EXPIRED_HOLDS)
-                    .bind(now_us)
-                    .bind(limit)
-                    .fetch_all(&mut *self)
-                    .await?;
-                Ok(ids.into_iter().map($crate::types::Id::trusted).collect())
+            ) -> $crate::error::Result<Vec<$crate::engine::AccountRow>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(row) = $crate::engine::Conn::get_account(self, id, now_us).await? {
+                        out.push(row);
+                    }
+                }
+                Ok(out)
             }
-
-            async fn history_totals(
-                &mut self,
-                id: &$crate::types::Id,
-                at_us: i64,
-            ) -> $crate::error::Result<[i64; 4]> {
-                let (a, b, c, d): (i64, i64, i64, i64) =
-                    sqlx::query_as($crate::sql::SELECT_HISTORY_TOTALS)
-                        .bind(id.as_str())
-                        .bind(at_us)
-                        .fetch_one(&mut *self)
-                        .await?;
-                Ok([a, b, c, d])
-            }
-
-            async fn statement(
-                &mut self,
-                id: &$crate::types::Id,
-                after: i64,
-                limit: i64,
-            ) -> $crate::error::Result<Vec<$crate::types::Transfer>> {
-                let rows = sqlx::query($crate::sql::SELECT_STATEMENT)
-                    .bind(id.as_str())
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&mut *self)
-                    .await?;
-                rows.iter().map(transfer_from_row).collect()
-            }
-
-            async fn by_reference(
-                &mut self,
-                reference: &$crate::types::Reference,
-                after: i64,
-                limit: i64,
-            ) -> $crate::error::Result<Vec<$crate::types::Transfer>> {
-                let rows = sqlx::query($crate::sql::SELECT_BY_REFERENCE)
-                    .bind(reference.as_str())
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&mut *self)
-                    .await?;
-                rows.iter().map(transfer_from_row).collect()
-            }
-
-            $($rest)*
-        }
     };
 }
-pub(crate) use impl_conn;
+pub(crate) use row_by_row;
