@@ -10,7 +10,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::ecdsa::Signature;
+pub use p256::ecdsa::{SigningKey, VerifyingKey};
 
 /// Longest DER ECDSA P-256 signature: 2 + 2 * (2 + 33).
 pub const DER_MAX: usize = 72;
