@@ -55,6 +55,12 @@ pub(crate) trait Conn: Send {
         id: &Id,
         now_us: i64,
     ) -> impl Future<Output = Result<Option<AccountRow>>> + Send;
+    /// The rows of those of `ids` that exist (sorted and distinct ids).
+    fn get_accounts(
+        &mut self,
+        ids: &[Id],
+        now_us: i64,
+    ) -> impl Future<Output = Result<Vec<AccountRow>>> + Send;
     fn insert_account(&mut self, account: &Account) -> impl Future<Output = Result<()>> + Send;
     /// Inserts the transfers in order and returns their `seq`s.
     fn insert_transfers(
@@ -120,6 +126,58 @@ pub(crate) async fn create_account<C: Conn>(
     };
     c.insert_account(&account).await?;
     Ok(account)
+}
+
+/// Opens many accounts: one read of those that exist, one insert per
+/// missing one. Each account has its own result, as
+/// [`create_account`] would give it.
+pub(crate) async fn create_accounts<C: Conn>(
+    c: &mut C,
+    now_us: i64,
+    news: &[NewAccount],
+) -> Result<Vec<Result<Account>>> {
+    let mut ids: Vec<Id> = news.iter().map(|n| n.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut found: HashMap<Id, Account> = c
+        .get_accounts(&ids, now_us)
+        .await?
+        .into_iter()
+        .map(|r| (r.account.id.clone(), r.account))
+        .collect();
+    let mut out = Vec::with_capacity(news.len());
+    for new in news {
+        if let Err(e) = AccountFlags::from_bits(new.flags.bits()) {
+            out.push(Err(e));
+            continue;
+        }
+        if let Some(a) = found.get(&new.id) {
+            let same = a.currency == new.currency
+                && a.kind == new.kind
+                && a.owner == new.owner
+                && a.flags == new.flags;
+            out.push(if same {
+                Ok(a.clone())
+            } else {
+                Err(Error::AccountExists {
+                    account: new.id.to_string(),
+                })
+            });
+            continue;
+        }
+        let account = Account {
+            id: new.id.clone(),
+            currency: new.currency.clone(),
+            kind: new.kind.clone(),
+            owner: new.owner.clone(),
+            flags: new.flags,
+            created_at_us: now_us,
+        };
+        c.insert_account(&account).await?;
+        found.insert(account.id.clone(), account.clone());
+        out.push(Ok(account));
+    }
+    Ok(out)
 }
 
 pub(crate) async fn account<C: Conn>(c: &mut C, id: &Id, now_us: i64) -> Result<Account> {
@@ -340,6 +398,54 @@ fn hold_id(op: &Op) -> Option<&Id> {
 
 /// Applies a batch atomically: all operations or, on any error, none.
 pub(crate) async fn submit<C: Conn>(c: &mut C, now_us: i64, ops: &[Op]) -> Result<Vec<Submitted>> {
+    check_batch(ops)?;
+    let mut state = Prepared::read(c, now_us, std::slice::from_ref(&ops)).await?;
+    let mut results = state.decide(ops)?;
+    let seqs = state.write(c).await?;
+    number(&mut results, &seqs);
+    Ok(results)
+}
+
+/// Applies several batches in one transaction, each all-or-nothing on its
+/// own: a batch that fails leaves no trace and does not stop the others.
+/// The batches are decided in order, each against the balances the
+/// earlier successful ones left; every account any of them changes is
+/// locked once, up front, in id order, and everything is written at the
+/// end in one pass. The outer error is a database error (nothing written;
+/// roll back).
+pub(crate) async fn submit_each<C: Conn>(
+    c: &mut C,
+    now_us: i64,
+    batches: &[&[Op]],
+) -> Result<Vec<Result<Vec<Submitted>>>> {
+    let valid: Vec<&[Op]> = batches
+        .iter()
+        .copied()
+        .filter(|ops| check_batch(ops).is_ok())
+        .collect();
+    let mut state = Prepared::read(c, now_us, &valid).await?;
+    let mut results: Vec<Result<Vec<Submitted>>> = batches
+        .iter()
+        .map(|ops| check_batch(ops).and_then(|()| state.decide(ops)))
+        .collect();
+    let seqs = state.write(c).await?;
+    for r in results.iter_mut().flatten() {
+        number(r, &seqs);
+    }
+    Ok(results)
+}
+
+/// Gives the transfers written now their `seq`s (a replay inside the batch
+/// that first wrote the transfer shares it).
+fn number(results: &mut [Submitted], seqs: &HashMap<Id, i64>) {
+    for r in results.iter_mut().filter(|r| !r.replayed) {
+        if let Some(seq) = seqs.get(&r.transfer.id) {
+            r.transfer.seq = *seq;
+        }
+    }
+}
+
+fn check_batch(ops: &[Op]) -> Result<()> {
     if ops.is_empty() || ops.len() > BATCH_MAX {
         return Err(Error::InvalidBatch {
             len: ops.len(),
@@ -349,328 +455,496 @@ pub(crate) async fn submit<C: Conn>(c: &mut C, now_us: i64, ops: &[Op]) -> Resul
     for op in ops {
         validate(op)?;
     }
+    Ok(())
+}
 
-    // Phase 1, read. Recorded transfers are immutable, so replays need no
-    // lock; a concurrent first write of the same id loses on the unique key
-    // and the whole transaction is retried.
-    let ids: Vec<Id> = ops.iter().map(|op| op.id().clone()).collect();
-    let existing: HashMap<Id, Transfer> = c
-        .find_transfers(&ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.id.clone(), t))
-        .collect();
-    let hold_ids: Vec<Id> = ops.iter().filter_map(hold_id).cloned().collect();
-    // A hold's accounts never change: safe to learn them before locking.
-    let mut holds: HashMap<Id, Hold> = HashMap::new();
-    if !hold_ids.is_empty() {
-        for h in c.find_holds(&hold_ids).await? {
-            holds.insert(h.id.clone(), h);
-        }
-    }
-    let mut lock_set: BTreeSet<Id> = BTreeSet::new();
-    let mut batch_holds: HashMap<&Id, (&Id, &Id)> = HashMap::new();
-    for op in ops {
-        let replay = existing.contains_key(op.id());
-        match op {
-            Op::Transfer(t) if !replay => {
-                lock_set.insert(t.debit_account.clone());
-                lock_set.insert(t.credit_account.clone());
-            }
-            Op::Hold(h) => {
-                batch_holds.insert(&h.id, (&h.debit_account, &h.credit_account));
-                if !replay {
-                    lock_set.insert(h.debit_account.clone());
-                    lock_set.insert(h.credit_account.clone());
-                }
-            }
-            Op::Post(_) | Op::Void(_) if !replay => {
-                let hid = hold_id(op).expect("post and void name a hold");
-                if let Some(h) = holds.get(hid) {
-                    lock_set.insert(h.debit_account.clone());
-                    lock_set.insert(h.credit_account.clone());
-                } else if let Some((d, cr)) = batch_holds.get(hid) {
-                    lock_set.insert((*d).clone());
-                    lock_set.insert((*cr).clone());
-                } else {
-                    return Err(Error::HoldNotFound {
-                        hold: hid.to_string(),
-                        transfer: op.id().to_string(),
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    let lock_list: Vec<Id> = lock_set.into_iter().collect();
-    let mut accounts: BTreeMap<Id, AccountRow> = BTreeMap::new();
-    if !lock_list.is_empty() {
-        for row in c.lock_accounts(&lock_list, now_us).await? {
-            accounts.insert(row.account.id.clone(), row);
-        }
-        if let Some(missing) = lock_list.iter().find(|id| !accounts.contains_key(*id)) {
-            return Err(Error::AccountNotFound {
-                account: missing.to_string(),
-            });
-        }
-        // Hold states may have changed while we waited for the locks; every
-        // change to a hold happens under its accounts' locks, so this read
-        // is final.
+/// What the batches read and locked, and what the successful ones decided
+/// so far.
+struct Prepared {
+    now_us: i64,
+    /// Transfers already recorded, by id (replays).
+    existing: HashMap<Id, Transfer>,
+    holds: HashMap<Id, Hold>,
+    /// The locked accounts, with their totals as decided so far.
+    accounts: BTreeMap<Id, AccountRow>,
+    new_transfers: Vec<Transfer>,
+    new_by_id: HashMap<Id, usize>,
+    new_holds: Vec<Id>,
+    resolved: Vec<Id>,
+    touched: BTreeSet<Id>,
+}
+
+impl Prepared {
+    /// Phase 1, read. Recorded transfers are immutable, so replays need no
+    /// lock; a concurrent first write of the same id loses on the unique
+    /// key and the whole transaction is retried. A hold or account that
+    /// cannot be found is not an error here: the batch naming it fails
+    /// when it is decided.
+    async fn read<C: Conn>(c: &mut C, now_us: i64, batches: &[&[Op]]) -> Result<Prepared> {
+        let all = || batches.iter().flat_map(|ops| ops.iter());
+        let ids: Vec<Id> = all().map(|op| op.id().clone()).collect();
+        let existing: HashMap<Id, Transfer> = c
+            .find_transfers(&ids)
+            .await?
+            .into_iter()
+            .map(|t| (t.id.clone(), t))
+            .collect();
+        let hold_ids: Vec<Id> = all().filter_map(hold_id).cloned().collect();
+        // A hold's accounts never change: safe to learn them before locking.
+        let mut holds: HashMap<Id, Hold> = HashMap::new();
         if !hold_ids.is_empty() {
             for h in c.find_holds(&hold_ids).await? {
                 holds.insert(h.id.clone(), h);
             }
         }
+        let mut lock_set: BTreeSet<Id> = BTreeSet::new();
+        let mut batch_holds: HashMap<&Id, (&Id, &Id)> = HashMap::new();
+        for op in all() {
+            let replay = existing.contains_key(op.id());
+            match op {
+                Op::Transfer(t) if !replay => {
+                    lock_set.insert(t.debit_account.clone());
+                    lock_set.insert(t.credit_account.clone());
+                }
+                Op::Hold(h) => {
+                    batch_holds.insert(&h.id, (&h.debit_account, &h.credit_account));
+                    if !replay {
+                        lock_set.insert(h.debit_account.clone());
+                        lock_set.insert(h.credit_account.clone());
+                    }
+                }
+                Op::Post(_) | Op::Void(_) if !replay => {
+                    let hid = hold_id(op).expect("post and void name a hold");
+                    if let Some(h) = holds.get(hid) {
+                        lock_set.insert(h.debit_account.clone());
+                        lock_set.insert(h.credit_account.clone());
+                    } else if let Some((d, cr)) = batch_holds.get(hid) {
+                        lock_set.insert((*d).clone());
+                        lock_set.insert((*cr).clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let lock_list: Vec<Id> = lock_set.into_iter().collect();
+        let mut accounts: BTreeMap<Id, AccountRow> = BTreeMap::new();
+        if !lock_list.is_empty() {
+            for row in c.lock_accounts(&lock_list, now_us).await? {
+                accounts.insert(row.account.id.clone(), row);
+            }
+            // Hold states may have changed while we waited for the locks;
+            // every change to a hold happens under its accounts' locks, so
+            // this read is final.
+            if !hold_ids.is_empty() {
+                for h in c.find_holds(&hold_ids).await? {
+                    holds.insert(h.id.clone(), h);
+                }
+            }
+        }
+        Ok(Prepared {
+            now_us,
+            existing,
+            holds,
+            accounts,
+            new_transfers: Vec::new(),
+            new_by_id: HashMap::new(),
+            new_holds: Vec::new(),
+            resolved: Vec::new(),
+            touched: BTreeSet::new(),
+        })
     }
 
-    // Phase 2, decide in memory.
-    let mut results: Vec<Submitted> = Vec::with_capacity(ops.len());
-    let mut new_transfers: Vec<Transfer> = Vec::new();
-    let mut new_by_id: HashMap<Id, usize> = HashMap::new();
-    let mut new_holds: Vec<Id> = Vec::new();
-    let mut resolved: Vec<Id> = Vec::new();
-    let mut touched: BTreeSet<Id> = BTreeSet::new();
-    for op in ops {
-        let id = op.id();
-        let prior = existing
-            .get(id)
-            .or_else(|| new_by_id.get(id).map(|&i| &new_transfers[i]));
-        if let Some(prior) = prior {
-            let hold_amount = hold_id(op)
-                .and_then(|h| holds.get(h))
-                .map(|h| h.amount_minor);
-            if !same_content(op, prior, hold_amount) {
-                return Err(Error::IdempotencyConflict {
-                    transfer: id.to_string(),
-                });
+    /// Phase 2 for one batch: decide it in memory against the state the
+    /// earlier batches left. On error, the state is as it was before.
+    fn decide(&mut self, ops: &[Op]) -> Result<Vec<Submitted>> {
+        // The accounts and holds this batch may change, to restore them.
+        let mut hold_ids: Vec<Id> = Vec::new();
+        let mut account_ids: BTreeSet<Id> = BTreeSet::new();
+        for op in ops {
+            match op {
+                Op::Transfer(t) => {
+                    account_ids.insert(t.debit_account.clone());
+                    account_ids.insert(t.credit_account.clone());
+                }
+                Op::Hold(h) => {
+                    hold_ids.push(h.id.clone());
+                    account_ids.insert(h.debit_account.clone());
+                    account_ids.insert(h.credit_account.clone());
+                }
+                Op::Post(_) | Op::Void(_) => {
+                    let hid = hold_id(op).expect("post and void name a hold");
+                    hold_ids.push(hid.clone());
+                    if let Some(h) = self.holds.get(hid) {
+                        account_ids.insert(h.debit_account.clone());
+                        account_ids.insert(h.credit_account.clone());
+                    }
+                }
             }
-            // A replay inside the batch that first wrote it is reported as
-            // new, like the first occurrence.
-            let replayed = existing.contains_key(id);
-            results.push(Submitted {
-                transfer: prior.clone(),
-                replayed,
-            });
-            continue;
         }
-        let transfer = match op {
-            Op::Transfer(t) => {
-                for acc in [&t.debit_account, &t.credit_account] {
-                    check_currency(&accounts[acc], &t.currency, id)?;
-                }
-                let d = accounts.get_mut(&t.debit_account).expect("locked");
-                let flags = d.account.flags;
-                add(&mut d.debits_posted, t.amount_minor, &t.debit_account, id)
-                    .map_err(|e| as_limit(e, flags, true))?;
-                check_limits(d, id)?;
-                let cr = accounts.get_mut(&t.credit_account).expect("locked");
-                let flags = cr.account.flags;
-                add(
-                    &mut cr.credits_posted,
-                    t.amount_minor,
-                    &t.credit_account,
-                    id,
-                )
-                .map_err(|e| as_limit(e, flags, false))?;
-                check_limits(cr, id)?;
-                Transfer {
-                    seq: 0,
-                    id: id.clone(),
-                    kind: TransferKind::Posted,
-                    debit_account: t.debit_account.clone(),
-                    credit_account: t.credit_account.clone(),
-                    amount_minor: t.amount_minor,
-                    currency: t.currency.clone(),
-                    code: t.code.clone(),
-                    reference: t.reference.clone(),
-                    pending_id: None,
-                    expires_at_us: None,
-                    timestamp_us: now_us,
-                }
+        let saved_accounts: Vec<(Id, AccountRow)> = account_ids
+            .iter()
+            .filter_map(|id| self.accounts.get(id).map(|r| (id.clone(), r.clone())))
+            .collect();
+        let saved_holds: Vec<(Id, Option<Hold>)> = hold_ids
+            .iter()
+            .map(|id| (id.clone(), self.holds.get(id).cloned()))
+            .collect();
+        let marks = (
+            self.new_transfers.len(),
+            self.new_holds.len(),
+            self.resolved.len(),
+        );
+        let mut touched = BTreeSet::new();
+        match self.decide_ops(ops, &mut touched) {
+            Ok(results) => {
+                self.touched.extend(touched);
+                Ok(results)
             }
-            Op::Hold(h) => {
-                if h.expires_at_us <= now_us {
-                    return Err(Error::InvalidExpiry {
-                        transfer: h.id.to_string(),
-                        expires_at_us: h.expires_at_us,
-                        now_us,
+            Err(e) => {
+                for (id, row) in saved_accounts {
+                    self.accounts.insert(id, row);
+                }
+                for (id, hold) in saved_holds {
+                    match hold {
+                        Some(h) => self.holds.insert(id, h),
+                        None => self.holds.remove(&id),
+                    };
+                }
+                for t in self.new_transfers.drain(marks.0..) {
+                    self.new_by_id.remove(&t.id);
+                }
+                self.new_holds.truncate(marks.1);
+                self.resolved.truncate(marks.2);
+                Err(e)
+            }
+        }
+    }
+
+    /// The account rows a batch needs, checked to be locked, in the order
+    /// the batch's operations name them.
+    fn check_locked(&self, ops: &[Op]) -> Result<()> {
+        let mut batch_holds: HashMap<&Id, (&Id, &Id)> = HashMap::new();
+        let mut needed: Vec<&Id> = Vec::new();
+        for op in ops {
+            let replay =
+                self.existing.contains_key(op.id()) || self.new_by_id.contains_key(op.id());
+            match op {
+                Op::Transfer(t) if !replay => {
+                    needed.push(&t.debit_account);
+                    needed.push(&t.credit_account);
+                }
+                Op::Hold(h) => {
+                    batch_holds.insert(&h.id, (&h.debit_account, &h.credit_account));
+                    if !replay {
+                        needed.push(&h.debit_account);
+                        needed.push(&h.credit_account);
+                    }
+                }
+                Op::Post(_) | Op::Void(_) if !replay => {
+                    let hid = hold_id(op).expect("post and void name a hold");
+                    if let Some(h) = self.holds.get(hid) {
+                        needed.push(&h.debit_account);
+                        needed.push(&h.credit_account);
+                    } else if let Some((d, cr)) = batch_holds.get(hid) {
+                        needed.push(d);
+                        needed.push(cr);
+                    } else {
+                        return Err(Error::HoldNotFound {
+                            hold: hid.to_string(),
+                            transfer: op.id().to_string(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut sorted: Vec<&Id> = needed;
+        sorted.sort();
+        match sorted
+            .into_iter()
+            .find(|id| !self.accounts.contains_key(*id))
+        {
+            Some(missing) => Err(Error::AccountNotFound {
+                account: missing.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn decide_ops(&mut self, ops: &[Op], touched: &mut BTreeSet<Id>) -> Result<Vec<Submitted>> {
+        self.check_locked(ops)?;
+        let now_us = self.now_us;
+        let Prepared {
+            existing,
+            holds,
+            accounts,
+            new_transfers,
+            new_by_id,
+            new_holds,
+            resolved,
+            ..
+        } = self;
+        let mut results: Vec<Submitted> = Vec::with_capacity(ops.len());
+        for op in ops {
+            let id = op.id();
+            let prior = existing
+                .get(id)
+                .or_else(|| new_by_id.get(id).map(|&i| &new_transfers[i]));
+            if let Some(prior) = prior {
+                let hold_amount = hold_id(op)
+                    .and_then(|h| holds.get(h))
+                    .map(|h| h.amount_minor);
+                if !same_content(op, prior, hold_amount) {
+                    return Err(Error::IdempotencyConflict {
+                        transfer: id.to_string(),
                     });
                 }
-                for acc in [&h.debit_account, &h.credit_account] {
-                    check_currency(&accounts[acc], &h.currency, id)?;
-                }
-                let d = accounts.get_mut(&h.debit_account).expect("locked");
-                let flags = d.account.flags;
-                add(&mut d.debits_pending, h.amount_minor, &h.debit_account, id)
-                    .map_err(|e| as_limit(e, flags, true))?;
-                check_limits(d, id)?;
-                let cr = accounts.get_mut(&h.credit_account).expect("locked");
-                let flags = cr.account.flags;
-                add(
-                    &mut cr.credits_pending,
-                    h.amount_minor,
-                    &h.credit_account,
-                    id,
-                )
-                .map_err(|e| as_limit(e, flags, false))?;
-                check_limits(cr, id)?;
-                holds.insert(
-                    id.clone(),
-                    Hold {
+                // A replay inside the batch that first wrote it is reported
+                // as new, like the first occurrence.
+                let replayed = existing.contains_key(id);
+                results.push(Submitted {
+                    transfer: prior.clone(),
+                    replayed,
+                });
+                continue;
+            }
+            let transfer = match op {
+                Op::Transfer(t) => {
+                    for acc in [&t.debit_account, &t.credit_account] {
+                        check_currency(&accounts[acc], &t.currency, id)?;
+                    }
+                    let d = accounts.get_mut(&t.debit_account).expect("locked");
+                    let flags = d.account.flags;
+                    add(&mut d.debits_posted, t.amount_minor, &t.debit_account, id)
+                        .map_err(|e| as_limit(e, flags, true))?;
+                    check_limits(d, id)?;
+                    let cr = accounts.get_mut(&t.credit_account).expect("locked");
+                    let flags = cr.account.flags;
+                    add(
+                        &mut cr.credits_posted,
+                        t.amount_minor,
+                        &t.credit_account,
+                        id,
+                    )
+                    .map_err(|e| as_limit(e, flags, false))?;
+                    check_limits(cr, id)?;
+                    Transfer {
+                        seq: 0,
                         id: id.clone(),
+                        kind: TransferKind::Posted,
+                        debit_account: t.debit_account.clone(),
+                        credit_account: t.credit_account.clone(),
+                        amount_minor: t.amount_minor,
+                        currency: t.currency.clone(),
+                        code: t.code.clone(),
+                        reference: t.reference.clone(),
+                        pending_id: None,
+                        expires_at_us: None,
+                        timestamp_us: now_us,
+                    }
+                }
+                Op::Hold(h) => {
+                    if h.expires_at_us <= now_us {
+                        return Err(Error::InvalidExpiry {
+                            transfer: h.id.to_string(),
+                            expires_at_us: h.expires_at_us,
+                            now_us,
+                        });
+                    }
+                    for acc in [&h.debit_account, &h.credit_account] {
+                        check_currency(&accounts[acc], &h.currency, id)?;
+                    }
+                    let d = accounts.get_mut(&h.debit_account).expect("locked");
+                    let flags = d.account.flags;
+                    add(&mut d.debits_pending, h.amount_minor, &h.debit_account, id)
+                        .map_err(|e| as_limit(e, flags, true))?;
+                    check_limits(d, id)?;
+                    let cr = accounts.get_mut(&h.credit_account).expect("locked");
+                    let flags = cr.account.flags;
+                    add(
+                        &mut cr.credits_pending,
+                        h.amount_minor,
+                        &h.credit_account,
+                        id,
+                    )
+                    .map_err(|e| as_limit(e, flags, false))?;
+                    check_limits(cr, id)?;
+                    holds.insert(
+                        id.clone(),
+                        Hold {
+                            id: id.clone(),
+                            debit_account: h.debit_account.clone(),
+                            credit_account: h.credit_account.clone(),
+                            amount_minor: h.amount_minor,
+                            currency: h.currency.clone(),
+                            expires_at_us: h.expires_at_us,
+                            state: HoldState::Pending,
+                            resolved_by: None,
+                        },
+                    );
+                    new_holds.push(id.clone());
+                    Transfer {
+                        seq: 0,
+                        id: id.clone(),
+                        kind: TransferKind::Pending,
                         debit_account: h.debit_account.clone(),
                         credit_account: h.credit_account.clone(),
                         amount_minor: h.amount_minor,
                         currency: h.currency.clone(),
-                        expires_at_us: h.expires_at_us,
-                        state: HoldState::Pending,
-                        resolved_by: None,
-                    },
-                );
-                new_holds.push(id.clone());
-                Transfer {
-                    seq: 0,
-                    id: id.clone(),
-                    kind: TransferKind::Pending,
-                    debit_account: h.debit_account.clone(),
-                    credit_account: h.credit_account.clone(),
-                    amount_minor: h.amount_minor,
-                    currency: h.currency.clone(),
-                    code: h.code.clone(),
-                    reference: h.reference.clone(),
-                    pending_id: None,
-                    expires_at_us: Some(h.expires_at_us),
-                    timestamp_us: now_us,
+                        code: h.code.clone(),
+                        reference: h.reference.clone(),
+                        pending_id: None,
+                        expires_at_us: Some(h.expires_at_us),
+                        timestamp_us: now_us,
+                    }
                 }
-            }
-            Op::Post(_) | Op::Void(_) => {
-                let hid = hold_id(op).expect("post and void name a hold");
-                let hold = holds.get_mut(hid).ok_or_else(|| Error::HoldNotFound {
-                    hold: hid.to_string(),
-                    transfer: id.to_string(),
-                })?;
-                match hold.state {
-                    HoldState::Pending => {}
-                    HoldState::Expired => {
+                Op::Post(_) | Op::Void(_) => {
+                    let hid = hold_id(op).expect("post and void name a hold");
+                    let hold = holds.get_mut(hid).ok_or_else(|| Error::HoldNotFound {
+                        hold: hid.to_string(),
+                        transfer: id.to_string(),
+                    })?;
+                    match hold.state {
+                        HoldState::Pending => {}
+                        HoldState::Expired => {
+                            return Err(Error::HoldExpired {
+                                hold: hid.to_string(),
+                                transfer: id.to_string(),
+                            });
+                        }
+                        HoldState::Posted | HoldState::Voided => {
+                            return Err(Error::HoldAlreadyResolved {
+                                hold: hid.to_string(),
+                                transfer: id.to_string(),
+                            });
+                        }
+                    }
+                    if hold.expires_at_us <= now_us {
                         return Err(Error::HoldExpired {
                             hold: hid.to_string(),
                             transfer: id.to_string(),
                         });
                     }
-                    HoldState::Posted | HoldState::Voided => {
-                        return Err(Error::HoldAlreadyResolved {
-                            hold: hid.to_string(),
-                            transfer: id.to_string(),
-                        });
-                    }
-                }
-                if hold.expires_at_us <= now_us {
-                    return Err(Error::HoldExpired {
-                        hold: hid.to_string(),
-                        transfer: id.to_string(),
-                    });
-                }
-                let (kind, code, reference, posted) = match op {
-                    Op::Post(p) => {
-                        let amount = p.amount_minor.unwrap_or(hold.amount_minor);
-                        if amount > hold.amount_minor {
-                            return Err(Error::PostExceedsHold {
-                                transfer: id.to_string(),
-                                hold: hid.to_string(),
-                                amount_minor: amount,
-                                hold_amount_minor: hold.amount_minor,
-                            });
+                    let (kind, code, reference, posted) = match op {
+                        Op::Post(p) => {
+                            let amount = p.amount_minor.unwrap_or(hold.amount_minor);
+                            if amount > hold.amount_minor {
+                                return Err(Error::PostExceedsHold {
+                                    transfer: id.to_string(),
+                                    hold: hid.to_string(),
+                                    amount_minor: amount,
+                                    hold_amount_minor: hold.amount_minor,
+                                });
+                            }
+                            (TransferKind::Post, &p.code, &p.reference, amount)
                         }
-                        (TransferKind::Post, &p.code, &p.reference, amount)
-                    }
-                    Op::Void(v) => (TransferKind::Void, &v.code, &v.reference, 0),
-                    _ => unreachable!("matched above"),
-                };
-                let d = accounts.get_mut(&hold.debit_account).expect("locked");
-                add(
-                    &mut d.debits_pending,
-                    -hold.amount_minor,
-                    &hold.debit_account,
-                    id,
-                )?;
-                add(&mut d.debits_posted, posted, &hold.debit_account, id)?;
-                check_limits(d, id)?;
-                let cr = accounts.get_mut(&hold.credit_account).expect("locked");
-                add(
-                    &mut cr.credits_pending,
-                    -hold.amount_minor,
-                    &hold.credit_account,
-                    id,
-                )?;
-                add(&mut cr.credits_posted, posted, &hold.credit_account, id)?;
-                check_limits(cr, id)?;
-                hold.state = if kind == TransferKind::Post {
-                    HoldState::Posted
-                } else {
-                    HoldState::Voided
-                };
-                hold.resolved_by = Some(id.clone());
-                resolved.push(hid.clone());
-                Transfer {
-                    seq: 0,
-                    id: id.clone(),
-                    kind,
-                    debit_account: hold.debit_account.clone(),
-                    credit_account: hold.credit_account.clone(),
-                    amount_minor: if kind == TransferKind::Post {
-                        posted
+                        Op::Void(v) => (TransferKind::Void, &v.code, &v.reference, 0),
+                        _ => unreachable!("matched above"),
+                    };
+                    let d = accounts.get_mut(&hold.debit_account).expect("locked");
+                    add(
+                        &mut d.debits_pending,
+                        -hold.amount_minor,
+                        &hold.debit_account,
+                        id,
+                    )?;
+                    add(&mut d.debits_posted, posted, &hold.debit_account, id)?;
+                    check_limits(d, id)?;
+                    let cr = accounts.get_mut(&hold.credit_account).expect("locked");
+                    add(
+                        &mut cr.credits_pending,
+                        -hold.amount_minor,
+                        &hold.credit_account,
+                        id,
+                    )?;
+                    add(&mut cr.credits_posted, posted, &hold.credit_account, id)?;
+                    check_limits(cr, id)?;
+                    hold.state = if kind == TransferKind::Post {
+                        HoldState::Posted
                     } else {
-                        hold.amount_minor
-                    },
-                    currency: hold.currency.clone(),
-                    code: code.clone(),
-                    reference: reference.clone(),
-                    pending_id: Some(hid.clone()),
-                    expires_at_us: None,
-                    timestamp_us: now_us,
+                        HoldState::Voided
+                    };
+                    hold.resolved_by = Some(id.clone());
+                    resolved.push(hid.clone());
+                    Transfer {
+                        seq: 0,
+                        id: id.clone(),
+                        kind,
+                        debit_account: hold.debit_account.clone(),
+                        credit_account: hold.credit_account.clone(),
+                        amount_minor: if kind == TransferKind::Post {
+                            posted
+                        } else {
+                            hold.amount_minor
+                        },
+                        currency: hold.currency.clone(),
+                        code: code.clone(),
+                        reference: reference.clone(),
+                        pending_id: Some(hid.clone()),
+                        expires_at_us: None,
+                        timestamp_us: now_us,
+                    }
                 }
-            }
-        };
-        touched.insert(transfer.debit_account.clone());
-        touched.insert(transfer.credit_account.clone());
-        new_by_id.insert(id.clone(), new_transfers.len());
-        new_transfers.push(transfer.clone());
-        results.push(Submitted {
-            transfer,
-            replayed: false,
-        });
+            };
+            touched.insert(transfer.debit_account.clone());
+            touched.insert(transfer.credit_account.clone());
+            new_by_id.insert(id.clone(), new_transfers.len());
+            new_transfers.push(transfer.clone());
+            results.push(Submitted {
+                transfer,
+                replayed: false,
+            });
+        }
+        Ok(results)
     }
 
-    // Phase 3, write. Only database errors can happen from here on.
-    if !new_transfers.is_empty() {
-        let seqs = c.insert_transfers(&new_transfers).await?;
+    /// Phase 3, write everything the successful batches decided. Only
+    /// database errors can happen here.
+    async fn write<C: Conn>(mut self, c: &mut C) -> Result<HashMap<Id, i64>> {
+        if self.new_transfers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let seqs = c.insert_transfers(&self.new_transfers).await?;
         assert_eq!(
             seqs.len(),
-            new_transfers.len(),
+            self.new_transfers.len(),
             "one seq per inserted transfer"
         );
-        for (t, seq) in new_transfers.iter_mut().zip(seqs) {
+        for (t, seq) in self.new_transfers.iter_mut().zip(seqs) {
             t.seq = seq;
         }
-        for r in results.iter_mut().filter(|r| !r.replayed) {
-            r.transfer.seq = new_transfers[new_by_id[&r.transfer.id]].seq;
-        }
-        let inserted: Vec<Hold> = new_holds.iter().map(|h| holds[h].clone()).collect();
+        let inserted: Vec<Hold> = self
+            .new_holds
+            .iter()
+            .map(|h| self.holds[h].clone())
+            .collect();
         // A hold created and resolved in the same batch is inserted in its
         // final state.
-        let fresh: BTreeSet<&Id> = new_holds.iter().collect();
-        let later: Vec<&Id> = resolved.iter().filter(|h| !fresh.contains(h)).collect();
+        let fresh: BTreeSet<&Id> = self.new_holds.iter().collect();
+        let later: Vec<&Id> = self
+            .resolved
+            .iter()
+            .filter(|h| !fresh.contains(h))
+            .collect();
         if !inserted.is_empty() {
             c.insert_holds(&inserted).await?;
         }
-        let resolved_rows: Vec<Hold> = later.iter().map(|h| holds[*h].clone()).collect();
+        let resolved_rows: Vec<Hold> = later.iter().map(|h| self.holds[*h].clone()).collect();
         if !resolved_rows.is_empty() {
             c.resolve_holds(&resolved_rows).await?;
         }
-        let rows: Vec<AccountRow> = touched.iter().map(|id| accounts[id].clone()).collect();
+        let rows: Vec<AccountRow> = self
+            .touched
+            .iter()
+            .map(|id| self.accounts[id].clone())
+            .collect();
         c.update_balances(&rows).await?;
+        Ok(self
+            .new_transfers
+            .into_iter()
+            .map(|t| (t.id, t.seq))
+            .collect())
     }
-    Ok(results)
 }
 
 /// Records the release of up to `limit` holds that expired at or before

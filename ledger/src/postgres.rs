@@ -21,23 +21,213 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 const LOCK_ACCOUNTS: &str =
     "SELECT id FROM ledger_accounts WHERE id = ANY($1) ORDER BY id COLLATE \"C\" FOR UPDATE";
 
+/// The account query of `sql.rs` for many ids at once.
+const SELECT_ACCOUNTS_BY_IDS: &str = "SELECT a.id, a.currency, a.kind, a.owner, a.flags, a.created_at, \
+    a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, \
+    COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
+        WHERE h.debit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_debits, \
+    COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
+        WHERE h.credit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_credits \
+    FROM ledger_accounts a WHERE a.id = ANY($1) ORDER BY a.id";
+
+const SELECT_TRANSFERS_BY_IDS: &str = "SELECT seq, id, kind, debit_account, credit_account, amount, currency, code, \
+    reference, pending_id, expires_at, created_at FROM ledger_transfers WHERE id = ANY($1)";
+
+const SELECT_HOLDS_BY_IDS: &str = "SELECT transfer_id, debit_account, credit_account, amount, currency, \
+    expires_at, state, resolved_by FROM ledger_holds WHERE transfer_id = ANY($1)";
+
+/// Rows are inserted in array order, so `seq`s follow it; they are read
+/// back by id all the same.
+const INSERT_TRANSFERS: &str = "INSERT INTO ledger_transfers \
+    (id, kind, debit_account, credit_account, amount, currency, code, reference, pending_id, expires_at, created_at) \
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], \
+        $8::text[], $9::text[], $10::bigint[], $11::bigint[]) \
+    RETURNING id, seq";
+
+const INSERT_HOLDS: &str = "INSERT INTO ledger_holds \
+    (transfer_id, debit_account, credit_account, amount, currency, expires_at, state, resolved_by) \
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], \
+        $7::text[], $8::text[])";
+
+const RESOLVE_HOLDS: &str = "UPDATE ledger_holds h SET state = u.state, resolved_by = u.resolved_by \
+    FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u(id, state, resolved_by) \
+    WHERE h.transfer_id = u.id AND h.state = 'pending'";
+
+const UPDATE_BALANCES: &str = "UPDATE ledger_accounts a SET debits_posted = u.dp, credits_posted = u.cp, \
+    debits_pending = u.dpend, credits_pending = u.cpend \
+    FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, dp, cp, dpend, cpend) \
+    WHERE a.id = u.id";
+
+fn names(ids: &[Id]) -> Vec<&str> {
+    ids.iter().map(Id::as_str).collect()
+}
+
+// Every read and write of many rows is one statement, whatever the count:
+// a round trip to the server costs more than the rows.
 crate::sql::impl_conn!(PgConnection, PgRow, {
     async fn lock_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
         debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
-        let names: Vec<&str> = ids.iter().map(Id::as_str).collect();
-        let locked: Vec<String> = sqlx::query_scalar(LOCK_ACCOUNTS)
-            .bind(&names)
+        sqlx::query(LOCK_ACCOUNTS)
+            .bind(names(ids))
+            .execute(&mut *self)
+            .await?;
+        // Read the rows in a statement that starts after the locks are
+        // held, so it sees every change committed before.
+        engine::Conn::get_accounts(self, ids, now_us).await
+    }
+
+    async fn get_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(SELECT_ACCOUNTS_BY_IDS)
+            .bind(names(ids))
+            .bind(now_us)
             .fetch_all(&mut *self)
             .await?;
-        // Read the rows in statements that start after the locks are held,
-        // so they see every change committed before.
-        let mut out = Vec::with_capacity(locked.len());
-        for id in locked {
-            if let Some(row) = engine::Conn::get_account(self, &Id::trusted(id), now_us).await? {
-                out.push(row);
-            }
+        rows.iter().map(account_from_row).collect()
+    }
+
+    async fn find_transfers(&mut self, ids: &[Id]) -> Result<Vec<Transfer>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let rows = sqlx::query(SELECT_TRANSFERS_BY_IDS)
+            .bind(names(ids))
+            .fetch_all(&mut *self)
+            .await?;
+        rows.iter().map(transfer_from_row).collect()
+    }
+
+    async fn find_holds(&mut self, ids: &[Id]) -> Result<Vec<Hold>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(SELECT_HOLDS_BY_IDS)
+            .bind(names(ids))
+            .fetch_all(&mut *self)
+            .await?;
+        rows.iter().map(hold_from_row).collect()
+    }
+
+    async fn insert_transfers(&mut self, transfers: &[Transfer]) -> Result<Vec<i64>> {
+        use sqlx::Row as _;
+        let col = |f: fn(&Transfer) -> &str| transfers.iter().map(f).collect::<Vec<&str>>();
+        let rows = sqlx::query(INSERT_TRANSFERS)
+            .bind(col(|t| t.id.as_str()))
+            .bind(col(|t| t.kind.as_str()))
+            .bind(col(|t| t.debit_account.as_str()))
+            .bind(col(|t| t.credit_account.as_str()))
+            .bind(
+                transfers
+                    .iter()
+                    .map(|t| t.amount_minor)
+                    .collect::<Vec<i64>>(),
+            )
+            .bind(col(|t| t.currency.as_str()))
+            .bind(col(|t| t.code.as_str()))
+            .bind(
+                transfers
+                    .iter()
+                    .map(|t| t.reference.as_ref().map(|r| r.as_str()))
+                    .collect::<Vec<Option<&str>>>(),
+            )
+            .bind(
+                transfers
+                    .iter()
+                    .map(|t| t.pending_id.as_ref().map(|r| r.as_str()))
+                    .collect::<Vec<Option<&str>>>(),
+            )
+            .bind(
+                transfers
+                    .iter()
+                    .map(|t| t.expires_at_us)
+                    .collect::<Vec<Option<i64>>>(),
+            )
+            .bind(
+                transfers
+                    .iter()
+                    .map(|t| t.timestamp_us)
+                    .collect::<Vec<i64>>(),
+            )
+            .fetch_all(&mut *self)
+            .await?;
+        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            seqs.insert(r.try_get::<String, _>("id")?, r.try_get::<i64, _>("seq")?);
+        }
+        Ok(transfers
+            .iter()
+            .filter_map(|t| seqs.get(t.id.as_str()).copied())
+            .collect())
+    }
+
+    async fn insert_holds(&mut self, holds: &[Hold]) -> Result<()> {
+        let col = |f: fn(&Hold) -> &str| holds.iter().map(f).collect::<Vec<&str>>();
+        sqlx::query(INSERT_HOLDS)
+            .bind(col(|h| h.id.as_str()))
+            .bind(col(|h| h.debit_account.as_str()))
+            .bind(col(|h| h.credit_account.as_str()))
+            .bind(holds.iter().map(|h| h.amount_minor).collect::<Vec<i64>>())
+            .bind(col(|h| h.currency.as_str()))
+            .bind(holds.iter().map(|h| h.expires_at_us).collect::<Vec<i64>>())
+            .bind(col(|h| h.state.as_str()))
+            .bind(
+                holds
+                    .iter()
+                    .map(|h| h.resolved_by.as_ref().map(|r| r.as_str()))
+                    .collect::<Vec<Option<&str>>>(),
+            )
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
+
+    async fn resolve_holds(&mut self, holds: &[Hold]) -> Result<()> {
+        let done = sqlx::query(RESOLVE_HOLDS)
+            .bind(holds.iter().map(|h| h.id.as_str()).collect::<Vec<&str>>())
+            .bind(
+                holds
+                    .iter()
+                    .map(|h| h.state.as_str())
+                    .collect::<Vec<&str>>(),
+            )
+            .bind(
+                holds
+                    .iter()
+                    .map(|h| h.resolved_by.as_ref().map(|r| r.as_str()))
+                    .collect::<Vec<Option<&str>>>(),
+            )
+            .execute(&mut *self)
+            .await?;
+        // Every hold was read as pending under its accounts' locks.
+        assert_eq!(
+            done.rows_affected(),
+            holds.len() as u64,
+            "a hold resolved twice"
+        );
+        Ok(())
+    }
+
+    async fn update_balances(&mut self, rows: &[engine::AccountRow]) -> Result<()> {
+        let done = sqlx::query(UPDATE_BALANCES)
+            .bind(
+                rows.iter()
+                    .map(|r| r.account.id.as_str())
+                    .collect::<Vec<&str>>(),
+            )
+            .bind(rows.iter().map(|r| r.debits_posted).collect::<Vec<i64>>())
+            .bind(rows.iter().map(|r| r.credits_posted).collect::<Vec<i64>>())
+            .bind(rows.iter().map(|r| r.debits_pending).collect::<Vec<i64>>())
+            .bind(rows.iter().map(|r| r.credits_pending).collect::<Vec<i64>>())
+            .execute(&mut *self)
+            .await?;
+        assert_eq!(
+            done.rows_affected(),
+            rows.len() as u64,
+            "every account is locked"
+        );
+        Ok(())
     }
 });
 

@@ -21,15 +21,11 @@ use std::time::Duration;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 crate::sql::impl_conn!(SqliteConnection, SqliteRow, {
+    crate::sql::row_by_row!();
+
     async fn lock_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
         // BEGIN IMMEDIATE already holds the write lock: plain reads suffice.
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(row) = engine::Conn::get_account(self, id, now_us).await? {
-                out.push(row);
-            }
-        }
-        Ok(out)
+        engine::Conn::get_accounts(self, ids, now_us).await
     }
 });
 

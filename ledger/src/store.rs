@@ -59,6 +59,22 @@ pub trait LedgerTx: Send {
     /// recorded with the same content is returned as recorded
     /// (`replayed: true`) and applied again never.
     fn submit(&mut self, ops: &[Op]) -> impl Future<Output = Result<Vec<Submitted>>> + Send;
+    /// Applies several batches, each atomically on its own: one batch's
+    /// domain error is its own result and leaves no trace, the others go
+    /// on. Batches are decided in order, each against the balances the
+    /// earlier successful ones left, with one lock of every account
+    /// involved and one write at the end (group commit). The outer error
+    /// is a database error: roll back.
+    fn submit_each(
+        &mut self,
+        batches: &[&[Op]],
+    ) -> impl Future<Output = Result<Vec<Result<Vec<Submitted>>>>> + Send;
+    /// [`LedgerTx::create_account`] for many accounts, in two statements
+    /// when they exist already; each has its own result.
+    fn create_accounts(
+        &mut self,
+        news: &[NewAccount],
+    ) -> impl Future<Output = Result<Vec<Result<Account>>>> + Send;
     fn account(&mut self, id: &Id) -> impl Future<Output = Result<Account>> + Send;
     fn balance(&mut self, id: &Id) -> impl Future<Output = Result<Balance>> + Send;
     /// Records the release of up to `limit` expired holds.
@@ -147,6 +163,19 @@ macro_rules! impl_store {
                 ops: &[$crate::types::Op],
             ) -> $crate::error::Result<Vec<$crate::types::Submitted>> {
                 $crate::engine::submit(&mut *self.tx, self.now_us, ops).await
+            }
+            async fn submit_each(
+                &mut self,
+                batches: &[&[$crate::types::Op]],
+            ) -> $crate::error::Result<Vec<$crate::error::Result<Vec<$crate::types::Submitted>>>>
+            {
+                $crate::engine::submit_each(&mut *self.tx, self.now_us, batches).await
+            }
+            async fn create_accounts(
+                &mut self,
+                news: &[$crate::types::NewAccount],
+            ) -> $crate::error::Result<Vec<$crate::error::Result<$crate::types::Account>>> {
+                $crate::engine::create_accounts(&mut *self.tx, self.now_us, news).await
             }
             async fn account(
                 &mut self,

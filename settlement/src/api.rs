@@ -271,7 +271,29 @@ async fn problem_for_errors(response: Response) -> Response {
 }
 
 async fn metrics(State(s): Shared) -> Response {
-    let mut r = s.metrics.render().into_response();
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut text = s.metrics.render();
+    let g = s.group_commit.stats();
+    for (name, help, value) in [
+        (
+            "settlement_group_commit_transactions_total",
+            "Transactions the settle writer committed or tried.",
+            &g.groups,
+        ),
+        (
+            "settlement_group_commit_charges_total",
+            "Charges written in those transactions.",
+            &g.charges,
+        ),
+    ] {
+        let _ = write!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            value.load(Relaxed)
+        );
+    }
+    let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

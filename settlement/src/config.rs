@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// PLC directory that resolves did:plc DIDs.
     #[arg(long, env = "SETTLEMENT_PLC_DIRECTORY")]
     pub plc_directory: Option<String>,
+    /// Charges written together in one database transaction (group
+    /// commit); 1 writes each charge in its own.
+    #[arg(long, env = "SETTLEMENT_SETTLE_BATCH_MAX", default_value_t = crate::service::GROUP_COMMIT_MAX)]
+    pub settle_batch_max: usize,
     /// Seconds a resolved DID document is used before it is fetched again.
     #[arg(long, env = "SETTLEMENT_DID_CACHE_TTL_S")]
     pub did_cache_ttl_s: Option<u64>,

@@ -212,6 +212,7 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
             clock.clone(),
             trust,
         );
+        service.group_commit.set_max(args.settle_batch_max);
         // Kept alive (and its anvil running) for as long as we serve.
         let _local_chain = start_payouts(args, &service, store, exchange, clock).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)

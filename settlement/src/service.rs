@@ -3,6 +3,8 @@
 //! [`Failure`] with a stable code; the HTTP layer only maps it to a status.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 
 use sha2::{Digest, Sha256};
 
@@ -109,7 +111,9 @@ impl From<StoreError> for Failure {
                 ledger::Error::Overflow { .. } => Failure::new(Rejected, "overflow", l.to_string()),
                 _ => Failure::new(Internal, "internal", e.to_string()),
             },
-            StoreError::Corrupt(_) => Failure::new(Internal, "internal", e.to_string()),
+            StoreError::Corrupt(_) | StoreError::Batch(_) => {
+                Failure::new(Internal, "internal", e.to_string())
+            }
         }
     }
 }
@@ -153,6 +157,10 @@ pub struct Service {
     pub deposits: std::sync::OnceLock<crate::payout::facilitator::DepositGate>,
     /// Which records the exchange acts on (see `authentic`).
     pub records: crate::authentic::RecordTrust,
+    /// Concurrent charges written in one transaction.
+    pub group_commit: GroupCommit,
+    /// Records many charges share, parsed once.
+    shared: SharedRecords,
 }
 
 impl Service {
@@ -186,6 +194,8 @@ impl Service {
             payouts: std::sync::OnceLock::new(),
             deposits: std::sync::OnceLock::new(),
             records,
+            group_commit: GroupCommit::default(),
+            shared: SharedRecords::default(),
         })
     }
 
@@ -308,7 +318,7 @@ impl Service {
             exchange_did: self.exchange.did.clone(),
             now: micros(now),
         };
-        match self.store.settle(&plan).await? {
+        match self.group_commit.settle(&self.store, plan).await? {
             Settled::Created(row) => Ok(SettlementView { created: true, row }),
             Settled::Existing(row) => Ok(SettlementView {
                 created: false,
@@ -333,6 +343,7 @@ impl Service {
 
     /// Loads what the receipt names (its job, the job's authorization, the
     /// attestation) and decides the charge at `now` (rules 1-8, 11, 12).
+    /// The signature checks run on the blocking pool, off the reactor.
     async fn decide(
         &self,
         receipt: &Record<Receipt>,
@@ -342,24 +353,61 @@ impl Service {
             .load::<Job>(receipt.data.job.uri.as_str(), "job")
             .await?;
         let attestation = self
-            .load::<Attestation>(receipt.data.attestation.uri.as_str(), "attestation")
+            .shared_attestation(receipt.data.attestation.uri.as_str())
             .await?;
         let authorization = self
-            .load::<PaymentAuthorization>(
-                job.data.payment_authorization.uri.as_str(),
-                "authorization",
-            )
+            .shared_authorization(job.data.payment_authorization.uri.as_str())
             .await?;
-        Ok(verify::verify_records(
-            &self.exchange.did,
-            now,
-            Bundle {
-                job: &job,
-                authorization: &authorization,
-                attestation: &attestation,
-                receipt,
-            },
-        )?)
+        let exchange = self.exchange.did.clone();
+        let receipt = receipt.clone();
+        let decided = tokio::task::spawn_blocking(move || {
+            let (attestation, check) = &*attestation;
+            verify::verify_records_checked(
+                &exchange,
+                now,
+                Bundle {
+                    job: &job,
+                    authorization: &authorization,
+                    attestation,
+                    receipt: &receipt,
+                },
+                check,
+            )
+        })
+        .await
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Internal,
+                "internal",
+                format!("verification task: {e}"),
+            )
+        })?;
+        Ok(decided?)
+    }
+
+    /// The attestation at `uri`, parsed and its own signature checked, from
+    /// the cache or the store.
+    async fn shared_attestation(&self, uri: &str) -> Result<Arc<CheckedAttestation>, Failure> {
+        if let Some(hit) = self.shared.attestations.get(uri) {
+            return Ok(hit);
+        }
+        let record = self.load::<Attestation>(uri, "attestation").await?;
+        let check = verify::check_attestation(&record);
+        Ok(self.shared.attestations.put(uri, (record, check)))
+    }
+
+    /// The authorization at `uri`, parsed, from the cache or the store.
+    async fn shared_authorization(
+        &self,
+        uri: &str,
+    ) -> Result<Arc<Record<PaymentAuthorization>>, Failure> {
+        if let Some(hit) = self.shared.authorizations.get(uri) {
+            return Ok(hit);
+        }
+        let record = self
+            .load::<PaymentAuthorization>(uri, "authorization")
+            .await?;
+        Ok(self.shared.authorizations.put(uri, record))
     }
 
     /// Builds and signs the `dev.cocore.compute.settlement` record.
@@ -437,6 +485,204 @@ impl Service {
             .deposit(id, requester, currency, amount, &self.exchange.did)
             .await?;
         Ok(!submitted.replayed)
+    }
+}
+
+/// An attestation with its own check.
+type CheckedAttestation = (Record<Attestation>, verify::AttestationCheck);
+
+/// Authorizations and attestations, parsed (attestations also checked)
+/// once: many charges share each. What is stored under a URI never changes
+/// (another CID there is a conflict, not an update), so no entry goes
+/// stale; only records that parsed are kept.
+#[derive(Default)]
+struct SharedRecords {
+    attestations: Cache<CheckedAttestation>,
+    authorizations: Cache<Record<PaymentAuthorization>>,
+}
+
+/// Entries a [`Cache`] holds before it starts again empty.
+const CACHE_MAX: usize = 65_536;
+
+struct Cache<T>(std::sync::Mutex<std::collections::HashMap<String, Arc<T>>>);
+
+impl<T> Default for Cache<T> {
+    fn default() -> Self {
+        Cache(std::sync::Mutex::new(std::collections::HashMap::new()))
+    }
+}
+
+impl<T> Cache<T> {
+    fn get(&self, key: &str) -> Option<Arc<T>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: &str, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CACHE_MAX {
+            map.clear();
+        }
+        map.insert(key.to_owned(), value.clone());
+        value
+    }
+}
+
+/// Group commit: charges that arrive while a transaction is being written
+/// wait, and the next transaction writes up to `max` of them together, each
+/// with its own outcome (see [`Store::settle_many`]). One writer task per
+/// service; charges of one authorization (or one receipt) go in separate
+/// transactions, in the order they came. `max` 1 writes each charge in its
+/// own transaction.
+pub struct GroupCommit {
+    max: std::sync::atomic::AtomicUsize,
+    queue: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Waiting>>>,
+    stats: Arc<GroupStats>,
+}
+
+/// What the writer has done so far.
+#[derive(Default, Debug)]
+pub struct GroupStats {
+    /// Charges handed to the writer.
+    pub queued: AtomicU64,
+    /// Transactions written, and the charges in them.
+    pub groups: AtomicU64,
+    pub charges: AtomicU64,
+    /// Most charges in one transaction.
+    pub largest: AtomicU64,
+}
+
+/// Default for [`GroupCommit`]'s `max`.
+pub const GROUP_COMMIT_MAX: usize = 64;
+
+struct Waiting {
+    plan: SettlePlan,
+    reply: tokio::sync::oneshot::Sender<Result<Settled, StoreError>>,
+}
+
+impl Default for GroupCommit {
+    fn default() -> Self {
+        GroupCommit {
+            max: std::sync::atomic::AtomicUsize::new(GROUP_COMMIT_MAX),
+            queue: std::sync::Mutex::new(None),
+            stats: Arc::default(),
+        }
+    }
+}
+
+impl GroupCommit {
+    /// Charges per transaction from now on (at least 1).
+    pub fn set_max(&self, max: usize) {
+        self.max
+            .store(max.max(1), std::sync::atomic::Ordering::Relaxed);
+        // The writer reads `max` when it starts: start a new one.
+        *self.queue.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub fn max(&self) -> usize {
+        self.max.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn stats(&self) -> &GroupStats {
+        &self.stats
+    }
+
+    async fn settle(&self, store: &Store, plan: SettlePlan) -> Result<Settled, StoreError> {
+        let max = self.max();
+        if max <= 1 {
+            return store.settle(&plan).await;
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let sender = queue.get_or_insert_with(|| {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                tokio::spawn(write_groups(store.clone(), rx, max, self.stats.clone()));
+                tx
+            });
+            match sender.send(Waiting { plan, reply }) {
+                Ok(()) => {
+                    self.stats.queued.fetch_add(1, Relaxed);
+                    Ok(())
+                }
+                Err(e) => {
+                    // The writer is gone (its runtime ended): start another
+                    // next time, write this one alone.
+                    *queue = None;
+                    Err(e.0.plan)
+                }
+            }
+        };
+        match sent {
+            Ok(()) => answer.await.unwrap_or_else(|_| {
+                Err(StoreError::Batch(
+                    "the writer stopped before answering".into(),
+                ))
+            }),
+            Err(plan) => store.settle(&plan).await,
+        }
+    }
+}
+
+/// The writer: takes what is waiting, oldest first, up to `max` charges
+/// with distinct receipts and authorizations; the rest waits for the next
+/// transaction.
+async fn write_groups(
+    store: Store,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Waiting>,
+    max: usize,
+    stats: Arc<GroupStats>,
+) {
+    let mut waiting: std::collections::VecDeque<Waiting> = std::collections::VecDeque::new();
+    loop {
+        if waiting.is_empty() {
+            match queue.recv().await {
+                Some(w) => waiting.push_back(w),
+                None => return,
+            }
+        }
+        while let Ok(w) = queue.try_recv() {
+            waiting.push_back(w);
+        }
+        let mut group = Vec::with_capacity(max.min(waiting.len()));
+        let mut later = std::collections::VecDeque::new();
+        let mut receipts = std::collections::HashSet::new();
+        let mut authorizations = std::collections::HashSet::new();
+        while let Some(w) = waiting.pop_front() {
+            let ch = &w.plan.charge;
+            let receipt = ch.receipt.uri.to_string();
+            let authorization = (ch.requester.clone(), ch.nonce.as_str().to_owned());
+            let free = !receipts.contains(&receipt)
+                && (ch.pro_bono || !authorizations.contains(&authorization));
+            if group.len() < max && free {
+                receipts.insert(receipt);
+                if !ch.pro_bono {
+                    authorizations.insert(authorization);
+                }
+                group.push(w);
+            } else {
+                // Keeps its place: charges of one authorization stay in
+                // the order they came.
+                receipts.insert(receipt);
+                authorizations.insert(authorization);
+                later.push_back(w);
+            }
+        }
+        waiting = later;
+        let plans: Vec<&SettlePlan> = group.iter().map(|w| &w.plan).collect();
+        let results = store.settle_many(&plans).await;
+        let n = plans.len() as u64;
+        stats.groups.fetch_add(1, Relaxed);
+        stats.charges.fetch_add(n, Relaxed);
+        stats.largest.fetch_max(n, Relaxed);
+        for (w, result) in group.into_iter().zip(results) {
+            // The caller may have gone (timeout); the charge stands.
+            let _ = w.reply.send(result);
+        }
     }
 }
 

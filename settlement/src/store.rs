@@ -14,6 +14,7 @@ use ledger::{
     Owner, Reference, VoidHold,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 use crate::records::json::{self, Value};
 use crate::verify::{Charge, Scope};
@@ -89,6 +90,10 @@ pub enum StoreError {
     AmountOutOfRange(u64),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The transaction of a group commit failed; every charge in it shares
+    /// this error.
+    #[error("the group's transaction failed: {0}")]
+    Batch(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -354,7 +359,7 @@ macro_rules! settlement_columns {
 }
 
 macro_rules! backend {
-    ($name:ident, $ledger:ty, $pool:ty, $for_update:literal) => {
+    ($name:ident, $ledger:ty, $pool:ty, $for_update:literal, $in_list:literal, $in_list2:literal, $list:path) => {
         mod $name {
             use super::*;
             use sqlx::Row as _;
@@ -562,6 +567,269 @@ macro_rules! backend {
                 }
             }
 
+            /// The authorization's row, if it has none yet (its first
+            /// charge).
+            async fn insert_authorization<'e, E>(exec: E, plan: &SettlePlan) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
+            {
+                let ch = &plan.charge;
+                let limit = match &ch.scope {
+                    Scope::SingleJob => ch.ceiling.amount,
+                    Scope::Session { budget } => budget.amount,
+                };
+                let scope = match ch.scope {
+                    Scope::SingleJob => "singleJob",
+                    Scope::Session { .. } => "session",
+                };
+                sqlx::query(
+                    "INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, \
+                     scope, currency, limit_minor, charged_minor, charges, consumed, hold_id, expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, NULL, $8, $9) ON CONFLICT (requester, nonce) DO NOTHING",
+                )
+                .bind(&ch.requester)
+                .bind(ch.nonce.as_str())
+                .bind(ch.authorization.uri.as_str())
+                .bind(ch.authorization.cid.to_string())
+                .bind(scope)
+                .bind(&ch.amount.currency)
+                .bind(to_i64(limit)?)
+                .bind(micros(ch.authorization_expires_at))
+                .bind(plan.now)
+                .execute(exec)
+                .await?;
+                Ok(())
+            }
+
+            /// Adds a charge to its authorization's row (rule 9's state).
+            async fn record_charge<'e, E>(exec: E, ch: &Charge, new_hold: Option<String>) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
+            {
+                sqlx::query(
+                    "UPDATE settlement_authorizations SET charged_minor = charged_minor + $3, charges = charges + 1, \
+                     consumed = $4, hold_id = $5 WHERE requester = $1 AND nonce = $2",
+                )
+                .bind(&ch.requester)
+                .bind(ch.nonce.as_str())
+                .bind(to_i64(ch.amount.amount)?)
+                .bind(i64::from(matches!(ch.scope, Scope::SingleJob)))
+                .bind(new_hold)
+                .execute(exec)
+                .await?;
+                Ok(())
+            }
+
+            /// Writes the settlement row of `plan` (its URI for `attempt`).
+            async fn insert_settlement<'e, E>(exec: E, plan: &SettlePlan, attempt: usize) -> Result<SettlementRow, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
+            {
+                let ch = &plan.charge;
+                let sql = concat!(
+                    "INSERT INTO settlement_settlements (receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
+                     authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
+                    settlement_columns!()
+                );
+                let row = sqlx::query(sql)
+                    .bind(ch.receipt.uri.as_str())
+                    .bind(ch.receipt.cid.to_string())
+                    .bind(plan.uri_for_attempt(attempt))
+                    .bind(&plan.settlement_cid)
+                    .bind(json::to_canonical_string(&plan.settlement_value))
+                    .bind(&ch.requester)
+                    .bind(&ch.provider)
+                    .bind(ch.authorization.uri.as_str())
+                    .bind(ch.job.uri.as_str())
+                    .bind(&ch.amount.currency)
+                    .bind(to_i64(ch.amount.amount)?)
+                    .bind(to_i64(plan.fee_minor)?)
+                    .bind(plan.now)
+                    .fetch_one(exec)
+                    .await?;
+                settlement_from_row(&row)
+            }
+
+            /// One attempt at many charges in one transaction (group
+            /// commit). The plans name distinct receipts and distinct
+            /// authorizations (the caller sees to it), so each is decided on
+            /// its own: its checks, then its ledger batch, against the state
+            /// the earlier successful ones left. A plan's refusal is its own
+            /// result; a database error fails the attempt (roll back, retry).
+            pub(super) async fn settle_batch_once(
+                ledger: &$ledger,
+                plans: &[&SettlePlan],
+                attempt: usize,
+            ) -> Result<Vec<Result<Settled, StoreError>>, StoreError> {
+                let mut tx = ledger.begin().await?;
+                let mut out: Vec<Option<Result<Settled, StoreError>>> = plans.iter().map(|_| None).collect();
+
+                // Authorizations first, in key order (nobody locks one
+                // after an account): lock those that exist, insert the
+                // rest, then lock those.
+                let mut keys: Vec<(&str, &str)> = plans
+                    .iter()
+                    .filter(|p| !p.charge.pro_bono)
+                    .map(|p| (p.charge.requester.as_str(), p.charge.nonce.as_str()))
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                let mut states: HashMap<(String, String), AuthorizationState> = HashMap::new();
+                if !keys.is_empty() {
+                    lock_authorizations(&mut tx, &keys, &mut states).await?;
+                    let mut inserted = Vec::new();
+                    for p in plans.iter().filter(|p| !p.charge.pro_bono) {
+                        let ch = &p.charge;
+                        let key = (ch.requester.clone(), ch.nonce.as_str().to_owned());
+                        if states.contains_key(&key) || inserted.contains(&key) {
+                            continue;
+                        }
+                        insert_authorization(&mut **tx.sqlx(), p).await?;
+                        inserted.push(key);
+                    }
+                    if !inserted.is_empty() {
+                        let fresh: Vec<(&str, &str)> = inserted.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                        lock_authorizations(&mut tx, &fresh, &mut states).await?;
+                    }
+                }
+
+                // Holding the authorizations' locks, see what is settled
+                // already: a concurrent charge of the same receipt or job may
+                // have just committed.
+                let receipts: Vec<String> = plans.iter().map(|p| p.charge.receipt.uri.to_string()).collect();
+                let mut by_receipt: HashMap<String, SettlementRow> = HashMap::new();
+                let sql = concat!("SELECT ", settlement_columns!(), " FROM settlement_settlements WHERE receipt_uri", $in_list);
+                for r in sqlx::query(sql).bind($list(&receipts)).fetch_all(&mut **tx.sqlx()).await? {
+                    let row = settlement_from_row(&r)?;
+                    by_receipt.insert(row.receipt_uri.clone(), row);
+                }
+                let jobs: Vec<String> = plans.iter().map(|p| p.charge.job.uri.to_string()).collect();
+                let mut job_settled: HashMap<String, String> = HashMap::new();
+                let sql = concat!("SELECT job_uri, receipt_uri FROM settlement_settlements WHERE job_uri", $in_list);
+                for r in sqlx::query(sql).bind($list(&jobs)).fetch_all(&mut **tx.sqlx()).await? {
+                    job_settled.insert(r.try_get("job_uri")?, r.try_get("receipt_uri")?);
+                }
+
+                // The accounts every charge touches, opened if absent.
+                let mut news = Vec::new();
+                let mut first_account = Vec::with_capacity(plans.len());
+                for p in plans {
+                    first_account.push(news.len());
+                    match Currency::new(p.charge.amount.currency.as_str()) {
+                        Ok(c) => news.extend(charge_accounts(p, &c)),
+                        Err(e) => out[first_account.len() - 1] = Some(Err(e.into())),
+                    }
+                }
+                let opened = tx.create_accounts(&news).await?;
+
+                // Each plan's own checks and ledger operations.
+                let mut groups: Vec<Vec<Op>> = Vec::new();
+                let mut group_of: Vec<Option<usize>> = vec![None; plans.len()];
+                let mut new_holds: Vec<Option<String>> = vec![None; plans.len()];
+                for (i, p) in plans.iter().enumerate() {
+                    if out[i].is_some() {
+                        continue;
+                    }
+                    let ch = &p.charge;
+                    if let Some(existing) = by_receipt.remove(ch.receipt.uri.as_str()) {
+                        out[i] = Some(existing_or_conflict(existing, p));
+                        continue;
+                    }
+                    if let Some(receipt) = job_settled.get(ch.job.uri.as_str()) {
+                        out[i] = Some(Err(StoreError::JobAlreadySettled {
+                            job: ch.job.uri.to_string(),
+                            receipt: receipt.clone(),
+                        }));
+                        continue;
+                    }
+                    let end = first_account.get(i + 1).copied().unwrap_or(news.len());
+                    if let Some(e) = opened[first_account[i]..end].iter().find_map(|r| r.as_ref().err()) {
+                        out[i] = Some(Err(StoreError::Corrupt(format!("account: {e}"))));
+                        continue;
+                    }
+                    let ops = if ch.pro_bono {
+                        Vec::new()
+                    } else {
+                        let key = (ch.requester.clone(), ch.nonce.as_str().to_owned());
+                        let Some(state) = states.get(&key) else {
+                            return Err(StoreError::Corrupt(format!("authorization {key:?} was not locked")));
+                        };
+                        let decided = check_consumption(state, ch).and_then(|()| charge_ops(p, state));
+                        match decided {
+                            Ok((ops, hold)) => {
+                                new_holds[i] = hold;
+                                ops
+                            }
+                            Err(e) => {
+                                out[i] = Some(Err(e));
+                                continue;
+                            }
+                        }
+                    };
+                    // Taken by this plan, if it goes through.
+                    job_settled.insert(ch.job.uri.to_string(), ch.receipt.uri.to_string());
+                    if !ops.is_empty() {
+                        group_of[i] = Some(groups.len());
+                        groups.push(ops);
+                    }
+                }
+                let slices: Vec<&[Op]> = groups.iter().map(Vec::as_slice).collect();
+                let mut moved = tx.submit_each(&slices).await?.into_iter().map(Some).collect::<Vec<_>>();
+
+                // Write what went through.
+                for (i, p) in plans.iter().enumerate() {
+                    if out[i].is_some() {
+                        continue;
+                    }
+                    if let Some(g) = group_of[i]
+                        && let Some(Err(e)) = moved[g].take()
+                    {
+                        out[i] = Some(Err(e.into()));
+                        continue;
+                    }
+                    let ch = &p.charge;
+                    if !ch.pro_bono {
+                        record_charge(&mut **tx.sqlx(), ch, new_holds[i].take()).await?;
+                    }
+                    let row = insert_settlement(&mut **tx.sqlx(), p, attempt).await?;
+                    out[i] = Some(Ok(Settled::Created(row)));
+                }
+                tx.commit().await?;
+                Ok(out
+                    .into_iter()
+                    .map(|r| r.unwrap_or_else(|| Err(StoreError::Corrupt("a plan was left undecided".into()))))
+                    .collect())
+            }
+
+            /// Locks the authorization rows of `keys` (sorted) and reads
+            /// them into `states`.
+            async fn lock_authorizations(
+                tx: &mut <$ledger as LedgerStore>::Tx,
+                keys: &[(&str, &str)],
+                states: &mut HashMap<(String, String), AuthorizationState>,
+            ) -> Result<(), StoreError> {
+                let requesters: Vec<String> = keys.iter().map(|k| k.0.to_owned()).collect();
+                let nonces: Vec<String> = keys.iter().map(|k| k.1.to_owned()).collect();
+                // Both lists, not the pairs: a row matching a requester of
+                // one pair and the nonce of another is locked too, and read
+                // but not used.
+                let sql = concat!(
+                    "SELECT * FROM settlement_authorizations WHERE requester", $in_list,
+                    " AND nonce", $in_list2, " ORDER BY requester, nonce", $for_update
+                );
+                let rows = sqlx::query(sql)
+                    .bind($list(&requesters))
+                    .bind($list(&nonces))
+                    .fetch_all(&mut **tx.sqlx())
+                    .await?;
+                for r in &rows {
+                    let state = authorization_from_row(r)?;
+                    states.insert((state.requester.clone(), state.nonce.clone()), state);
+                }
+                Ok(())
+            }
+
             /// One attempt at a charge, in one transaction.
             pub(super) async fn settle_once(
                 ledger: &$ledger,
@@ -575,32 +843,9 @@ macro_rules! backend {
                     return existing_or_conflict(existing, plan);
                 }
                 job_settled_by_another(&mut **tx.sqlx(), ch).await?;
-                let amount = to_i64(ch.amount.amount)?;
+                to_i64(ch.amount.amount)?;
                 if !ch.pro_bono {
-                    let limit = match &ch.scope {
-                        Scope::SingleJob => ch.ceiling.amount,
-                        Scope::Session { budget } => budget.amount,
-                    };
-                    let scope = match ch.scope {
-                        Scope::SingleJob => "singleJob",
-                        Scope::Session { .. } => "session",
-                    };
-                    sqlx::query(
-                        "INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, \
-                         scope, currency, limit_minor, charged_minor, charges, consumed, hold_id, expires_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, NULL, $8, $9) ON CONFLICT (requester, nonce) DO NOTHING",
-                    )
-                    .bind(&ch.requester)
-                    .bind(ch.nonce.as_str())
-                    .bind(ch.authorization.uri.as_str())
-                    .bind(ch.authorization.cid.to_string())
-                    .bind(scope)
-                    .bind(&ch.amount.currency)
-                    .bind(to_i64(limit)?)
-                    .bind(micros(ch.authorization_expires_at))
-                    .bind(plan.now)
-                    .execute(&mut **tx.sqlx())
-                    .await?;
+                    insert_authorization(&mut **tx.sqlx(), plan).await?;
                     let sql = concat!(
                         "SELECT * FROM settlement_authorizations WHERE requester = $1 AND nonce = $2",
                         $for_update
@@ -628,41 +873,9 @@ macro_rules! backend {
                     if !ops.is_empty() {
                         tx.submit(&ops).await?;
                     }
-                    sqlx::query(
-                        "UPDATE settlement_authorizations SET charged_minor = charged_minor + $3, charges = charges + 1, \
-                         consumed = $4, hold_id = $5 WHERE requester = $1 AND nonce = $2",
-                    )
-                    .bind(&ch.requester)
-                    .bind(ch.nonce.as_str())
-                    .bind(amount)
-                    .bind(i64::from(matches!(ch.scope, Scope::SingleJob)))
-                    .bind(new_hold)
-                    .execute(&mut **tx.sqlx())
-                    .await?;
+                    record_charge(&mut **tx.sqlx(), ch, new_hold).await?;
                 }
-                let sql = concat!(
-                    "INSERT INTO settlement_settlements (receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
-                     authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
-                    settlement_columns!()
-                );
-                let row = sqlx::query(sql)
-                    .bind(ch.receipt.uri.as_str())
-                    .bind(ch.receipt.cid.to_string())
-                    .bind(plan.uri_for_attempt(attempt))
-                    .bind(&plan.settlement_cid)
-                    .bind(json::to_canonical_string(&plan.settlement_value))
-                    .bind(&ch.requester)
-                    .bind(&ch.provider)
-                    .bind(ch.authorization.uri.as_str())
-                    .bind(ch.job.uri.as_str())
-                    .bind(&ch.amount.currency)
-                    .bind(amount)
-                    .bind(to_i64(plan.fee_minor)?)
-                    .bind(plan.now)
-                    .fetch_one(&mut **tx.sqlx())
-                    .await?;
-                let settled = settlement_from_row(&row)?;
+                let settled = insert_settlement(&mut **tx.sqlx(), plan, attempt).await?;
                 tx.commit().await?;
                 Ok(Settled::Created(settled))
             }
@@ -681,8 +894,35 @@ impl PoolDb for sqlx::PgPool {
     type Db = sqlx::Postgres;
 }
 
-backend!(sqlite_impl, ledger::SqliteLedger, sqlx::SqlitePool, "");
-backend!(postgres_impl, ledger::PgLedger, sqlx::PgPool, " FOR UPDATE");
+/// A list of strings as one SQL parameter: a JSON array for SQLite's
+/// `json_each`, an array for PostgreSQL's `ANY`.
+fn sqlite_list(values: &[String]) -> String {
+    json::to_canonical_string(&Value::Array(
+        values.iter().map(|v| Value::from(v.as_str())).collect(),
+    ))
+}
+fn pg_list(values: &[String]) -> &[String] {
+    values
+}
+
+backend!(
+    sqlite_impl,
+    ledger::SqliteLedger,
+    sqlx::SqlitePool,
+    "",
+    " IN (SELECT value FROM json_each($1))",
+    " IN (SELECT value FROM json_each($2))",
+    sqlite_list
+);
+backend!(
+    postgres_impl,
+    ledger::PgLedger,
+    sqlx::PgPool,
+    " FOR UPDATE",
+    " = ANY($1)",
+    " = ANY($2)",
+    pg_list
+);
 
 fn micros(d: crate::records::formats::Datetime) -> Micros {
     i64::try_from(d.unix_nanos().div_euclid(1000)).unwrap_or(i64::MAX)
@@ -849,6 +1089,33 @@ impl Store {
                     tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await;
                 }
                 other => return other,
+            }
+        }
+    }
+
+    /// Records many charges in one transaction (group commit), each with
+    /// its own outcome, as [`Store::settle`] would give it. The plans must
+    /// name distinct receipts and distinct authorizations. A transient
+    /// conflict runs the whole transaction again, a bounded number of
+    /// times; a database error is every plan's error.
+    pub async fn settle_many(&self, plans: &[&SettlePlan]) -> Vec<Result<Settled, StoreError>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = dispatch!(self, l => sqlite: sqlite_impl::settle_batch_once(l, plans, attempt).await,
+                postgres: postgres_impl::settle_batch_once(l, plans, attempt).await);
+            match result {
+                Ok(each) => return each,
+                Err(e) if e.is_retryable() && attempt < ledger::RETRY_LIMIT => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    return plans
+                        .iter()
+                        .map(|_| Err(StoreError::Batch(message.clone())))
+                        .collect();
+                }
             }
         }
     }

@@ -589,3 +589,101 @@ pub async fn tx_failure_leaves_tx_untouched<S: LedgerStore>(f: &Fixture<S>) {
     assert!(s.transfer(&id("t4")).await.unwrap().is_none());
     check_against_entries(s, &[world, user, shop]).await;
 }
+
+/// Group commit: many batches in one transaction, each all-or-nothing on
+/// its own, each decided against what the earlier ones left.
+pub async fn batches_each_atomic<S: LedgerStore>(f: &Fixture<S>) {
+    let s = &f.store;
+    let (world, user, shop) = setup(s, 100).await;
+    let other = account(s, "other", "USD", DMNEC).await;
+    let a = [
+        transfer("a1", &user, &shop, 60),
+        hold("a2", &user, &shop, 10, T0 + 1000),
+    ];
+    // b1 alone would fit (90 of 100); b2 does not: neither may stay.
+    let b = [
+        transfer("b1", &user, &shop, 20),
+        transfer("b2", &user, &shop, 20),
+    ];
+    // Fits only if b left nothing behind: 60 + 10 + 30 = 100.
+    let c = [transfer("c1", &user, &other, 30)];
+    // Voids the hold a made earlier in the same transaction.
+    let d = [void("d1", "a2")];
+    let e = [transfer("e1", &user, &shop, 0)];
+    let g = [post("g1", "no-such-hold", None)];
+    let h = [transfer("h1", &user, &id("no-such-account"), 1)];
+    let empty: [Op; 0] = [];
+    let mut tx = s.begin().await.unwrap();
+    let results = tx
+        .submit_each(&[&a, &b, &c, &d, &e, &g, &h, &empty])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let codes: Vec<&str> = results
+        .iter()
+        .map(|r| r.as_ref().map_or_else(|e| e.code(), |_| "ok"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "insufficient-funds",
+            "ok",
+            "ok",
+            "invalid-amount",
+            "hold-not-found",
+            "account-not-found",
+            "invalid-batch"
+        ]
+    );
+    let seqs: Vec<i64> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|r| r.transfer.seq)
+        .collect();
+    assert_eq!(seqs.len(), 4);
+    assert!(seqs.windows(2).all(|w| 0 < w[0] && w[0] < w[1]), "{seqs:?}");
+    for t in ["b1", "b2", "e1", "g1", "h1"] {
+        assert_eq!(s.transfer(&id(t)).await.unwrap(), None, "{t}");
+    }
+    for t in ["a1", "a2", "c1", "d1"] {
+        let stored = s.transfer(&id(t)).await.unwrap().expect(t);
+        assert!(seqs.contains(&stored.seq), "{t}");
+    }
+    assert_eq!(
+        s.hold(&id("a2")).await.unwrap().unwrap().state,
+        HoldState::Voided
+    );
+    assert_eq!(bal(s, &user).await, (90, 100, 0, 0));
+    assert_eq!(bal(s, &shop).await, (0, 60, 0, 0));
+    assert_eq!(bal(s, &other).await, (0, 30, 0, 0));
+    check_against_entries(s, &[world, user, shop, other]).await;
+
+    // Many accounts opened at once, each with its own result.
+    let new = |name: &str, flags| NewAccount {
+        id: id(name),
+        currency: usd(),
+        kind: code("requester"),
+        owner: Owner::new("did:plc:abc").unwrap(),
+        flags,
+    };
+    let mut tx = s.begin().await.unwrap();
+    let opened = tx
+        .create_accounts(&[
+            new("n1", DMNEC),
+            new("user", DMNEC),
+            new("n1", DMNEC),
+            new("n2", CMNED),
+        ])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let codes: Vec<&str> = opened
+        .iter()
+        .map(|r| r.as_ref().map_or_else(|e| e.code(), |_| "ok"))
+        .collect();
+    // "user" exists with another kind.
+    assert_eq!(codes, ["ok", "account-exists", "ok", "ok"]);
+    assert_eq!(s.account(&id("n2")).await.unwrap().flags, CMNED);
+}

@@ -109,6 +109,7 @@ macro_rules! every_case {
                 statement_pages,
                 lookup_by_reference,
                 tx_failure_leaves_tx_untouched,
+                batches_each_atomic,
             ]
         );
     };

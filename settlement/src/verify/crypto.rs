@@ -9,8 +9,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+pub use p256::ecdsa::{SigningKey, VerifyingKey};
 
 /// The implementation that checks signatures, as the bench names it.
 pub const VERIFIER: &str = "aws-lc-rs";

@@ -251,8 +251,52 @@ fn check_ref(
     Ok(())
 }
 
+/// What an attestation says of itself, checked once: its `publicKey`
+/// parses, and its `selfSignature` verifies under it. Both depend on the
+/// attestation's bytes alone, so the result holds for its CID.
+#[derive(Clone, Debug)]
+pub struct AttestationCheck {
+    pub key: Result<crypto::VerifyingKey, Rejection>,
+    pub self_signature: Result<(), Rejection>,
+}
+
+pub fn check_attestation(attestation: &Record<Attestation>) -> AttestationCheck {
+    let key = crypto::parse_public_key(&attestation.data.public_key).map_err(|e| Rejection {
+        code: Code::InvalidRecord,
+        message: format!("attestation.publicKey: {e}"),
+    });
+    let self_signature = match &key {
+        Ok(key) => crypto::verify_b64_der(
+            key,
+            &attestation_signing_input(&attestation.value),
+            &attestation.data.self_signature,
+        )
+        .map_err(|e| Rejection {
+            code: Code::AttestationSelfsigInvalid,
+            message: format!("attestation.selfSignature: {e}"),
+        }),
+        Err(e) => Err(e.clone()),
+    };
+    AttestationCheck {
+        key,
+        self_signature,
+    }
+}
+
 /// Rules 1-8 and 11 over records that passed their lexicons.
 pub fn verify_records(exchange: &str, now: Datetime, b: Bundle<'_>) -> Result<Charge, Rejection> {
+    let check = check_attestation(b.attestation);
+    verify_records_checked(exchange, now, b, &check)
+}
+
+/// [`verify_records`], given the attestation's own check (which a caller
+/// may have kept from an earlier charge under the same attestation).
+pub fn verify_records_checked(
+    exchange: &str,
+    now: Datetime,
+    b: Bundle<'_>,
+    attestation: &AttestationCheck,
+) -> Result<Charge, Rejection> {
     let (job, auth, att, rcpt) = (
         &b.job.data,
         &b.authorization.data,
@@ -262,10 +306,7 @@ pub fn verify_records(exchange: &str, now: Datetime, b: Bundle<'_>) -> Result<Ch
 
     // Rule 4 first: a receipt or attestation that is not what its key
     // signed is a forgery, and no other property of it means anything.
-    let key = crypto::parse_public_key(&att.public_key).map_err(|e| Rejection {
-        code: Code::InvalidRecord,
-        message: format!("attestation.publicKey: {e}"),
-    })?;
+    let key = attestation.key.clone()?;
     if let Err(e) = crypto::verify_b64_der(
         &key,
         &receipt_signing_input(&b.receipt.value),
@@ -276,16 +317,7 @@ pub fn verify_records(exchange: &str, now: Datetime, b: Bundle<'_>) -> Result<Ch
             format!("receipt.enclaveSignature: {e} against attestation.publicKey"),
         );
     }
-    if let Err(e) = crypto::verify_b64_der(
-        &key,
-        &attestation_signing_input(&b.attestation.value),
-        &att.self_signature,
-    ) {
-        return reject(
-            Code::AttestationSelfsigInvalid,
-            format!("attestation.selfSignature: {e}"),
-        );
-    }
+    attestation.self_signature.clone()?;
 
     // Rule 1: each strong reference names exactly the record supplied.
     check_ref("receipt.job", &rcpt.job, &b.job.uri, b.job.cid)?;
