@@ -254,6 +254,24 @@ impl PgLedger {
     }
 }
 
+impl PgLedger {
+    /// The same database through a pool of its own, of at most
+    /// `max_connections`, for a task that runs on another runtime (its
+    /// connections are then driven by that runtime).
+    pub async fn fork(&self, max_connections: u32) -> Result<PgLedger> {
+        let options = (*self.pool.connect_options()).clone();
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(PgLedger {
+            pool,
+            clock: self.clock.clone(),
+        })
+    }
+}
+
 /// A write transaction on a [`PgLedger`].
 pub struct PgTx {
     tx: sqlx::Transaction<'static, Postgres>,

@@ -34,6 +34,7 @@ crate::sql::impl_conn!(SqliteConnection, SqliteRow, {
 pub struct SqliteLedger {
     pool: SqlitePool,
     clock: Arc<dyn Clock>,
+    in_memory: bool,
 }
 
 impl SqliteLedger {
@@ -65,7 +66,28 @@ impl SqliteLedger {
         Ok(SqliteLedger {
             pool,
             clock: config.clock,
+            in_memory,
         })
+    }
+
+    /// The same database through a pool of its own, of at most
+    /// `max_connections`, for a task that runs on another runtime (its
+    /// connections are then driven by that runtime). `None` for an
+    /// in-memory database, which lives in its one connection.
+    pub async fn fork(&self, max_connections: u32) -> Result<Option<SqliteLedger>> {
+        if self.in_memory {
+            return Ok(None);
+        }
+        let options = (*self.pool.connect_options()).clone();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await?;
+        Ok(Some(SqliteLedger {
+            pool,
+            clock: self.clock.clone(),
+            in_memory: false,
+        }))
     }
 }
 

@@ -286,6 +286,11 @@ async fn metrics(State(s): Shared) -> Response {
             "Charges written in those transactions.",
             &g.charges,
         ),
+        (
+            "settlement_group_commit_busy_microseconds_total",
+            "Time the settle writer spent in them.",
+            &g.busy_us,
+        ),
     ] {
         let _ = write!(
             text,

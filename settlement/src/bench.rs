@@ -12,9 +12,9 @@
 //! includes the database and this client), the server's peak RSS, the
 //! database size per settled receipt, and the ratio to the verify limit: the
 //! fastest raw P-256 verification rate measured on the same cores in the
-//! same run. `--history N` first settles N receipts of other parties in
-//! process (the same service code, without HTTP), so that the measured run
-//! sees a database with that much history.
+//! same run. `--history N` first writes the rows of N settled receipts of
+//! other parties (see `seed_history`), so that the measured run meets a
+//! database with that much history.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -62,7 +62,7 @@ pub struct BenchArgs {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     pub postgres_url: String,
-    /// Receipts settled (in process) before the measured run, as history.
+    /// Settled receipts of other parties written before the measured run.
     #[arg(long, default_value_t = 0)]
     pub history: usize,
     /// Seconds each raw verifier is timed for.
@@ -702,6 +702,25 @@ async fn drive(
     (start.elapsed(), lat, errors)
 }
 
+/// The settle writer's counters from `/metrics`: transactions, charges,
+/// busy microseconds.
+async fn writer_counters(client: &reqwest::Client, base: &str) -> [u64; 3] {
+    let text = match client.get(format!("{base}/metrics")).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let read = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    [
+        read("settlement_group_commit_transactions_total "),
+        read("settlement_group_commit_charges_total "),
+        read("settlement_group_commit_busy_microseconds_total "),
+    ]
+}
+
 fn record_bodies<'a>(records: impl Iterator<Item = &'a RawRecord>) -> Vec<Vec<u8>> {
     records
         .map(|r| json::to_canonical(&testkit::record_post(r)))
@@ -737,82 +756,158 @@ pub struct Figures {
     pub read_pages: usize,
     pub read_p50_ms: f64,
     pub read_p99_ms: f64,
+    /// The settle writer during the run: transactions, charges, and the
+    /// share of the run it was busy.
+    pub groups: u64,
+    pub grouped: u64,
+    pub writer_busy: f64,
     pub errors: Errors,
 }
 
-async fn seed_history(url: &str, n: usize, concurrency: usize) -> Result<f64, String> {
-    use crate::exchange::{Exchange, FeePolicy};
+/// Writes the rows of `n` settled receipts of other parties straight into
+/// the database, in the shapes the engine writes them: per receipt a job
+/// and a receipt record, a settlement, a hold voided by the next charge,
+/// the charge and the fee transfers; over 1000 requesters (each with an
+/// authorization) and 100 providers with their own accounts, whose totals
+/// are set to the sums of their transfers. Settling a million receipts
+/// through the engine would take most of an hour here; what the measured
+/// run needs is tables and indexes that large.
+async fn seed_history(db: &Database, n: usize) -> Result<f64, String> {
     let start = Instant::now();
     let clock: Arc<dyn ledger::Clock> = Arc::new(ledger::SystemClock);
-    let store = crate::store::Store::open(url, clock.clone())
+    // Opening runs the migrations.
+    let store = crate::store::Store::open(&db.url, clock.clone())
         .await
         .map_err(|e| format!("history: cannot open the database: {e}"))?;
-    let service = crate::service::Service::new(
-        Exchange::new(EXCHANGE, testkit::key("bench-history-exchange")),
-        FeePolicy::default(),
-        store.clone(),
-        None,
-        clock,
+    let sample = workload("history-sample", 1, 1, 1, Datetime::now());
+    let job = json::to_canonical_string(&sample.jobs[0].value);
+    let receipt = json::to_canonical_string(&sample.receipts[0].value);
+    // A settlement record of the real size: the receipt's refs and money,
+    // and a signature's worth of base64url.
+    let settlement = format!(
+        r#"{{"$type":"dev.cocore.compute.settlement","amountCharged":{{"amount":250,"currency":"USD"}},"exchangeFee":{{"amount":6,"currency":"USD"}},"processorReference":"","providerPayout":{{"amount":244,"currency":"USD"}},"receipt":{{"cid":"{0}","uri":"{1}"}},"requesterAuthorization":{{"cid":"{0}","uri":"{1}"}},"settledAt":"{2}","sig":"{3}","status":"settled"}}"#,
+        sample.receipts[0].cid.clone().unwrap_or_default(),
+        sample.receipts[0].uri,
+        Datetime::now(),
+        "A".repeat(86)
     );
-    // In slices, so the workload in memory stays small.
-    const SLICE: usize = 50_000;
-    let mut done = 0;
-    let mut slice_no = 0;
-    while done < n {
-        let count = SLICE.min(n - done);
-        let w = workload(
-            &format!("history-{slice_no}"),
-            64,
-            16,
-            count,
-            Datetime::now(),
-        );
-        for r in &w.shared {
-            service
-                .ingest(r.clone(), service.now())
-                .await
-                .map_err(|f| format!("history: {}: {}", f.code, f.message))?;
-        }
-        for (did, amount) in &w.deposits {
-            service
-                .deposit(&format!("history:{did}"), did, "USD", *amount)
-                .await
-                .map_err(|f| format!("history: {}: {}", f.code, f.message))?;
-        }
-        let w = Arc::new(w);
-        let next = Arc::new(AtomicUsize::new(0));
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..concurrency.max(1) {
-            let (service, w, next) = (service.clone(), w.clone(), next.clone());
-            tasks.spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let (Some(job), Some(receipt)) = (w.jobs.get(i), w.receipts.get(i)) else {
-                        return Ok::<(), String>(());
-                    };
-                    for r in [job, receipt] {
-                        service
-                            .ingest(r.clone(), service.now())
-                            .await
-                            .map_err(|f| format!("{}: {}", f.code, f.message))?;
-                    }
-                    service
-                        .settle(&receipt.uri, service.now())
-                        .await
-                        .map_err(|f| format!("{}: {}", f.code, f.message))?;
+    let t0 = ledger::Clock::now_us(&ledger::SystemClock) - 86_400_000_000;
+    let expires = t0 + 30 * 86_400_000_000;
+    let n = n as i64;
+    let series =
+        format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) ");
+    let req = "'did:plc:histrequester' || (n % 1000)";
+    let prov = "'did:plc:histprovider' || (n % 100)";
+    let receipt_uri = format!("'at://' || {prov} || '/dev.cocore.compute.receipt/h' || n");
+    let job_uri = format!("'at://' || {req} || '/dev.cocore.compute.job/h' || n");
+    let auth_uri = format!("'at://' || {req} || '/dev.cocore.compute.paymentAuthorization/h'");
+    let statements: Vec<(String, Vec<String>)> = vec![
+        (
+            format!(
+                "INSERT INTO ledger_accounts (id, currency, kind, owner, flags, created_at, debits_posted, \
+                 credits_posted, debits_pending, credits_pending) \
+                 SELECT 'hist-req:' || r, 'USD', 'requester', 'did:plc:histrequester' || r, 0, {t0}, 0, 0, 0, 0 \
+                 FROM (WITH RECURSIVE q(r) AS (SELECT 0 UNION ALL SELECT r + 1 FROM q WHERE r < 999) SELECT r FROM q) a \
+                 UNION ALL SELECT 'hist-prov:' || r, 'USD', 'provider-payable', 'did:plc:histprovider' || r, 0, {t0}, 0, 0, 0, 0 \
+                 FROM (WITH RECURSIVE q(r) AS (SELECT 0 UNION ALL SELECT r + 1 FROM q WHERE r < 99) SELECT r FROM q) b \
+                 UNION ALL SELECT 'hist-escrow', 'USD', 'escrow', 'did:web:history', 0, {t0}, 0, 0, 0, 0 \
+                 UNION ALL SELECT 'hist-fees', 'USD', 'exchange-fees', 'did:web:history', 0, {t0}, 0, 0, 0, 0"
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                "{series}INSERT INTO ledger_transfers (id, kind, debit_account, credit_account, amount, currency, code, \
+                 reference, pending_id, expires_at, created_at) \
+                 SELECT CASE k WHEN 1 THEN 'hist-hold:' || n WHEN 2 THEN 'hist-void:' || n \
+                     WHEN 3 THEN 'hist-charge:' || n ELSE 'hist-fee:' || n END, \
+                   CASE k WHEN 1 THEN 'pending' WHEN 2 THEN 'void' ELSE 'posted' END, \
+                   'hist-req:' || (n % 1000), \
+                   CASE k WHEN 3 THEN 'hist-prov:' || (n % 100) WHEN 4 THEN 'hist-fees' ELSE 'hist-escrow' END, \
+                   CASE k WHEN 3 THEN 244 WHEN 4 THEN 6 ELSE 1000 END, 'USD', \
+                   CASE k WHEN 1 THEN 'authorization-hold' WHEN 2 THEN 'authorization-rehold' \
+                     WHEN 3 THEN 'charge' ELSE 'exchange-fee' END, \
+                   {receipt_uri}, CASE k WHEN 2 THEN 'hist-hold:' || n ELSE NULL END, \
+                   CASE k WHEN 1 THEN {expires} ELSE NULL END, {t0} + n \
+                 FROM s, (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) ks ORDER BY n, k"
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                "{series}INSERT INTO ledger_holds (transfer_id, debit_account, credit_account, amount, currency, \
+                 expires_at, state, resolved_by) \
+                 SELECT 'hist-hold:' || n, 'hist-req:' || (n % 1000), 'hist-escrow', 1000, 'USD', {expires}, 'voided', \
+                 'hist-void:' || n FROM s"
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                "{series}INSERT INTO settlement_records (uri, did, collection, cid, value, created_at, requester, job_uri) \
+                 SELECT {job_uri}, {req}, 'dev.cocore.compute.job', 'bafyreihistjob' || n, $1, {t0} + n, NULL, NULL FROM s \
+                 UNION ALL SELECT {receipt_uri}, {prov}, 'dev.cocore.compute.receipt', 'bafyreihistreceipt' || n, $2, \
+                 {t0} + n, {req}, {job_uri} FROM s"
+            ),
+            vec![job, receipt],
+        ),
+        (
+            format!(
+                "{series}INSERT INTO settlement_settlements (receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
+                 authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
+                 SELECT {receipt_uri}, 'bafyreihistreceipt' || n, \
+                 'at://{EXCHANGE}/dev.cocore.compute.settlement/h' || n, 'bafyreihistsettlement' || n, $1, \
+                 {req}, {prov}, {auth_uri}, {job_uri}, 'USD', 250, 6, {t0} + n FROM s"
+            ),
+            vec![settlement],
+        ),
+        (
+            format!(
+                "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < 999) \
+                 INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, scope, \
+                 currency, limit_minor, charged_minor, charges, consumed, hold_id, expires_at, created_at) \
+                 SELECT {req}, 'histnonce', {auth_uri}, 'bafyreihistauth', 'session', 'USD', \
+                 250 * ({n} / 1000 + 1), 250 * ({n} / 1000), {n} / 1000, 0, NULL, {expires}, {t0} FROM s"
+            ),
+            vec![],
+        ),
+        (
+            "UPDATE ledger_accounts SET debits_posted = (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t \
+             WHERE t.debit_account = ledger_accounts.id AND t.kind IN ('posted', 'post')), \
+             credits_posted = (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t \
+             WHERE t.credit_account = ledger_accounts.id AND t.kind IN ('posted', 'post')) \
+             WHERE id LIKE 'hist-%'"
+                .to_owned(),
+            vec![],
+        ),
+    ];
+    for (i, (sql, binds)) in statements.into_iter().enumerate() {
+        macro_rules! exec {
+            ($l:expr) => {{
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = q.bind(b);
                 }
-            });
+                q.execute(ledger::LedgerStore::pool(&$l)).await.map(|_| ())
+            }};
         }
-        while let Some(r) = tasks.join_next().await {
-            r.map_err(|e| e.to_string())?
-                .map_err(|e| format!("history: {e}"))?;
-        }
-        done += count;
-        slice_no += 1;
+        let done = match store.ledger() {
+            ledger::Ledger::Sqlite(l) => exec!(l),
+            ledger::Ledger::Postgres(l) => exec!(l),
+        };
+        done.map_err(|e| format!("history: statement {}: {e}", i + 1))?;
         eprintln!(
-            "bench: history {done}/{n} settled ({:.0} s)",
+            "bench: history step {} of 7 ({:.0} s)",
+            i + 1,
             start.elapsed().as_secs_f64()
         );
+    }
+    // Fresh statistics, as autovacuum would gather after a real history.
+    if let ledger::Ledger::Postgres(l) = store.ledger() {
+        sqlx::query("ANALYZE")
+            .execute(ledger::LedgerStore::pool(&l))
+            .await
+            .map_err(|e| format!("history: analyze: {e}"))?;
     }
     store.close().await;
     Ok(start.elapsed().as_secs_f64())
@@ -861,7 +956,7 @@ async fn measure(
         ..Figures::default()
     };
     if args.history > 0 {
-        fig.history_s = seed_history(&db.url, args.history, args.concurrency).await?;
+        fig.history_s = seed_history(db, args.history).await?;
     }
     let server = Server::start(bin, db, dir)?;
     let client = reqwest::Client::builder()
@@ -932,6 +1027,7 @@ async fn measure(
             .collect();
         let size_before = db.size().await;
         let (cpu0, machine0) = (process_cpu_s(server.pid()), machine_cpu_s());
+        let counters0 = writer_counters(&client, &base).await;
         let (took, mut lat, errors) = drive(
             &client,
             &format!("{base}/v1/settle"),
@@ -942,6 +1038,11 @@ async fn measure(
         )
         .await;
         let (cpu1, machine1) = (process_cpu_s(server.pid()), machine_cpu_s());
+        let counters1 = writer_counters(&client, &base).await;
+        fig.groups = counters1[0].saturating_sub(counters0[0]);
+        fig.grouped = counters1[1].saturating_sub(counters0[1]);
+        fig.writer_busy =
+            counters1[2].saturating_sub(counters0[2]) as f64 / 1e6 / took.as_secs_f64();
         let settled = w.receipts.len() - errors.values().sum::<usize>();
         let thousands = (settled.max(1) as f64) / 1000.0;
         fig.per_second = settled as f64 / took.as_secs_f64();
@@ -1081,6 +1182,16 @@ fn to_table(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figur
             "{}: {} read pages (listSettlements, statement), p50 {:.2} ms, p99 {:.2} ms",
             f.backend, f.read_pages, f.read_p50_ms, f.read_p99_ms
         );
+        if f.groups > 0 {
+            let _ = writeln!(
+                out,
+                "{}: group commit: {} transactions, {:.1} charges each, writer busy {:.0} % of the run",
+                f.backend,
+                f.groups,
+                f.grouped as f64 / f.groups as f64,
+                f.writer_busy * 100.0
+            );
+        }
         if f.history > 0 {
             let _ = writeln!(
                 out,
@@ -1140,6 +1251,9 @@ fn to_json(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figure
             m.insert("ingestPerSecond".into(), num(f.ingest_per_s));
             m.insert("historySeconds".into(), num(f.history_s));
             m.insert("readPages".into(), (f.read_pages as i64).into());
+            m.insert("groupCommitTransactions".into(), f.groups.into());
+            m.insert("groupCommitCharges".into(), f.grouped.into());
+            m.insert("writerBusyPermille".into(), num(f.writer_busy * 1000.0));
             m.insert("readP50Micros".into(), milli(f.read_p50_ms));
             m.insert("readP99Micros".into(), milli(f.read_p99_ms));
             let mut errors = Map::new();

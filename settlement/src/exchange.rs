@@ -75,6 +75,9 @@ pub enum KeyFileError {
 pub struct Exchange {
     pub did: String,
     key: SigningKey,
+    /// The same key in aws-lc, which signs about three times faster than
+    /// the p256 crate (one signature per settlement).
+    signer: std::sync::Arc<aws_lc_rs::signature::EcdsaKeyPair>,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -88,9 +91,17 @@ impl std::fmt::Debug for Exchange {
 
 impl Exchange {
     pub fn new(did: impl Into<String>, key: SigningKey) -> Exchange {
+        let public = key.verifying_key().to_encoded_point(false);
+        let signer = aws_lc_rs::signature::EcdsaKeyPair::from_private_key_and_public_key(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.to_bytes(),
+            public.as_bytes(),
+        )
+        .expect("a valid P-256 key pair is accepted by aws-lc");
         Exchange {
             did: did.into(),
             key,
+            signer: std::sync::Arc::new(signer),
         }
     }
 
@@ -149,8 +160,20 @@ impl Exchange {
 
     /// Adds `sig` to a settlement record.
     pub fn sign_settlement(&self, record: &mut Map) {
-        let sig: Signature = self.key.sign(&settlement_signing_input(record));
-        record.insert("sig".into(), URL_SAFE_NO_PAD.encode(sig.to_bytes()).into());
+        let input = settlement_signing_input(record);
+        let sig = match self
+            .signer
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), &input)
+        {
+            Ok(sig) => sig.as_ref().to_vec(),
+            // aws-lc fails only on an internal error; the p256 crate then
+            // signs instead.
+            Err(_) => {
+                let sig: Signature = self.key.sign(&input);
+                sig.to_bytes().to_vec()
+            }
+        };
+        record.insert("sig".into(), URL_SAFE_NO_PAD.encode(sig).into());
     }
 }
 

@@ -554,6 +554,8 @@ pub struct GroupStats {
     pub charges: AtomicU64,
     /// Most charges in one transaction.
     pub largest: AtomicU64,
+    /// Microseconds spent writing them.
+    pub busy_us: AtomicU64,
 }
 
 /// Default for [`GroupCommit`]'s `max`.
@@ -601,7 +603,7 @@ impl GroupCommit {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             let sender = queue.get_or_insert_with(|| {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                tokio::spawn(write_groups(store.clone(), rx, max, self.stats.clone()));
+                start_writer(store.clone(), rx, max, self.stats.clone());
                 tx
             });
             match sender.send(Waiting { plan, reply }) {
@@ -625,6 +627,57 @@ impl GroupCommit {
             }),
             Err(plan) => store.settle(&plan).await,
         }
+    }
+}
+
+/// Starts the writer on a thread of its own, with its own runtime and its
+/// own connections: a busy request runtime would otherwise make each of
+/// its statements wait its turn behind every request (and the commit
+/// with them). Where that is not possible, on the caller's runtime.
+fn start_writer(
+    store: Store,
+    queue: tokio::sync::mpsc::UnboundedReceiver<Waiting>,
+    max: usize,
+    stats: Arc<GroupStats>,
+) {
+    let (give_back, taken_back) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("settle-writer".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no runtime for the settle writer");
+                    let _ = give_back.send((store, queue, stats));
+                    return;
+                }
+            };
+            // Started: the caller stops waiting.
+            drop(give_back);
+            runtime.block_on(async move {
+                match store.fork().await {
+                    Ok(Some(own)) => {
+                        write_groups(own.clone(), queue, max, stats).await;
+                        own.close().await;
+                    }
+                    Ok(None) => write_groups(store, queue, max, stats).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the settle writer shares the request pool");
+                        write_groups(store, queue, max, stats).await;
+                    }
+                }
+            });
+        });
+    match spawned {
+        Ok(_) => {
+            if let Ok((store, queue, stats)) = taken_back.recv() {
+                tokio::spawn(write_groups(store, queue, max, stats));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "no thread for the settle writer"),
     }
 }
 
@@ -674,7 +727,10 @@ async fn write_groups(
         }
         waiting = later;
         let plans: Vec<&SettlePlan> = group.iter().map(|w| &w.plan).collect();
+        let started = std::time::Instant::now();
         let results = store.settle_many(&plans).await;
+        let busy = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        stats.busy_us.fetch_add(busy, Relaxed);
         let n = plans.len() as u64;
         stats.groups.fetch_add(1, Relaxed);
         stats.charges.fetch_add(n, Relaxed);

@@ -3,11 +3,15 @@
 //! charge, in the ledger's own transaction, so a charge is all or nothing.
 //!
 //! Only this module (and the ledger crate) touch SQL. Both backends run the
-//! same statements (`$N` placeholders); what differs is locking: SQLite
-//! serializes writers with `BEGIN IMMEDIATE`, PostgreSQL locks the
-//! authorization row `FOR UPDATE` before the ledger locks its accounts (and
-//! nobody locks an authorization after an account, so the order cannot
-//! invert).
+//! same statements (`$N` placeholders) but for lists (`json_each` on SQLite,
+//! `= ANY` on PostgreSQL) and the rows of a group commit (`ChargeRows`);
+//! what differs is locking: SQLite serializes writers with `BEGIN
+//! IMMEDIATE`, PostgreSQL locks authorization rows `FOR UPDATE`, in key
+//! order, before the ledger locks its accounts. The one exception is a
+//! group commit's first charge of an authorization, whose row is inserted
+//! at the end: two first charges of one authorization in two processes
+//! at once can deadlock there, which PostgreSQL breaks by failing one
+//! group, and that group runs again.
 
 use ledger::{
     AccountFlags, Code, Currency, Id, LedgerStore, LedgerTx, NewAccount, NewHold, NewTransfer, Op,
@@ -569,40 +573,37 @@ macro_rules! backend {
 
             /// The authorization's row, if it has none yet (its first
             /// charge).
-            async fn insert_authorization<'e, E>(exec: E, plan: &SettlePlan) -> Result<(), StoreError>
+            async fn insert_authorization<'e, E>(exec: E, plan: &SettlePlan, may_exist: bool) -> Result<(), StoreError>
             where
                 E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
             {
-                let ch = &plan.charge;
-                let limit = match &ch.scope {
-                    Scope::SingleJob => ch.ceiling.amount,
-                    Scope::Session { budget } => budget.amount,
-                };
-                let scope = match ch.scope {
-                    Scope::SingleJob => "singleJob",
-                    Scope::Session { .. } => "session",
-                };
-                sqlx::query(
+                let state = unused_authorization(plan)?;
+                let sql = if may_exist {
                     "INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, \
                      scope, currency, limit_minor, charged_minor, charges, consumed, hold_id, expires_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, NULL, $8, $9) ON CONFLICT (requester, nonce) DO NOTHING",
-                )
-                .bind(&ch.requester)
-                .bind(ch.nonce.as_str())
-                .bind(ch.authorization.uri.as_str())
-                .bind(ch.authorization.cid.to_string())
-                .bind(scope)
-                .bind(&ch.amount.currency)
-                .bind(to_i64(limit)?)
-                .bind(micros(ch.authorization_expires_at))
-                .bind(plan.now)
-                .execute(exec)
-                .await?;
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, NULL, $8, $9) ON CONFLICT (requester, nonce) DO NOTHING"
+                } else {
+                    "INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, \
+                     scope, currency, limit_minor, charged_minor, charges, consumed, hold_id, expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, NULL, $8, $9)"
+                };
+                sqlx::query(sql)
+                    .bind(state.requester)
+                    .bind(state.nonce)
+                    .bind(state.authorization_uri)
+                    .bind(state.authorization_cid)
+                    .bind(state.scope)
+                    .bind(state.currency)
+                    .bind(state.limit_minor)
+                    .bind(state.expires_at)
+                    .bind(plan.now)
+                    .execute(exec)
+                    .await?;
                 Ok(())
             }
 
             /// Adds a charge to its authorization's row (rule 9's state).
-            async fn record_charge<'e, E>(exec: E, ch: &Charge, new_hold: Option<String>) -> Result<(), StoreError>
+            pub(super) async fn record_charge<'e, E>(exec: E, ch: &Charge, new_hold: Option<String>) -> Result<(), StoreError>
             where
                 E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
             {
@@ -621,7 +622,7 @@ macro_rules! backend {
             }
 
             /// Writes the settlement row of `plan` (its URI for `attempt`).
-            async fn insert_settlement<'e, E>(exec: E, plan: &SettlePlan, attempt: usize) -> Result<SettlementRow, StoreError>
+            pub(super) async fn insert_settlement<'e, E>(exec: E, plan: &SettlePlan, attempt: usize) -> Result<SettlementRow, StoreError>
             where
                 E: sqlx::Executor<'e, Database = <$pool as PoolDb>::Db>,
             {
@@ -662,12 +663,16 @@ macro_rules! backend {
                 plans: &[&SettlePlan],
                 attempt: usize,
             ) -> Result<Vec<Result<Settled, StoreError>>, StoreError> {
+                distinct(plans)?;
                 let mut tx = ledger.begin().await?;
                 let mut out: Vec<Option<Result<Settled, StoreError>>> = plans.iter().map(|_| None).collect();
 
                 // Authorizations first, in key order (nobody locks one
-                // after an account): lock those that exist, insert the
-                // rest, then lock those.
+                // after an account): lock the rows that exist. A first
+                // charge's authorization has no row: it starts empty, and
+                // its row is written only if the charge goes through (a
+                // concurrent first charge elsewhere makes that insert clash,
+                // and the whole group runs again, then seeing the row).
                 let mut keys: Vec<(&str, &str)> = plans
                     .iter()
                     .filter(|p| !p.charge.pro_bono)
@@ -678,19 +683,19 @@ macro_rules! backend {
                 let mut states: HashMap<(String, String), AuthorizationState> = HashMap::new();
                 if !keys.is_empty() {
                     lock_authorizations(&mut tx, &keys, &mut states).await?;
-                    let mut inserted = Vec::new();
-                    for p in plans.iter().filter(|p| !p.charge.pro_bono) {
-                        let ch = &p.charge;
-                        let key = (ch.requester.clone(), ch.nonce.as_str().to_owned());
-                        if states.contains_key(&key) || inserted.contains(&key) {
-                            continue;
-                        }
-                        insert_authorization(&mut **tx.sqlx(), p).await?;
-                        inserted.push(key);
+                }
+                let mut fresh = std::collections::HashSet::new();
+                for (i, p) in plans.iter().enumerate().filter(|(_, p)| !p.charge.pro_bono) {
+                    let key = (p.charge.requester.clone(), p.charge.nonce.as_str().to_owned());
+                    if states.contains_key(&key) {
+                        continue;
                     }
-                    if !inserted.is_empty() {
-                        let fresh: Vec<(&str, &str)> = inserted.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                        lock_authorizations(&mut tx, &fresh, &mut states).await?;
+                    match unused_authorization(p) {
+                        Ok(state) => {
+                            states.insert(key.clone(), state);
+                            fresh.insert(key);
+                        }
+                        Err(e) => out[i] = Some(Err(e)),
                     }
                 }
 
@@ -778,7 +783,8 @@ macro_rules! backend {
                 let mut moved = tx.submit_each(&slices).await?.into_iter().map(Some).collect::<Vec<_>>();
 
                 // Write what went through.
-                for (i, p) in plans.iter().enumerate() {
+                let mut through = Vec::new();
+                for i in 0..plans.len() {
                     if out[i].is_some() {
                         continue;
                     }
@@ -788,11 +794,23 @@ macro_rules! backend {
                         out[i] = Some(Err(e.into()));
                         continue;
                     }
-                    let ch = &p.charge;
-                    if !ch.pro_bono {
-                        record_charge(&mut **tx.sqlx(), ch, new_holds[i].take()).await?;
+                    through.push(i);
+                }
+                for &i in &through {
+                    let ch = &plans[i].charge;
+                    if !ch.pro_bono && fresh.contains(&(ch.requester.clone(), ch.nonce.as_str().to_owned())) {
+                        insert_authorization(&mut **tx.sqlx(), plans[i], false).await?;
                     }
-                    let row = insert_settlement(&mut **tx.sqlx(), p, attempt).await?;
+                }
+                let charges: Vec<(&Charge, Option<String>)> = through
+                    .iter()
+                    .filter(|&&i| !plans[i].charge.pro_bono)
+                    .map(|&i| (&plans[i].charge, new_holds[i].take()))
+                    .collect();
+                tx.sqlx().record_charges(&charges).await?;
+                let written: Vec<&SettlePlan> = through.iter().map(|&i| plans[i]).collect();
+                let rows = tx.sqlx().insert_settlements(&written, attempt).await?;
+                for (&i, row) in through.iter().zip(rows) {
                     out[i] = Some(Ok(Settled::Created(row)));
                 }
                 tx.commit().await?;
@@ -845,7 +863,7 @@ macro_rules! backend {
                 job_settled_by_another(&mut **tx.sqlx(), ch).await?;
                 to_i64(ch.amount.amount)?;
                 if !ch.pro_bono {
-                    insert_authorization(&mut **tx.sqlx(), plan).await?;
+                    insert_authorization(&mut **tx.sqlx(), plan, true).await?;
                     let sql = concat!(
                         "SELECT * FROM settlement_authorizations WHERE requester = $1 AND nonce = $2",
                         $for_update
@@ -881,6 +899,183 @@ macro_rules! backend {
             }
         }
     };
+}
+
+/// A group commit's plans must name distinct receipts and distinct
+/// authorizations: each is decided against the state before the group.
+fn distinct(plans: &[&SettlePlan]) -> Result<(), StoreError> {
+    let mut receipts = std::collections::HashSet::new();
+    let mut authorizations = std::collections::HashSet::new();
+    for p in plans {
+        let ch = &p.charge;
+        if !receipts.insert(ch.receipt.uri.as_str())
+            || (!ch.pro_bono && !authorizations.insert((ch.requester.as_str(), ch.nonce.as_str())))
+        {
+            return Err(StoreError::Batch(format!(
+                "receipt {} shares its receipt or authorization with another charge of the group",
+                ch.receipt.uri
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The rows of many charges: one statement per row on SQLite (a statement
+/// is a function call there), one statement for all rows on PostgreSQL (a
+/// round trip costs more than the rows).
+trait ChargeRows {
+    /// Adds each charge to its authorization's row (distinct rows).
+    async fn record_charges(
+        &mut self,
+        charges: &[(&Charge, Option<String>)],
+    ) -> Result<(), StoreError>;
+    /// Writes the settlements, in the order of `plans`.
+    async fn insert_settlements(
+        &mut self,
+        plans: &[&SettlePlan],
+        attempt: usize,
+    ) -> Result<Vec<SettlementRow>, StoreError>;
+}
+
+impl ChargeRows for sqlx::Transaction<'static, sqlx::Sqlite> {
+    async fn record_charges(
+        &mut self,
+        charges: &[(&Charge, Option<String>)],
+    ) -> Result<(), StoreError> {
+        for (ch, hold) in charges {
+            sqlite_impl::record_charge(&mut **self, ch, hold.clone()).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_settlements(
+        &mut self,
+        plans: &[&SettlePlan],
+        attempt: usize,
+    ) -> Result<Vec<SettlementRow>, StoreError> {
+        let mut rows = Vec::with_capacity(plans.len());
+        for p in plans {
+            rows.push(sqlite_impl::insert_settlement(&mut **self, p, attempt).await?);
+        }
+        Ok(rows)
+    }
+}
+
+impl ChargeRows for sqlx::Transaction<'static, sqlx::Postgres> {
+    async fn record_charges(
+        &mut self,
+        charges: &[(&Charge, Option<String>)],
+    ) -> Result<(), StoreError> {
+        if charges.is_empty() {
+            return Ok(());
+        }
+        let mut amounts = Vec::with_capacity(charges.len());
+        for (ch, _) in charges {
+            amounts.push(to_i64(ch.amount.amount)?);
+        }
+        let done = sqlx::query(
+            "UPDATE settlement_authorizations a SET charged_minor = a.charged_minor + u.amount, \
+             charges = a.charges + 1, consumed = u.consumed, hold_id = u.hold_id \
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) \
+                 AS u(requester, nonce, amount, consumed, hold_id) \
+             WHERE a.requester = u.requester AND a.nonce = u.nonce",
+        )
+        .bind(
+            charges
+                .iter()
+                .map(|(c, _)| c.requester.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            charges
+                .iter()
+                .map(|(c, _)| c.nonce.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(amounts)
+        .bind(
+            charges
+                .iter()
+                .map(|(c, _)| i64::from(matches!(c.scope, Scope::SingleJob)))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            charges
+                .iter()
+                .map(|(_, h)| h.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut **self)
+        .await?;
+        if done.rows_affected() != charges.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "{} of {} authorization rows were updated",
+                done.rows_affected(),
+                charges.len()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn insert_settlements(
+        &mut self,
+        plans: &[&SettlePlan],
+        attempt: usize,
+    ) -> Result<Vec<SettlementRow>, StoreError> {
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let col =
+            |f: &dyn Fn(&SettlePlan) -> String| plans.iter().map(|p| f(p)).collect::<Vec<String>>();
+        let mut amounts = Vec::with_capacity(plans.len());
+        let mut fees = Vec::with_capacity(plans.len());
+        for p in plans {
+            amounts.push(to_i64(p.charge.amount.amount)?);
+            fees.push(to_i64(p.fee_minor)?);
+        }
+        let sql = concat!(
+            "INSERT INTO settlement_settlements (receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
+             authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                 $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[]) \
+             RETURNING ",
+            settlement_columns!()
+        );
+        let rows = sqlx::query(sql)
+            .bind(col(&|p| p.charge.receipt.uri.to_string()))
+            .bind(col(&|p| p.charge.receipt.cid.to_string()))
+            .bind(col(&|p| p.uri_for_attempt(attempt)))
+            .bind(col(&|p| p.settlement_cid.clone()))
+            .bind(col(&|p| json::to_canonical_string(&p.settlement_value)))
+            .bind(col(&|p| p.charge.requester.clone()))
+            .bind(col(&|p| p.charge.provider.clone()))
+            .bind(col(&|p| p.charge.authorization.uri.to_string()))
+            .bind(col(&|p| p.charge.job.uri.to_string()))
+            .bind(col(&|p| p.charge.amount.currency.clone()))
+            .bind(amounts)
+            .bind(fees)
+            .bind(plans.iter().map(|p| p.now).collect::<Vec<i64>>())
+            .fetch_all(&mut **self)
+            .await?;
+        let mut by_receipt: HashMap<String, SettlementRow> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let row = postgres_impl::settlement_from_row(r)?;
+            by_receipt.insert(row.receipt_uri.clone(), row);
+        }
+        plans
+            .iter()
+            .map(|p| {
+                by_receipt
+                    .remove(p.charge.receipt.uri.as_str())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "no settlement row came back for {}",
+                            p.charge.receipt.uri
+                        ))
+                    })
+            })
+            .collect()
+    }
 }
 
 /// The database type of a pool, for the macro above.
@@ -939,6 +1134,29 @@ fn existing_or_conflict(existing: SettlementRow, plan: &SettlePlan) -> Result<Se
     }
 }
 
+/// The state of an authorization nothing was charged against yet.
+fn unused_authorization(plan: &SettlePlan) -> Result<AuthorizationState, StoreError> {
+    let ch = &plan.charge;
+    let (limit, scope) = match &ch.scope {
+        Scope::SingleJob => (ch.ceiling.amount, "singleJob"),
+        Scope::Session { budget } => (budget.amount, "session"),
+    };
+    Ok(AuthorizationState {
+        requester: ch.requester.clone(),
+        nonce: ch.nonce.as_str().to_owned(),
+        authorization_uri: ch.authorization.uri.to_string(),
+        authorization_cid: ch.authorization.cid.to_string(),
+        scope: scope.to_owned(),
+        currency: ch.amount.currency.clone(),
+        limit_minor: to_i64(limit)?,
+        charged_minor: 0,
+        charges: 0,
+        consumed: false,
+        hold_id: None,
+        expires_at: micros(ch.authorization_expires_at),
+    })
+}
+
 /// Rule 9 against the authorization's recorded state.
 fn check_consumption(state: &AuthorizationState, ch: &Charge) -> Result<(), StoreError> {
     if state.authorization_uri != ch.authorization.uri.as_str()
@@ -992,6 +1210,16 @@ impl Store {
         Ok(match ledger::Ledger::open_with(url, config).await? {
             ledger::Ledger::Sqlite(l) => Store::Sqlite(l),
             ledger::Ledger::Postgres(l) => Store::Postgres(l),
+        })
+    }
+
+    /// The same database through a small pool of its own, for a task on
+    /// another runtime; `None` when the database cannot be shared that way
+    /// (SQLite in memory).
+    pub async fn fork(&self) -> Result<Option<Store>, StoreError> {
+        Ok(match self {
+            Store::Sqlite(l) => l.fork(2).await?.map(Store::Sqlite),
+            Store::Postgres(l) => Some(Store::Postgres(l.fork(2).await?)),
         })
     }
 
