@@ -161,11 +161,16 @@ impl<'a> Decoder<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Cbor, CborError> {
-        if depth > DEPTH_MAX {
-            return Err(self.err("nested too deeply"));
-        }
         let start = self.pos;
         let (major, arg) = self.head()?;
+        // The nesting limit is the JSON parser's, counted on the JSON form:
+        // arrays and maps, and bytes and links (objects there), must start
+        // below DEPTH_MAX, so that every value read here is also a value
+        // the JSON parser reads (records are stored and served as JSON).
+        if matches!(major, 2 | 4 | 5 | 6) && depth >= DEPTH_MAX {
+            self.pos = start;
+            return Err(self.err("nested too deeply"));
+        }
         match major {
             0 => Ok(Cbor::Int(i128::from(arg))),
             1 => Ok(Cbor::Int(-1 - i128::from(arg))),
@@ -229,18 +234,28 @@ impl<'a> Decoder<'a> {
                     self.pos = start;
                     return Err(self.err("only tag 42 (CID link) is allowed"));
                 }
+                // The tagged item is read here, not through `value`: it is
+                // bytes, part of the link, not a level of nesting.
                 let at = self.pos;
-                match self.value(depth + 1)? {
-                    Cbor::Bytes(b) if b.first() == Some(&0) => Cid::from_bytes(&b[1..])
-                        .map(Cbor::Link)
-                        .map_err(|_| CborError {
-                            offset: at,
-                            rule: "link is not a CIDv1 dag-cbor or raw sha2-256 CID",
-                        }),
-                    _ => Err(CborError {
-                        offset: at,
-                        rule: "a link must be bytes: 0x00 then a binary CID",
-                    }),
+                let not_bytes = CborError {
+                    offset: at,
+                    rule: "a link must be bytes: 0x00 then a binary CID",
+                };
+                let (inner, n) = self.head()?;
+                if inner != 2 {
+                    return Err(not_bytes);
+                }
+                let n = self.len(n)?;
+                match self.take(n)? {
+                    [0, cid @ ..] => {
+                        Cid::from_bytes(cid)
+                            .map(Cbor::Link)
+                            .map_err(|_| CborError {
+                                offset: at,
+                                rule: "link is not a CIDv1 dag-cbor or raw sha2-256 CID",
+                            })
+                    }
+                    _ => Err(not_bytes),
                 }
             }
             _ => {
@@ -322,6 +337,26 @@ mod tests {
         rejects("1c", "reserved");
         let deep = "81".repeat(DEPTH_MAX + 2) + "01";
         rejects(&deep, "nested");
+    }
+
+    /// Found by the `cbor` fuzz target: 64 arrays around an empty map were
+    /// read, but their JSON form is one level deeper than the JSON parser
+    /// reads, so a record proven from a CAR could be stored and then not
+    /// read back. Bytes and links count as a level: they are objects in
+    /// JSON.
+    #[test]
+    fn nesting_is_bounded_as_the_json_parser_bounds_it() {
+        let link = "d82a582500017112203a8dd5b8e02ad81c1657a24d20bd859a9d8fc4bbb4b98bd53e0291b3f9391301";
+        for inner in ["a0", "80", "4101", link] {
+            let at_limit = "81".repeat(DEPTH_MAX - 1) + inner;
+            let json = decode(&hex(&at_limit)).unwrap().to_json().unwrap();
+            let text = crate::records::json::to_canonical(&json);
+            assert_eq!(crate::records::json::parse(&text).unwrap(), json, "{inner}");
+            rejects(&("81".repeat(DEPTH_MAX) + inner), "nested");
+        }
+        // Scalars may sit one level deeper, as in JSON.
+        let json = decode(&hex(&("81".repeat(DEPTH_MAX) + "6161"))).unwrap().to_json().unwrap();
+        assert!(crate::records::json::parse(&crate::records::json::to_canonical(&json)).is_ok());
     }
 
     #[test]
