@@ -241,10 +241,18 @@ pub struct PgLedger {
 impl PgLedger {
     /// Connects to `url` (`postgres://...`) and applies the migrations.
     pub async fn open(url: &str, config: Config) -> Result<PgLedger> {
+        // Every statement is planned for its own arguments. A generic plan
+        // made while a table was small (a seq scan) is otherwise kept for
+        // the connection's life wherever statistics are not refreshed
+        // (autovacuum off), and turns a lookup of a few ids in a large
+        // table into a scan of all of it.
+        let options = url
+            .parse::<sqlx::postgres::PgConnectOptions>()?
+            .options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgLedger {

@@ -567,8 +567,8 @@ async fn deposit(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Re
     require_admin(&s, &headers)?;
     let m = body_object(&body)?;
     let id = str_field(&m, "id")?;
-    if id.is_empty() || id.len() > 256 {
-        return Err(bad("id: must be 1..=256 bytes"));
+    if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+        return Err(bad("id: must be 1..=256 bytes without control characters"));
     }
     let requester = str_field(&m, "requester")?;
     if !is_did(requester) {

@@ -109,6 +109,10 @@ impl From<StoreError> for Failure {
                     Failure::new(Conflict, "idempotency-conflict", l.to_string())
                 }
                 ledger::Error::Overflow { .. } => Failure::new(Rejected, "overflow", l.to_string()),
+                // An id or reference built from the caller's own input.
+                ledger::Error::InvalidId { .. } | ledger::Error::InvalidField { .. } => {
+                    Failure::new(BadRequest, "invalid-request", l.to_string())
+                }
                 _ => Failure::new(Internal, "internal", e.to_string()),
             },
             StoreError::Corrupt(_) | StoreError::Batch(_) => {

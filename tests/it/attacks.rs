@@ -1961,6 +1961,20 @@ fn catalogue() -> Vec<Case> {
             ),
         ),
         case(
+            "admin: deposit id with a control character (found by fuzzing)",
+            "http",
+            400,
+            "invalid-request",
+            http(
+                Method::POST,
+                "/v1/admin/deposits",
+                format!(
+                    r#"{{"id":"a\u0001","requester":"{REQUESTER}","amount":{{"amount":1,"currency":"USD"}}}}"#
+                ),
+                bearer(ADMIN_TOKEN),
+            ),
+        ),
+        case(
             "admin: deposit with a wrong token",
             "http",
             401,

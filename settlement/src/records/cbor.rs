@@ -247,14 +247,10 @@ impl<'a> Decoder<'a> {
                 }
                 let n = self.len(n)?;
                 match self.take(n)? {
-                    [0, cid @ ..] => {
-                        Cid::from_bytes(cid)
-                            .map(Cbor::Link)
-                            .map_err(|_| CborError {
-                                offset: at,
-                                rule: "link is not a CIDv1 dag-cbor or raw sha2-256 CID",
-                            })
-                    }
+                    [0, cid @ ..] => Cid::from_bytes(cid).map(Cbor::Link).map_err(|_| CborError {
+                        offset: at,
+                        rule: "link is not a CIDv1 dag-cbor or raw sha2-256 CID",
+                    }),
                     _ => Err(not_bytes),
                 }
             }
@@ -346,7 +342,8 @@ mod tests {
     /// JSON.
     #[test]
     fn nesting_is_bounded_as_the_json_parser_bounds_it() {
-        let link = "d82a582500017112203a8dd5b8e02ad81c1657a24d20bd859a9d8fc4bbb4b98bd53e0291b3f9391301";
+        let link =
+            "d82a582500017112203a8dd5b8e02ad81c1657a24d20bd859a9d8fc4bbb4b98bd53e0291b3f9391301";
         for inner in ["a0", "80", "4101", link] {
             let at_limit = "81".repeat(DEPTH_MAX - 1) + inner;
             let json = decode(&hex(&at_limit)).unwrap().to_json().unwrap();
@@ -355,7 +352,10 @@ mod tests {
             rejects(&("81".repeat(DEPTH_MAX) + inner), "nested");
         }
         // Scalars may sit one level deeper, as in JSON.
-        let json = decode(&hex(&("81".repeat(DEPTH_MAX) + "6161"))).unwrap().to_json().unwrap();
+        let json = decode(&hex(&("81".repeat(DEPTH_MAX) + "6161")))
+            .unwrap()
+            .to_json()
+            .unwrap();
         assert!(crate::records::json::parse(&crate::records::json::to_canonical(&json)).is_ok());
     }
 
