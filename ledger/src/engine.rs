@@ -396,6 +396,48 @@ fn hold_id(op: &Op) -> Option<&Id> {
     }
 }
 
+/// The accounts `ops` change, two per operation in order: none for a
+/// replay; a post's or void's are its hold's, from `holds` or from a hold
+/// made earlier in `ops`. A post or void whose hold is in neither is
+/// `hold-not-found` when `strict`, and skipped otherwise (its batch fails
+/// when it is decided).
+fn accounts_changed<'a>(
+    ops: impl Iterator<Item = &'a Op>,
+    is_replay: impl Fn(&Id) -> bool,
+    holds: &'a HashMap<Id, Hold>,
+    strict: bool,
+) -> Result<Vec<&'a Id>> {
+    let mut made: HashMap<&Id, (&Id, &Id)> = HashMap::new();
+    let mut out = Vec::new();
+    for op in ops {
+        let replay = is_replay(op.id());
+        match op {
+            Op::Transfer(t) if !replay => out.extend([&t.debit_account, &t.credit_account]),
+            Op::Hold(h) => {
+                made.insert(&h.id, (&h.debit_account, &h.credit_account));
+                if !replay {
+                    out.extend([&h.debit_account, &h.credit_account]);
+                }
+            }
+            Op::Post(_) | Op::Void(_) if !replay => {
+                let hid = hold_id(op).expect("post and void name a hold");
+                if let Some(h) = holds.get(hid) {
+                    out.extend([&h.debit_account, &h.credit_account]);
+                } else if let Some((d, cr)) = made.get(hid) {
+                    out.extend([*d, *cr]);
+                } else if strict {
+                    return Err(Error::HoldNotFound {
+                        hold: hid.to_string(),
+                        transfer: op.id().to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// Applies a batch atomically: all operations or, on any error, none.
 pub(crate) async fn submit<C: Conn>(c: &mut C, now_us: i64, ops: &[Op]) -> Result<Vec<Submitted>> {
     check_batch(ops)?;
@@ -497,35 +539,11 @@ impl Prepared {
                 holds.insert(h.id.clone(), h);
             }
         }
-        let mut lock_set: BTreeSet<Id> = BTreeSet::new();
-        let mut batch_holds: HashMap<&Id, (&Id, &Id)> = HashMap::new();
-        for op in all() {
-            let replay = existing.contains_key(op.id());
-            match op {
-                Op::Transfer(t) if !replay => {
-                    lock_set.insert(t.debit_account.clone());
-                    lock_set.insert(t.credit_account.clone());
-                }
-                Op::Hold(h) => {
-                    batch_holds.insert(&h.id, (&h.debit_account, &h.credit_account));
-                    if !replay {
-                        lock_set.insert(h.debit_account.clone());
-                        lock_set.insert(h.credit_account.clone());
-                    }
-                }
-                Op::Post(_) | Op::Void(_) if !replay => {
-                    let hid = hold_id(op).expect("post and void name a hold");
-                    if let Some(h) = holds.get(hid) {
-                        lock_set.insert(h.debit_account.clone());
-                        lock_set.insert(h.credit_account.clone());
-                    } else if let Some((d, cr)) = batch_holds.get(hid) {
-                        lock_set.insert((*d).clone());
-                        lock_set.insert((*cr).clone());
-                    }
-                }
-                _ => {}
-            }
-        }
+        let lock_set: BTreeSet<Id> =
+            accounts_changed(all(), |id| existing.contains_key(id), &holds, false)?
+                .into_iter()
+                .cloned()
+                .collect();
         let lock_list: Vec<Id> = lock_set.into_iter().collect();
         let mut accounts: BTreeMap<Id, AccountRow> = BTreeMap::new();
         if !lock_list.is_empty() {
@@ -623,41 +641,8 @@ impl Prepared {
     /// The account rows a batch needs, checked to be locked, in the order
     /// the batch's operations name them.
     fn check_locked(&self, ops: &[Op]) -> Result<()> {
-        let mut batch_holds: HashMap<&Id, (&Id, &Id)> = HashMap::new();
-        let mut needed: Vec<&Id> = Vec::new();
-        for op in ops {
-            let replay =
-                self.existing.contains_key(op.id()) || self.new_by_id.contains_key(op.id());
-            match op {
-                Op::Transfer(t) if !replay => {
-                    needed.push(&t.debit_account);
-                    needed.push(&t.credit_account);
-                }
-                Op::Hold(h) => {
-                    batch_holds.insert(&h.id, (&h.debit_account, &h.credit_account));
-                    if !replay {
-                        needed.push(&h.debit_account);
-                        needed.push(&h.credit_account);
-                    }
-                }
-                Op::Post(_) | Op::Void(_) if !replay => {
-                    let hid = hold_id(op).expect("post and void name a hold");
-                    if let Some(h) = self.holds.get(hid) {
-                        needed.push(&h.debit_account);
-                        needed.push(&h.credit_account);
-                    } else if let Some((d, cr)) = batch_holds.get(hid) {
-                        needed.push(d);
-                        needed.push(cr);
-                    } else {
-                        return Err(Error::HoldNotFound {
-                            hold: hid.to_string(),
-                            transfer: op.id().to_string(),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
+        let is_replay = |id: &Id| self.existing.contains_key(id) || self.new_by_id.contains_key(id);
+        let needed = accounts_changed(ops.iter(), is_replay, &self.holds, true)?;
         let mut sorted: Vec<&Id> = needed;
         sorted.sort();
         match sorted
