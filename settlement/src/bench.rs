@@ -514,6 +514,28 @@ impl Database {
         }
     }
 
+    /// CPU seconds each PostgreSQL backend serving this database has used
+    /// so far, by pid (empty for SQLite, which runs inside the server).
+    async fn backend_cpu_s(&self) -> std::collections::HashMap<u32, f64> {
+        if self.pg.is_none() {
+            return Default::default();
+        }
+        let Ok(pool) = sqlx::PgPool::connect(&self.url).await else {
+            return Default::default();
+        };
+        let pids: Vec<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_default();
+        pool.close().await;
+        pids.into_iter()
+            .filter_map(|p| u32::try_from(p).ok())
+            .map(|p| (p, process_cpu_s(p)))
+            .collect()
+    }
+
     /// Bytes the database takes now.
     async fn size(&self) -> u64 {
         if let Some(path) = &self.sqlite_path {
@@ -749,6 +771,9 @@ pub struct Figures {
     pub p99_ms: f64,
     pub server_cpu_s_per_1000: f64,
     pub machine_cpu_s_per_1000: f64,
+    /// PostgreSQL's backends for this database (0 for SQLite, whose work
+    /// is in the server's own figure).
+    pub db_cpu_s_per_1000: f64,
     pub peak_rss_mib: f64,
     pub db_bytes_per_receipt: f64,
     /// Pages of `listSettlements` and of requesters' statements, walked
@@ -1026,6 +1051,7 @@ async fn measure(
             .map(|r| format!(r#"{{"receipt":"{}"}}"#, r.uri).into_bytes())
             .collect();
         let size_before = db.size().await;
+        let db0 = db.backend_cpu_s().await;
         let (cpu0, machine0) = (process_cpu_s(server.pid()), machine_cpu_s());
         let counters0 = writer_counters(&client, &base).await;
         let (took, mut lat, errors) = drive(
@@ -1038,6 +1064,12 @@ async fn measure(
         )
         .await;
         let (cpu1, machine1) = (process_cpu_s(server.pid()), machine_cpu_s());
+        // A backend that started during the run counts from zero.
+        let db1 = db.backend_cpu_s().await;
+        let db_cpu: f64 = db1
+            .iter()
+            .map(|(pid, s)| s - db0.get(pid).copied().unwrap_or(0.0))
+            .sum();
         let counters1 = writer_counters(&client, &base).await;
         fig.groups = counters1[0].saturating_sub(counters0[0]);
         fig.grouped = counters1[1].saturating_sub(counters0[1]);
@@ -1052,6 +1084,7 @@ async fn measure(
         fig.p99_ms = percentile(&lat, 0.99);
         fig.server_cpu_s_per_1000 = (cpu1 - cpu0) / thousands;
         fig.machine_cpu_s_per_1000 = (machine1 - machine0) / thousands;
+        fig.db_cpu_s_per_1000 = db_cpu / thousands;
         fig.peak_rss_mib = peak_rss_mib(server.pid());
         let size_after = db.size().await;
         fig.db_bytes_per_receipt =
@@ -1146,7 +1179,7 @@ fn to_table(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figur
     );
     let _ = writeln!(
         out,
-        "{:<9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>12} {:>13} {:>9} {:>10} {:>10}",
+        "{:<9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>12} {:>11} {:>13} {:>9} {:>10} {:>10}",
         "backend",
         "receipts/s",
         "ratio",
@@ -1154,6 +1187,7 @@ fn to_table(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figur
         "p95 ms",
         "p99 ms",
         "srv cpu s/k",
+        "db cpu s/k",
         "mach cpu s/k",
         "rss MiB",
         "db B/rcpt",
@@ -1162,7 +1196,7 @@ fn to_table(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figur
     for f in figures {
         let _ = writeln!(
             out,
-            "{:<9} {:>10.0} {:>8.3} {:>8.2} {:>8.2} {:>8.2} {:>12.3} {:>13.3} {:>9.1} {:>10.0} {:>10.0}",
+            "{:<9} {:>10.0} {:>8.3} {:>8.2} {:>8.2} {:>8.2} {:>12.3} {:>11.3} {:>13.3} {:>9.1} {:>10.0} {:>10.0}",
             f.backend,
             f.per_second,
             f.per_second / limit.max(1.0),
@@ -1170,6 +1204,7 @@ fn to_table(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figur
             f.p95_ms,
             f.p99_ms,
             f.server_cpu_s_per_1000,
+            f.db_cpu_s_per_1000,
             f.machine_cpu_s_per_1000,
             f.peak_rss_mib,
             f.db_bytes_per_receipt,
@@ -1241,6 +1276,10 @@ fn to_json(args: &BenchArgs, rates: &[VerifyRate], limit: f64, figures: &[Figure
             m.insert(
                 "serverCpuMillisPer1000".into(),
                 milli(f.server_cpu_s_per_1000),
+            );
+            m.insert(
+                "databaseCpuMillisPer1000".into(),
+                milli(f.db_cpu_s_per_1000),
             );
             m.insert(
                 "machineCpuMillisPer1000".into(),
