@@ -18,7 +18,7 @@ use crate::records::{
     NSID_SETTLEMENT, PaymentAuthorization, RawRecord, Receipt, Record, RecordError, RecordType,
     parse_record,
 };
-use crate::store::{Put, SettlePlan, Settled, SettlementRow, Store, StoreError};
+use crate::store::{Put, SettlePlan, Settled, SettlementRow, Store, StoreError, StoredRecord};
 use crate::verify::{self, Bundle, Rejection};
 
 /// A refusal or an error, with the stable code clients branch on.
@@ -258,12 +258,7 @@ impl Service {
                 format!("{root} {uri} is not stored"),
             )
         })?;
-        let raw = RawRecord {
-            uri: stored.uri,
-            cid: Some(stored.cid),
-            value: stored.value,
-        };
-        parse_record::<T>(&raw, root).map_err(|e| Failure::from(Rejection::from(e)))
+        parse_stored(stored, root)
     }
 
     /// Charges a stored receipt (rules 1-12), exactly once.
@@ -280,8 +275,21 @@ impl Service {
                 "receipt: must be the AT URI of a dev.cocore.compute.receipt record",
             ));
         }
-        let receipt = self.load::<Receipt>(receipt_uri, "receipt").await?;
-        if let Some(existing) = self.store.settlement_by_receipt(receipt_uri).await? {
+        // One statement reads the receipt, its job and whether it is
+        // settled; a receipt not stored yet is fetched as any record.
+        let (receipt, job, settled) = match self.store.get_receipt(receipt_uri).await? {
+            Some(found) => (
+                parse_stored::<Receipt>(found.receipt, "receipt")?,
+                found.job,
+                found.settled_cid.is_some(),
+            ),
+            None => (
+                self.load::<Receipt>(receipt_uri, "receipt").await?,
+                None,
+                true,
+            ),
+        };
+        if settled && let Some(existing) = self.store.settlement_by_receipt(receipt_uri).await? {
             return if existing.receipt_cid == receipt.cid.to_string() {
                 Ok(SettlementView {
                     created: false,
@@ -295,7 +303,7 @@ impl Service {
                 .into())
             };
         }
-        let charge = self.decide(&receipt, now).await?;
+        let charge = self.decide(&receipt, job, now).await?;
         if !self.policy.supports(&charge.amount.currency) {
             return Err(Failure::new(
                 FailureKind::Rejected,
@@ -342,20 +350,24 @@ impl Service {
             .load::<Receipt>(receipt_uri, "receipt")
             .await
             .map_err(not_found)?;
-        Ok(self.decide(&receipt, now).await)
+        Ok(self.decide(&receipt, None, now).await)
     }
 
     /// Loads what the receipt names (its job, the job's authorization, the
     /// attestation) and decides the charge at `now` (rules 1-8, 11, 12).
     /// The signature checks run on the blocking pool, off the reactor.
+    /// `job` is the receipt's job when it was read with the receipt.
     async fn decide(
         &self,
         receipt: &Record<Receipt>,
+        job: Option<StoredRecord>,
         now: Datetime,
     ) -> Result<verify::Charge, Failure> {
-        let job = self
-            .load::<Job>(receipt.data.job.uri.as_str(), "job")
-            .await?;
+        let job_uri = receipt.data.job.uri.as_str();
+        let job = match job.filter(|j| j.uri == job_uri) {
+            Some(stored) => parse_stored::<Job>(stored, "job")?,
+            None => self.load::<Job>(job_uri, "job").await?,
+        };
         let attestation = self
             .shared_attestation(receipt.data.attestation.uri.as_str())
             .await?;
@@ -744,6 +756,16 @@ async fn write_groups(
             let _ = w.reply.send(result);
         }
     }
+}
+
+/// A stored record read back as `T`; `root` names it in errors.
+fn parse_stored<T: RecordType>(stored: StoredRecord, root: &str) -> Result<Record<T>, Failure> {
+    let raw = RawRecord {
+        uri: stored.uri,
+        cid: Some(stored.cid),
+        value: stored.value,
+    };
+    parse_record::<T>(&raw, root).map_err(|e| Failure::from(Rejection::from(e)))
 }
 
 /// A missing record named in a request is "not found"; other failures

@@ -33,6 +33,16 @@ pub struct StoredRecord {
     pub value: Value,
 }
 
+/// A stored receipt with what settling it reads first, from one
+/// statement: the job it names (when stored) and the CID of the receipt
+/// version already settled at its URI (when there is one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReceipt {
+    pub receipt: StoredRecord,
+    pub job: Option<StoredRecord>,
+    pub settled_cid: Option<String>,
+}
+
 /// A settlement as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettlementRow {
@@ -382,6 +392,40 @@ macro_rules! backend {
                     })
                 })
                 .transpose()
+            }
+
+            pub(super) async fn get_receipt(pool: &$pool, uri: &str) -> Result<Option<StoredReceipt>, StoreError> {
+                // The job's URI is the receipt's job.uri, copied out at
+                // ingestion.
+                let row = sqlx::query(
+                    "SELECT r.uri, r.cid, r.value, j.uri AS job_uri, j.cid AS job_cid, j.value AS job_value, \
+                     s.receipt_cid AS settled_cid FROM settlement_records r \
+                     LEFT JOIN settlement_records j ON j.uri = r.job_uri \
+                     LEFT JOIN settlement_settlements s ON s.receipt_uri = r.uri \
+                     WHERE r.uri = $1",
+                )
+                .bind(uri)
+                .fetch_optional(pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                let parse = |text: String| json::parse_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()));
+                let job = match r.try_get::<Option<String>, _>("job_uri")? {
+                    Some(job_uri) => Some(StoredRecord {
+                        uri: job_uri,
+                        cid: r.try_get("job_cid")?,
+                        value: parse(r.try_get("job_value")?)?,
+                    }),
+                    None => None,
+                };
+                Ok(Some(StoredReceipt {
+                    receipt: StoredRecord {
+                        uri: r.try_get("uri")?,
+                        cid: r.try_get("cid")?,
+                        value: parse(r.try_get("value")?)?,
+                    },
+                    job,
+                    settled_cid: r.try_get("settled_cid")?,
+                }))
             }
 
             pub(super) async fn put_record(
@@ -1244,6 +1288,13 @@ impl Store {
     pub async fn get_record(&self, uri: &str) -> Result<Option<StoredRecord>, StoreError> {
         dispatch!(self, l => sqlite: sqlite_impl::get_record(l.pool(), uri).await,
             postgres: postgres_impl::get_record(l.pool(), uri).await)
+    }
+
+    /// The receipt at `uri`, its job and whether it is settled, in one
+    /// statement.
+    pub async fn get_receipt(&self, uri: &str) -> Result<Option<StoredReceipt>, StoreError> {
+        dispatch!(self, l => sqlite: sqlite_impl::get_receipt(l.pool(), uri).await,
+            postgres: postgres_impl::get_receipt(l.pool(), uri).await)
     }
 
     pub async fn put_record(
