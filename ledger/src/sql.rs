@@ -1,11 +1,8 @@
 //! SQL shared by both backends. Both accept `$N` placeholders, `RETURNING`,
 //! partial indexes and `CAST(... AS BIGINT)`, so one text serves both; the
 //! macro below instantiates the shared queries for one connection type.
-//! What differs (locking) is written in `sqlite.rs` and `postgres.rs`.
-
-pub(crate) const SELECT_TRANSFER_BY_ID: &str = "SELECT seq, id, kind, debit_account, credit_account, amount, currency, code, reference, pending_id, expires_at, created_at FROM ledger_transfers WHERE id = $1";
-
-pub(crate) const SELECT_HOLD_BY_ID: &str = "SELECT h.transfer_id, h.debit_account, h.credit_account, h.amount, h.currency, h.expires_at, h.state, h.resolved_by FROM ledger_holds h WHERE h.transfer_id = $1";
+//! What differs (locking, and the reads and writes of many rows in one
+//! statement) is written in `sqlite.rs` and `postgres.rs`.
 
 /// An account row plus how much of its pending totals belongs to holds
 /// expired at `$2` but not swept yet. One statement: one snapshot.
@@ -20,20 +17,6 @@ pub(crate) const SELECT_ACCOUNT_BY_ID: &str = "SELECT a.id, a.currency, a.kind, 
 pub(crate) const INSERT_ACCOUNT: &str = "INSERT INTO ledger_accounts \
     (id, currency, kind, owner, flags, created_at, debits_posted, credits_posted, debits_pending, credits_pending) \
     VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0)";
-
-pub(crate) const INSERT_TRANSFER: &str = "INSERT INTO ledger_transfers \
-    (id, kind, debit_account, credit_account, amount, currency, code, reference, pending_id, expires_at, created_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq";
-
-pub(crate) const INSERT_HOLD: &str = "INSERT INTO ledger_holds \
-    (transfer_id, debit_account, credit_account, amount, currency, expires_at, state, resolved_by) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-pub(crate) const RESOLVE_HOLD: &str = "UPDATE ledger_holds SET state = $2, resolved_by = $3 \
-    WHERE transfer_id = $1 AND state = 'pending'";
-
-pub(crate) const UPDATE_BALANCES: &str = "UPDATE ledger_accounts SET debits_posted = $2, \
-    credits_posted = $3, debits_pending = $4, credits_pending = $5 WHERE id = $1";
 
 pub(crate) const SELECT_EXPIRED_HOLDS: &str = "SELECT transfer_id FROM ledger_holds \
     WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at, transfer_id LIMIT $2";
@@ -230,144 +213,3 @@ macro_rules! impl_conn {
     };
 }
 pub(crate) use impl_conn;
-
-/// The reads and writes of many rows as one statement per row: right for
-/// SQLite, where a statement is a function call. (PostgreSQL has its own,
-/// one statement for all rows, in `postgres.rs`.)
-macro_rules! row_by_row {
-    () => {
-        async fn find_transfers(
-            &mut self,
-            ids: &[$crate::types::Id],
-        ) -> $crate::error::Result<Vec<$crate::types::Transfer>> {
-            let mut out = Vec::new();
-            for id in ids {
-                let row = sqlx::query($crate::sql::SELECT_TRANSFER_BY_ID)
-                    .bind(id.as_str())
-                    .fetch_optional(&mut *self)
-                    .await?;
-                if let Some(row) = row {
-                    out.push(transfer_from_row(&row)?);
-                }
-            }
-            Ok(out)
-        }
-
-        async fn find_holds(
-            &mut self,
-            ids: &[$crate::types::Id],
-        ) -> $crate::error::Result<Vec<$crate::types::Hold>> {
-            let mut out = Vec::new();
-            for id in ids {
-                let row = sqlx::query($crate::sql::SELECT_HOLD_BY_ID)
-                    .bind(id.as_str())
-                    .fetch_optional(&mut *self)
-                    .await?;
-                if let Some(row) = row {
-                    out.push(hold_from_row(&row)?);
-                }
-            }
-            Ok(out)
-        }
-
-        async fn insert_transfers(
-            &mut self,
-            transfers: &[$crate::types::Transfer],
-        ) -> $crate::error::Result<Vec<i64>> {
-            let mut seqs = Vec::with_capacity(transfers.len());
-            for t in transfers {
-                let seq: i64 = sqlx::query_scalar($crate::sql::INSERT_TRANSFER)
-                    .bind(t.id.as_str())
-                    .bind(t.kind.as_str())
-                    .bind(t.debit_account.as_str())
-                    .bind(t.credit_account.as_str())
-                    .bind(t.amount_minor)
-                    .bind(t.currency.as_str())
-                    .bind(t.code.as_str())
-                    .bind(t.reference.as_ref().map(|r| r.as_str()))
-                    .bind(t.pending_id.as_ref().map(|r| r.as_str()))
-                    .bind(t.expires_at_us)
-                    .bind(t.timestamp_us)
-                    .fetch_one(&mut *self)
-                    .await?;
-                seqs.push(seq);
-            }
-            Ok(seqs)
-        }
-
-        async fn insert_holds(
-            &mut self,
-            holds: &[$crate::types::Hold],
-        ) -> $crate::error::Result<()> {
-            for h in holds {
-                sqlx::query($crate::sql::INSERT_HOLD)
-                    .bind(h.id.as_str())
-                    .bind(h.debit_account.as_str())
-                    .bind(h.credit_account.as_str())
-                    .bind(h.amount_minor)
-                    .bind(h.currency.as_str())
-                    .bind(h.expires_at_us)
-                    .bind(h.state.as_str())
-                    .bind(h.resolved_by.as_ref().map(|r| r.as_str()))
-                    .execute(&mut *self)
-                    .await?;
-            }
-            Ok(())
-        }
-
-        async fn resolve_holds(
-            &mut self,
-            holds: &[$crate::types::Hold],
-        ) -> $crate::error::Result<()> {
-            for h in holds {
-                let done = sqlx::query($crate::sql::RESOLVE_HOLD)
-                    .bind(h.id.as_str())
-                    .bind(h.state.as_str())
-                    .bind(h.resolved_by.as_ref().map(|r| r.as_str()))
-                    .execute(&mut *self)
-                    .await?;
-                // The hold was read as pending under its accounts' locks.
-                assert_eq!(done.rows_affected(), 1, "hold {} resolved twice", h.id);
-            }
-            Ok(())
-        }
-
-        async fn update_balances(
-            &mut self,
-            rows: &[$crate::engine::AccountRow],
-        ) -> $crate::error::Result<()> {
-            for r in rows {
-                let done = sqlx::query($crate::sql::UPDATE_BALANCES)
-                    .bind(r.account.id.as_str())
-                    .bind(r.debits_posted)
-                    .bind(r.credits_posted)
-                    .bind(r.debits_pending)
-                    .bind(r.credits_pending)
-                    .execute(&mut *self)
-                    .await?;
-                assert_eq!(
-                    done.rows_affected(),
-                    1,
-                    "account {} is locked",
-                    r.account.id
-                );
-            }
-            Ok(())
-        }
-
-        async fn get_accounts(
-            &mut self,
-            ids: &[$crate::types::Id],
-            now_us: i64,
-        ) -> $crate::error::Result<Vec<$crate::engine::AccountRow>> {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(row) = $crate::engine::Conn::get_account(self, id, now_us).await? {
-                    out.push(row);
-                }
-            }
-            Ok(out)
-        }
-    };
-}
-pub(crate) use row_by_row;
