@@ -964,9 +964,9 @@ fn distinct(plans: &[&SettlePlan]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The rows of many charges: one statement per row on SQLite (a statement
-/// is a function call there), one statement for all rows on PostgreSQL (a
-/// round trip costs more than the rows).
+/// The rows of many charges, one statement for all of them: the rows are
+/// one JSON array read by `json_each` on SQLite, arrays read by `UNNEST` on
+/// PostgreSQL.
 trait ChargeRows {
     /// Adds each charge to its authorization's row (distinct rows).
     async fn record_charges(
@@ -986,8 +986,36 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Sqlite> {
         &mut self,
         charges: &[(&Charge, Option<String>)],
     ) -> Result<(), StoreError> {
+        if charges.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(charges.len());
         for (ch, hold) in charges {
-            sqlite_impl::record_charge(&mut **self, ch, hold.clone()).await?;
+            rows.push(Value::Array(vec![
+                ch.requester.as_str().into(),
+                ch.nonce.as_str().into(),
+                to_i64(ch.amount.amount)?.into(),
+                i64::from(matches!(ch.scope, Scope::SingleJob)).into(),
+                hold.as_deref().map_or(Value::Null, Value::from),
+            ]));
+        }
+        let done = sqlx::query(
+            "UPDATE settlement_authorizations SET \
+             charged_minor = settlement_authorizations.charged_minor + (u.value ->> 2), \
+             charges = settlement_authorizations.charges + 1, consumed = u.value ->> 3, hold_id = u.value ->> 4 \
+             FROM json_each($1) AS u \
+             WHERE settlement_authorizations.requester = u.value ->> 0 \
+             AND settlement_authorizations.nonce = u.value ->> 1",
+        )
+        .bind(json::to_canonical_string(&Value::Array(rows)))
+        .execute(&mut **self)
+        .await?;
+        if done.rows_affected() != charges.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "{} of {} authorization rows were updated",
+                done.rows_affected(),
+                charges.len()
+            )));
         }
         Ok(())
     }
@@ -997,11 +1025,46 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Sqlite> {
         plans: &[&SettlePlan],
         attempt: usize,
     ) -> Result<Vec<SettlementRow>, StoreError> {
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut rows = Vec::with_capacity(plans.len());
         for p in plans {
-            rows.push(sqlite_impl::insert_settlement(&mut **self, p, attempt).await?);
+            let ch = &p.charge;
+            rows.push(Value::Array(vec![
+                ch.receipt.uri.as_str().into(),
+                ch.receipt.cid.to_string().into(),
+                p.uri_for_attempt(attempt).into(),
+                p.settlement_cid.as_str().into(),
+                json::to_canonical_string(&p.settlement_value).into(),
+                ch.requester.as_str().into(),
+                ch.provider.as_str().into(),
+                ch.authorization.uri.as_str().into(),
+                ch.job.uri.as_str().into(),
+                ch.amount.currency.as_str().into(),
+                to_i64(ch.amount.amount)?.into(),
+                to_i64(p.fee_minor)?.into(),
+                p.now.into(),
+            ]));
         }
-        Ok(rows)
+        let sql = concat!(
+            "INSERT INTO settlement_settlements (receipt_uri, receipt_cid, uri, cid, value, requester, provider, \
+             authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+                 value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12 \
+             FROM json_each($1) ORDER BY key RETURNING ",
+            settlement_columns!()
+        );
+        let found = sqlx::query(sql)
+            .bind(json::to_canonical_string(&Value::Array(rows)))
+            .fetch_all(&mut **self)
+            .await?;
+        let mut by_receipt: HashMap<String, SettlementRow> = HashMap::with_capacity(found.len());
+        for r in &found {
+            let row = sqlite_impl::settlement_from_row(r)?;
+            by_receipt.insert(row.receipt_uri.clone(), row);
+        }
+        in_plan_order(plans, by_receipt)
     }
 }
 
@@ -1106,20 +1169,28 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Postgres> {
             let row = postgres_impl::settlement_from_row(r)?;
             by_receipt.insert(row.receipt_uri.clone(), row);
         }
-        plans
-            .iter()
-            .map(|p| {
-                by_receipt
-                    .remove(p.charge.receipt.uri.as_str())
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "no settlement row came back for {}",
-                            p.charge.receipt.uri
-                        ))
-                    })
-            })
-            .collect()
+        in_plan_order(plans, by_receipt)
     }
+}
+
+/// The inserted rows, in the order of `plans`.
+fn in_plan_order(
+    plans: &[&SettlePlan],
+    mut by_receipt: HashMap<String, SettlementRow>,
+) -> Result<Vec<SettlementRow>, StoreError> {
+    plans
+        .iter()
+        .map(|p| {
+            by_receipt
+                .remove(p.charge.receipt.uri.as_str())
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "no settlement row came back for {}",
+                        p.charge.receipt.uri
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The database type of a pool, for the macro above.
