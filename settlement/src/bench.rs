@@ -1069,7 +1069,7 @@ async fn measure(
         let db_cpu: f64 = db1
             .iter()
             .map(|(pid, s)| s - db0.get(pid).copied().unwrap_or(0.0))
-            .sum();
+            .fold(0.0, |a, b| a + b);
         let counters1 = writer_counters(&client, &base).await;
         fig.groups = counters1[0].saturating_sub(counters0[0]);
         fig.grouped = counters1[1].saturating_sub(counters0[1]);
