@@ -303,7 +303,7 @@ impl Service {
                 .into())
             };
         }
-        let charge = self.decide(&receipt, job, now).await?;
+        let charge = self.decide(receipt, job, now).await?;
         if !self.policy.supports(&charge.amount.currency) {
             return Err(Failure::new(
                 FailureKind::Rejected,
@@ -350,7 +350,7 @@ impl Service {
             .load::<Receipt>(receipt_uri, "receipt")
             .await
             .map_err(not_found)?;
-        Ok(self.decide(&receipt, None, now).await)
+        Ok(self.decide(receipt, None, now).await)
     }
 
     /// Loads what the receipt names (its job, the job's authorization, the
@@ -359,7 +359,7 @@ impl Service {
     /// `job` is the receipt's job when it was read with the receipt.
     async fn decide(
         &self,
-        receipt: &Record<Receipt>,
+        receipt: Record<Receipt>,
         job: Option<StoredRecord>,
         now: Datetime,
     ) -> Result<verify::Charge, Failure> {
@@ -375,7 +375,6 @@ impl Service {
             .shared_authorization(job.data.payment_authorization.uri.as_str())
             .await?;
         let exchange = self.exchange.did.clone();
-        let receipt = receipt.clone();
         let decided = tokio::task::spawn_blocking(move || {
             let (attestation, check) = &*attestation;
             verify::verify_records_checked(
