@@ -1003,7 +1003,7 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Sqlite> {
             "UPDATE settlement_authorizations SET \
              charged_minor = settlement_authorizations.charged_minor + (u.value ->> 2), \
              charges = settlement_authorizations.charges + 1, consumed = u.value ->> 3, hold_id = u.value ->> 4 \
-             FROM json_each($1) AS u \
+             FROM jsonb_each($1) AS u \
              WHERE settlement_authorizations.requester = u.value ->> 0 \
              AND settlement_authorizations.nonce = u.value ->> 1",
         )
@@ -1052,7 +1052,7 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Sqlite> {
              authorization_uri, job_uri, currency, amount_minor, fee_minor, created_at) \
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
                  value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12 \
-             FROM json_each($1) ORDER BY key RETURNING ",
+             FROM jsonb_each($1) ORDER BY key RETURNING ",
             settlement_columns!()
         );
         let found = sqlx::query(sql)
