@@ -21,21 +21,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 const LOCK_ACCOUNTS: &str =
     "SELECT id FROM ledger_accounts WHERE id = ANY($1) ORDER BY id COLLATE \"C\" FOR UPDATE";
 
-/// The account query of `sql.rs` for many ids at once.
-const SELECT_ACCOUNTS_BY_IDS: &str = "SELECT a.id, a.currency, a.kind, a.owner, a.flags, a.created_at, \
-    a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, \
-    COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
-        WHERE h.debit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_debits, \
-    COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
-        WHERE h.credit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_credits \
-    FROM ledger_accounts a WHERE a.id = ANY($1) ORDER BY a.id";
-
-const SELECT_TRANSFERS_BY_IDS: &str = "SELECT seq, id, kind, debit_account, credit_account, amount, currency, code, \
-    reference, pending_id, expires_at, created_at FROM ledger_transfers WHERE id = ANY($1)";
-
-const SELECT_HOLDS_BY_IDS: &str = "SELECT transfer_id, debit_account, credit_account, amount, currency, \
-    expires_at, state, resolved_by FROM ledger_holds WHERE transfer_id = ANY($1)";
-
 /// Rows are inserted in array order, so `seq`s follow it; they are read
 /// back by id all the same.
 const INSERT_TRANSFERS: &str = "INSERT INTO ledger_transfers \
@@ -64,7 +49,7 @@ fn names(ids: &[Id]) -> Vec<&str> {
 
 // Every read and write of many rows is one statement, whatever the count:
 // a round trip to the server costs more than the rows.
-crate::sql::impl_conn!(PgConnection, PgRow, {
+crate::sql::impl_conn!(PgConnection, PgRow, " = ANY($1)", names, {
     async fn lock_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
         debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
         sqlx::query(LOCK_ACCOUNTS)
@@ -74,40 +59,6 @@ crate::sql::impl_conn!(PgConnection, PgRow, {
         // Read the rows in a statement that starts after the locks are
         // held, so it sees every change committed before.
         engine::Conn::get_accounts(self, ids, now_us).await
-    }
-
-    async fn get_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query(SELECT_ACCOUNTS_BY_IDS)
-            .bind(names(ids))
-            .bind(now_us)
-            .fetch_all(&mut *self)
-            .await?;
-        rows.iter().map(account_from_row).collect()
-    }
-
-    async fn find_transfers(&mut self, ids: &[Id]) -> Result<Vec<Transfer>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query(SELECT_TRANSFERS_BY_IDS)
-            .bind(names(ids))
-            .fetch_all(&mut *self)
-            .await?;
-        rows.iter().map(transfer_from_row).collect()
-    }
-
-    async fn find_holds(&mut self, ids: &[Id]) -> Result<Vec<Hold>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query(SELECT_HOLDS_BY_IDS)
-            .bind(names(ids))
-            .fetch_all(&mut *self)
-            .await?;
-        rows.iter().map(hold_from_row).collect()
     }
 
     async fn insert_transfers(&mut self, transfers: &[Transfer]) -> Result<Vec<i64>> {

@@ -5,14 +5,22 @@
 //! statement) is written in `sqlite.rs` and `postgres.rs`.
 
 /// An account row plus how much of its pending totals belongs to holds
-/// expired at `$2` but not swept yet. One statement: one snapshot.
-pub(crate) const SELECT_ACCOUNT_BY_ID: &str = "SELECT a.id, a.currency, a.kind, a.owner, a.flags, a.created_at, \
+/// expired at `$2` but not swept yet. One statement: one snapshot. The
+/// caller adds which accounts (`WHERE a.id ...`).
+macro_rules! select_accounts {
+    () => {
+        "SELECT a.id, a.currency, a.kind, a.owner, a.flags, a.created_at, \
     a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, \
     COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
         WHERE h.debit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_debits, \
     COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
         WHERE h.credit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_credits \
-    FROM ledger_accounts a WHERE a.id = $1";
+    FROM ledger_accounts a"
+    };
+}
+pub(crate) use select_accounts;
+
+pub(crate) const SELECT_ACCOUNT_BY_ID: &str = concat!(select_accounts!(), " WHERE a.id = $1");
 
 pub(crate) const INSERT_ACCOUNT: &str = "INSERT INTO ledger_accounts \
     (id, currency, kind, owner, flags, created_at, debits_posted, credits_posted, debits_pending, credits_pending) \
@@ -50,8 +58,10 @@ pub(crate) const SELECT_BY_REFERENCE: &str = "SELECT seq, id, kind, debit_accoun
 
 /// Implements the shared part of `engine::Conn` for `$conn`; `$($rest)*`
 /// supplies the backend's own methods (locking).
+/// `$in_ids` is the backend's "is in the list `$1`" clause and `$ids` the
+/// function that turns ids into that parameter.
 macro_rules! impl_conn {
-    ($conn:ty, $row:ty, { $($rest:tt)* }) => {
+    ($conn:ty, $row:ty, $in_ids:literal, $ids:path, { $($rest:tt)* }) => {
         fn transfer_from_row(row: &$row) -> $crate::error::Result<$crate::types::Transfer> {
             use sqlx::Row;
             use $crate::types::*;
@@ -133,6 +143,63 @@ macro_rules! impl_conn {
                     .fetch_optional(&mut *self)
                     .await?;
                 row.as_ref().map(account_from_row).transpose()
+            }
+
+            async fn get_accounts(
+                &mut self,
+                ids: &[$crate::types::Id],
+                now_us: i64,
+            ) -> $crate::error::Result<Vec<$crate::engine::AccountRow>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query(concat!(
+                    $crate::sql::select_accounts!(),
+                    " WHERE a.id",
+                    $in_ids,
+                    " ORDER BY a.id"
+                ))
+                .bind($ids(ids))
+                .bind(now_us)
+                .fetch_all(&mut *self)
+                .await?;
+                rows.iter().map(account_from_row).collect()
+            }
+
+            async fn find_transfers(
+                &mut self,
+                ids: &[$crate::types::Id],
+            ) -> $crate::error::Result<Vec<$crate::types::Transfer>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query(concat!(
+                    "SELECT seq, id, kind, debit_account, credit_account, amount, currency, code, \
+                     reference, pending_id, expires_at, created_at FROM ledger_transfers WHERE id",
+                    $in_ids
+                ))
+                .bind($ids(ids))
+                .fetch_all(&mut *self)
+                .await?;
+                rows.iter().map(transfer_from_row).collect()
+            }
+
+            async fn find_holds(
+                &mut self,
+                ids: &[$crate::types::Id],
+            ) -> $crate::error::Result<Vec<$crate::types::Hold>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query(concat!(
+                    "SELECT transfer_id, debit_account, credit_account, amount, currency, \
+                     expires_at, state, resolved_by FROM ledger_holds WHERE transfer_id",
+                    $in_ids
+                ))
+                .bind($ids(ids))
+                .fetch_all(&mut *self)
+                .await?;
+                rows.iter().map(hold_from_row).collect()
             }
 
             async fn insert_account(

@@ -28,21 +28,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 // `json_each` would hand each row back as text for every `->>` to parse
 // again.
 
-const SELECT_ACCOUNTS_BY_IDS: &str = "SELECT a.id, a.currency, a.kind, a.owner, a.flags, a.created_at, \
-    a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, \
-    COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
-        WHERE h.debit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_debits, \
-    COALESCE((SELECT CAST(SUM(h.amount) AS BIGINT) FROM ledger_holds h \
-        WHERE h.credit_account = a.id AND h.state = 'pending' AND h.expires_at <= $2), 0) AS expired_credits \
-    FROM ledger_accounts a WHERE a.id IN (SELECT value FROM json_each($1)) ORDER BY a.id";
-
-const SELECT_TRANSFERS_BY_IDS: &str = "SELECT seq, id, kind, debit_account, credit_account, amount, currency, code, \
-    reference, pending_id, expires_at, created_at FROM ledger_transfers \
-    WHERE id IN (SELECT value FROM json_each($1))";
-
-const SELECT_HOLDS_BY_IDS: &str = "SELECT transfer_id, debit_account, credit_account, amount, currency, \
-    expires_at, state, resolved_by FROM ledger_holds WHERE transfer_id IN (SELECT value FROM json_each($1))";
-
 /// Rows are inserted in array order (`ORDER BY key`), so `seq`s follow it;
 /// they are read back by id all the same.
 const INSERT_TRANSFERS: &str = "INSERT INTO ledger_transfers \
@@ -128,152 +113,128 @@ fn text(s: &str) -> Cell<'_> {
     Cell::Text(Some(s))
 }
 
-crate::sql::impl_conn!(SqliteConnection, SqliteRow, {
-    async fn lock_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
-        // BEGIN IMMEDIATE already holds the write lock: plain reads suffice.
-        engine::Conn::get_accounts(self, ids, now_us).await
-    }
+crate::sql::impl_conn!(
+    SqliteConnection,
+    SqliteRow,
+    " IN (SELECT value FROM json_each($1))",
+    json_ids,
+    {
+        async fn lock_accounts(
+            &mut self,
+            ids: &[Id],
+            now_us: i64,
+        ) -> Result<Vec<engine::AccountRow>> {
+            // BEGIN IMMEDIATE already holds the write lock: plain reads suffice.
+            engine::Conn::get_accounts(self, ids, now_us).await
+        }
 
-    async fn get_accounts(&mut self, ids: &[Id], now_us: i64) -> Result<Vec<engine::AccountRow>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        async fn insert_transfers(&mut self, transfers: &[Transfer]) -> Result<Vec<i64>> {
+            use sqlx::Row as _;
+            if transfers.is_empty() {
+                return Ok(Vec::new());
+            }
+            let rows = json_rows(transfers.iter().map(|t| {
+                [
+                    text(t.id.as_str()),
+                    text(t.kind.as_str()),
+                    text(t.debit_account.as_str()),
+                    text(t.credit_account.as_str()),
+                    Cell::Int(Some(t.amount_minor)),
+                    text(t.currency.as_str()),
+                    text(t.code.as_str()),
+                    Cell::Text(t.reference.as_ref().map(|r| r.as_str())),
+                    Cell::Text(t.pending_id.as_ref().map(|r| r.as_str())),
+                    Cell::Int(t.expires_at_us),
+                    Cell::Int(Some(t.timestamp_us)),
+                ]
+            }));
+            let rows = sqlx::query(INSERT_TRANSFERS)
+                .bind(rows)
+                .fetch_all(&mut *self)
+                .await?;
+            let mut seqs = std::collections::HashMap::with_capacity(rows.len());
+            for r in &rows {
+                seqs.insert(r.try_get::<String, _>("id")?, r.try_get::<i64, _>("seq")?);
+            }
+            Ok(transfers
+                .iter()
+                .filter_map(|t| seqs.get(t.id.as_str()).copied())
+                .collect())
         }
-        let rows = sqlx::query(SELECT_ACCOUNTS_BY_IDS)
-            .bind(json_ids(ids))
-            .bind(now_us)
-            .fetch_all(&mut *self)
-            .await?;
-        rows.iter().map(account_from_row).collect()
-    }
 
-    async fn find_transfers(&mut self, ids: &[Id]) -> Result<Vec<Transfer>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        async fn insert_holds(&mut self, holds: &[Hold]) -> Result<()> {
+            if holds.is_empty() {
+                return Ok(());
+            }
+            let rows = json_rows(holds.iter().map(|h| {
+                [
+                    text(h.id.as_str()),
+                    text(h.debit_account.as_str()),
+                    text(h.credit_account.as_str()),
+                    Cell::Int(Some(h.amount_minor)),
+                    text(h.currency.as_str()),
+                    Cell::Int(Some(h.expires_at_us)),
+                    text(h.state.as_str()),
+                    Cell::Text(h.resolved_by.as_ref().map(|r| r.as_str())),
+                ]
+            }));
+            sqlx::query(INSERT_HOLDS)
+                .bind(rows)
+                .execute(&mut *self)
+                .await?;
+            Ok(())
         }
-        let rows = sqlx::query(SELECT_TRANSFERS_BY_IDS)
-            .bind(json_ids(ids))
-            .fetch_all(&mut *self)
-            .await?;
-        rows.iter().map(transfer_from_row).collect()
-    }
 
-    async fn find_holds(&mut self, ids: &[Id]) -> Result<Vec<Hold>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        async fn resolve_holds(&mut self, holds: &[Hold]) -> Result<()> {
+            if holds.is_empty() {
+                return Ok(());
+            }
+            let rows = json_rows(holds.iter().map(|h| {
+                [
+                    text(h.id.as_str()),
+                    text(h.state.as_str()),
+                    Cell::Text(h.resolved_by.as_ref().map(|r| r.as_str())),
+                ]
+            }));
+            let done = sqlx::query(RESOLVE_HOLDS)
+                .bind(rows)
+                .execute(&mut *self)
+                .await?;
+            // Every hold was read as pending under the write lock.
+            assert_eq!(
+                done.rows_affected(),
+                holds.len() as u64,
+                "a hold resolved twice"
+            );
+            Ok(())
         }
-        let rows = sqlx::query(SELECT_HOLDS_BY_IDS)
-            .bind(json_ids(ids))
-            .fetch_all(&mut *self)
-            .await?;
-        rows.iter().map(hold_from_row).collect()
-    }
 
-    async fn insert_transfers(&mut self, transfers: &[Transfer]) -> Result<Vec<i64>> {
-        use sqlx::Row as _;
-        if transfers.is_empty() {
-            return Ok(Vec::new());
+        async fn update_balances(&mut self, rows: &[engine::AccountRow]) -> Result<()> {
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let json = json_rows(rows.iter().map(|r| {
+                [
+                    text(r.account.id.as_str()),
+                    Cell::Int(Some(r.debits_posted)),
+                    Cell::Int(Some(r.credits_posted)),
+                    Cell::Int(Some(r.debits_pending)),
+                    Cell::Int(Some(r.credits_pending)),
+                ]
+            }));
+            let done = sqlx::query(UPDATE_BALANCES)
+                .bind(json)
+                .execute(&mut *self)
+                .await?;
+            assert_eq!(
+                done.rows_affected(),
+                rows.len() as u64,
+                "every account is locked"
+            );
+            Ok(())
         }
-        let rows = json_rows(transfers.iter().map(|t| {
-            [
-                text(t.id.as_str()),
-                text(t.kind.as_str()),
-                text(t.debit_account.as_str()),
-                text(t.credit_account.as_str()),
-                Cell::Int(Some(t.amount_minor)),
-                text(t.currency.as_str()),
-                text(t.code.as_str()),
-                Cell::Text(t.reference.as_ref().map(|r| r.as_str())),
-                Cell::Text(t.pending_id.as_ref().map(|r| r.as_str())),
-                Cell::Int(t.expires_at_us),
-                Cell::Int(Some(t.timestamp_us)),
-            ]
-        }));
-        let rows = sqlx::query(INSERT_TRANSFERS)
-            .bind(rows)
-            .fetch_all(&mut *self)
-            .await?;
-        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
-        for r in &rows {
-            seqs.insert(r.try_get::<String, _>("id")?, r.try_get::<i64, _>("seq")?);
-        }
-        Ok(transfers
-            .iter()
-            .filter_map(|t| seqs.get(t.id.as_str()).copied())
-            .collect())
     }
-
-    async fn insert_holds(&mut self, holds: &[Hold]) -> Result<()> {
-        if holds.is_empty() {
-            return Ok(());
-        }
-        let rows = json_rows(holds.iter().map(|h| {
-            [
-                text(h.id.as_str()),
-                text(h.debit_account.as_str()),
-                text(h.credit_account.as_str()),
-                Cell::Int(Some(h.amount_minor)),
-                text(h.currency.as_str()),
-                Cell::Int(Some(h.expires_at_us)),
-                text(h.state.as_str()),
-                Cell::Text(h.resolved_by.as_ref().map(|r| r.as_str())),
-            ]
-        }));
-        sqlx::query(INSERT_HOLDS)
-            .bind(rows)
-            .execute(&mut *self)
-            .await?;
-        Ok(())
-    }
-
-    async fn resolve_holds(&mut self, holds: &[Hold]) -> Result<()> {
-        if holds.is_empty() {
-            return Ok(());
-        }
-        let rows = json_rows(holds.iter().map(|h| {
-            [
-                text(h.id.as_str()),
-                text(h.state.as_str()),
-                Cell::Text(h.resolved_by.as_ref().map(|r| r.as_str())),
-            ]
-        }));
-        let done = sqlx::query(RESOLVE_HOLDS)
-            .bind(rows)
-            .execute(&mut *self)
-            .await?;
-        // Every hold was read as pending under the write lock.
-        assert_eq!(
-            done.rows_affected(),
-            holds.len() as u64,
-            "a hold resolved twice"
-        );
-        Ok(())
-    }
-
-    async fn update_balances(&mut self, rows: &[engine::AccountRow]) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let json = json_rows(rows.iter().map(|r| {
-            [
-                text(r.account.id.as_str()),
-                Cell::Int(Some(r.debits_posted)),
-                Cell::Int(Some(r.credits_posted)),
-                Cell::Int(Some(r.debits_pending)),
-                Cell::Int(Some(r.credits_pending)),
-            ]
-        }));
-        let done = sqlx::query(UPDATE_BALANCES)
-            .bind(json)
-            .execute(&mut *self)
-            .await?;
-        assert_eq!(
-            done.rows_affected(),
-            rows.len() as u64,
-            "every account is locked"
-        );
-        Ok(())
-    }
-});
+);
 
 /// A ledger in a SQLite database (a file, or in memory).
 #[derive(Clone)]
