@@ -277,11 +277,11 @@ impl Service {
         }
         // One statement reads the receipt, its job and whether it is
         // settled; a receipt not stored yet is fetched as any record.
-        let (receipt, job, settled) = match self.store.get_receipt(receipt_uri).await? {
+        let (receipt, job, maybe_settled) = match self.store.get_receipt(receipt_uri).await? {
             Some(found) => (
                 parse_stored::<Receipt>(found.receipt, "receipt")?,
                 found.job,
-                found.settled_cid.is_some(),
+                found.settled,
             ),
             None => (
                 self.load::<Receipt>(receipt_uri, "receipt").await?,
@@ -289,7 +289,9 @@ impl Service {
                 true,
             ),
         };
-        if settled && let Some(existing) = self.store.settlement_by_receipt(receipt_uri).await? {
+        if maybe_settled
+            && let Some(existing) = self.store.settlement_by_receipt(receipt_uri).await?
+        {
             return if existing.receipt_cid == receipt.cid.to_string() {
                 Ok(SettlementView {
                     created: false,

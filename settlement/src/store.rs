@@ -34,13 +34,13 @@ pub struct StoredRecord {
 }
 
 /// A stored receipt with what settling it reads first, from one
-/// statement: the job it names (when stored) and the CID of the receipt
-/// version already settled at its URI (when there is one).
+/// statement: the job it names (when stored) and whether a settlement
+/// exists for its URI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredReceipt {
     pub receipt: StoredRecord,
     pub job: Option<StoredRecord>,
-    pub settled_cid: Option<String>,
+    pub settled: bool,
 }
 
 /// A settlement as stored.
@@ -424,7 +424,7 @@ macro_rules! backend {
                         value: parse(r.try_get("value")?)?,
                     },
                     job,
-                    settled_cid: r.try_get("settled_cid")?,
+                    settled: r.try_get::<Option<String>, _>("settled_cid")?.is_some(),
                 }))
             }
 
@@ -1010,14 +1010,7 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Sqlite> {
         .bind(json::to_canonical_string(&Value::Array(rows)))
         .execute(&mut **self)
         .await?;
-        if done.rows_affected() != charges.len() as u64 {
-            return Err(StoreError::Corrupt(format!(
-                "{} of {} authorization rows were updated",
-                done.rows_affected(),
-                charges.len()
-            )));
-        }
-        Ok(())
+        all_updated(done.rows_affected(), charges.len())
     }
 
     async fn insert_settlements(
@@ -1114,14 +1107,7 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Postgres> {
         )
         .execute(&mut **self)
         .await?;
-        if done.rows_affected() != charges.len() as u64 {
-            return Err(StoreError::Corrupt(format!(
-                "{} of {} authorization rows were updated",
-                done.rows_affected(),
-                charges.len()
-            )));
-        }
-        Ok(())
+        all_updated(done.rows_affected(), charges.len())
     }
 
     async fn insert_settlements(
@@ -1170,6 +1156,18 @@ impl ChargeRows for sqlx::Transaction<'static, sqlx::Postgres> {
             by_receipt.insert(row.receipt_uri.clone(), row);
         }
         in_plan_order(plans, by_receipt)
+    }
+}
+
+/// Every charge's authorization row was updated: each was locked (or
+/// written) earlier in the transaction.
+fn all_updated(updated: u64, charges: usize) -> Result<(), StoreError> {
+    if updated == charges as u64 {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "{updated} of {charges} authorization rows were updated"
+        )))
     }
 }
 
