@@ -7,7 +7,7 @@ use clap::Parser as _;
 #[derive(clap::Parser)]
 struct Args {
     #[command(flatten)]
-    bench: settlement::bench::BenchArgs,
+    bench: settlement::cmd::bench::BenchArgs,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -17,7 +17,7 @@ async fn main() {
     // environment.
     let mut args = Args::parse_from(["settle", "--receipts", receipts.as_str()]).bench;
     args.server = Some(env!("CARGO_BIN_EXE_settlement").into());
-    match settlement::bench::run(&args).await {
+    match settlement::cmd::bench::run(&args).await {
         Ok(out) => println!("{out}"),
         Err(e) => {
             eprintln!("bench: {e}");

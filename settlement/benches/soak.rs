@@ -112,8 +112,7 @@ async fn main() {
     let db = std::env::var("SOAK_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite:{}", dir.join("soak.db").display()));
     let now = settlement::records::formats::Datetime::parse(testkit::NOW).unwrap();
-    let clock: Arc<dyn ledger::Clock> =
-        Arc::new(ledger::ManualClock::new(settlement::service::micros(now)));
+    let clock: Arc<dyn ledger::Clock> = Arc::new(ledger::ManualClock::new(now.unix_micros()));
     let store = Store::open(&db, clock.clone())
         .await
         .expect("open the database");

@@ -1,6 +1,6 @@
-//! Record authenticity and caller authentication, as use cases of the
-//! [`Service`]: which records the exchange will act on, and who may read
-//! what belongs to a requester or provider.
+//! Record authenticity and caller authentication: which records the
+//! exchange will act on, and who may read what belongs to a requester or
+//! provider. The service asks; this module knows nothing of it.
 //!
 //! With [`RecordTrust::Proven`] (what `serve` runs), a record is stored only
 //! once it is proven to be in its owner's repository: posted as a CAR proof
@@ -12,12 +12,10 @@
 
 use std::sync::Arc;
 
-use crate::identity::{AuthenticityError, Identity};
+use crate::failure::{Failure, FailureKind};
+use crate::identity::Identity;
 use crate::records::RawRecord;
-use crate::records::cid::Cid;
-use crate::records::formats::{AtUri, Datetime};
-use crate::service::{Failure, FailureKind, Service};
-use crate::store::{Put, StoredRecord};
+use crate::records::formats::AtUri;
 use crate::verify::service_auth;
 
 /// Which records the exchange acts on.
@@ -56,12 +54,6 @@ pub const LXM_PROVIDER_BALANCE: &str = "dev.cocore.compute.getProviderBalance";
 pub const LXM_PROVIDER_PAYOUTS: &str = "dev.cocore.compute.getProviderPayouts";
 pub const LXM_SET_PAYOUT_DESTINATION: &str = "dev.cocore.compute.setPayoutDestination";
 
-impl From<AuthenticityError> for Failure {
-    fn from(e: AuthenticityError) -> Self {
-        Failure::new(FailureKind::Rejected, e.code(), e.to_string())
-    }
-}
-
 fn record_uri(uri: &str) -> Result<AtUri, Failure> {
     AtUri::parse(uri).ok_or_else(|| {
         Failure::new(
@@ -72,13 +64,14 @@ fn record_uri(uri: &str) -> Result<AtUri, Failure> {
     })
 }
 
-impl Service {
-    /// A record posted as JSON. Under [`RecordTrust::Proven`] the record is
-    /// fetched from its owner's PDS with its proof, and stored only if the
-    /// proven record is the one posted.
-    pub async fn submit(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
-        let RecordTrust::Proven(identity) = &self.records else {
-            return self.ingest(raw, now).await;
+impl RecordTrust {
+    /// A record posted as JSON, as the exchange may act on it. Under
+    /// [`RecordTrust::Proven`] the record is fetched from its owner's PDS
+    /// with its proof, and taken only if the proven record is the one
+    /// posted.
+    pub async fn posted(&self, raw: RawRecord) -> Result<RawRecord, Failure> {
+        let RecordTrust::Proven(identity) = self else {
+            return Ok(raw);
         };
         let uri = record_uri(&raw.uri)?;
         let proven = identity.fetch_record(&uri).await?;
@@ -92,28 +85,19 @@ impl Service {
                 ),
             ));
         }
-        self.ingest(
-            RawRecord {
-                uri: raw.uri,
-                cid: raw.cid,
-                value: proven.value,
-            },
-            now,
-        )
-        .await
+        Ok(RawRecord {
+            uri: raw.uri,
+            cid: raw.cid,
+            value: proven.value,
+        })
     }
 
     /// A record posted as its proof: a CAR with the owner's signed commit,
     /// the tree path and the record (what `com.atproto.sync.getRecord`
     /// returns).
-    pub async fn submit_proof(
-        &self,
-        uri: &str,
-        car: &[u8],
-        now: Datetime,
-    ) -> Result<(Put, Cid), Failure> {
+    pub async fn proof(&self, uri: &str, car: &[u8]) -> Result<RawRecord, Failure> {
         let uri = record_uri(uri)?;
-        let identity = self.records.identity().ok_or_else(|| {
+        let identity = self.identity().ok_or_else(|| {
             Failure::new(
                 FailureKind::BadRequest,
                 "proofs-unsupported",
@@ -121,61 +105,44 @@ impl Service {
             )
         })?;
         let proven = identity.prove(&uri, car).await?;
-        self.ingest(
-            RawRecord {
-                uri: uri.to_string(),
-                cid: Some(proven.cid.to_string()),
-                value: proven.value,
-            },
-            now,
-        )
-        .await
+        Ok(RawRecord {
+            uri: uri.to_string(),
+            cid: Some(proven.cid.to_string()),
+            value: proven.value,
+        })
     }
 
     /// A record a receipt names that is not stored: under
-    /// [`RecordTrust::Proven`], fetched from its owner's repository,
-    /// proven and stored. `None` otherwise.
-    pub(crate) async fn fetch_missing(
-        &self,
-        uri: &str,
-        now: Datetime,
-    ) -> Result<Option<StoredRecord>, Failure> {
-        let RecordTrust::Proven(identity) = &self.records else {
+    /// [`RecordTrust::Proven`], fetched from its owner's repository and
+    /// proven. `None` otherwise.
+    pub async fn fetch_missing(&self, uri: &str) -> Result<Option<RawRecord>, Failure> {
+        let RecordTrust::Proven(identity) = self else {
             return Ok(None);
         };
         let Some(parsed) = AtUri::parse(uri) else {
             return Ok(None);
         };
         let proven = identity.fetch_record(&parsed).await?;
-        let (_, cid) = self
-            .ingest(
-                RawRecord {
-                    uri: uri.to_owned(),
-                    cid: Some(proven.cid.to_string()),
-                    value: proven.value.clone(),
-                },
-                now,
-            )
-            .await?;
-        Ok(Some(StoredRecord {
+        Ok(Some(RawRecord {
             uri: uri.to_owned(),
-            cid: cid.to_string(),
+            cid: Some(proven.cid.to_string()),
             value: proven.value,
         }))
     }
 
     /// Under [`RecordTrust::Proven`], the caller must present a service
-    /// auth token issued by `owner` for this exchange and `method`.
+    /// auth token issued by `owner` for `audience` (this exchange) and
+    /// `method`.
     pub async fn authenticate(
         &self,
         bearer: Option<&str>,
         owner: &str,
-        method: &str,
-        now: Datetime,
+        expect: service_auth::Expect<'_>,
     ) -> Result<(), Failure> {
-        let RecordTrust::Proven(identity) = &self.records else {
+        let RecordTrust::Proven(identity) = self else {
             return Ok(());
         };
+        let method = expect.method;
         let unauthorized = |m: String| Failure::new(FailureKind::Unauthorized, "unauthorized", m);
         let token = bearer.ok_or_else(|| {
             unauthorized(format!(
@@ -194,14 +161,7 @@ impl Service {
             .await
             .map_err(|e| unauthorized(format!("service auth token: issuer DID {e}")))?;
         token
-            .verify(
-                &doc.key,
-                service_auth::Expect {
-                    audience: &self.exchange.did,
-                    method,
-                    now_s: now.unix_seconds(),
-                },
-            )
+            .verify(&doc.key, expect)
             .map_err(|e| unauthorized(e.to_string()))
     }
 }

@@ -5,15 +5,17 @@
 //! `verify` (signatures, windows, commitments, ceilings) -> later stages.
 //! Both are pure: no I/O, no clock, no panics on outside input.
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod authentic;
-pub mod bench;
-pub mod cli;
-pub mod config;
-pub mod demo;
+pub mod authorize;
+pub mod cmd;
 pub mod exchange;
+pub mod failure;
 pub mod identity;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod payout;
 pub mod records;

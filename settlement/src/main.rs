@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use settlement::config::{Config, ServeArgs, redact_url};
+use settlement::cmd::config::{Config, ServeArgs, redact_url};
 
 // Every request parses, copies and frees many small JSON values; with the
 // system allocator, malloc and free were a fifth of the server's CPU in
@@ -53,20 +53,20 @@ enum Command {
     },
     /// Compare the ledger with the chain (treasury balance, every payout).
     /// Prints a table; exits 0 (clean), 1 (a difference) or 2 (cannot run).
-    Reconcile(settlement::payout::commands::ReconcileArgs),
+    Reconcile(settlement::cmd::payout::ReconcileArgs),
     /// The whole story on the embedded default: a local chain, a requester
     /// who deposits and authorizes, a provider who is paid on chain, a
     /// forged receipt refused, and the reconciliation.
     Demo,
     /// Settled receipts per second through the HTTP API, on each backend,
     /// against the fastest raw P-256 verification rate of this machine.
-    Bench(settlement::bench::BenchArgs),
+    Bench(settlement::cmd::bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
 enum PayoutCommand {
     /// Run one payout cycle now.
-    Run(settlement::payout::commands::PayoutRunArgs),
+    Run(settlement::cmd::payout::PayoutRunArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,8 +74,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::VerifyCharge { bundle } => {
             let outcome = match read_bounded(&bundle) {
-                Ok(bytes) => settlement::cli::verify_charge(&bytes),
-                Err(e) => settlement::cli::Outcome {
+                Ok(bytes) => settlement::cmd::verify_charge(&bytes),
+                Err(e) => settlement::cmd::Outcome {
                     exit: 2,
                     stdout: String::new(),
                     stderr: format!("verify-charge: cannot read {}: {e}\n", bundle.display()),
@@ -94,8 +94,8 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(settlement::audit::run(&server, &authorization)),
-                Err(e) => settlement::cli::Outcome {
+                Ok(rt) => rt.block_on(settlement::cmd::audit::run(&server, &authorization)),
+                Err(e) => settlement::cmd::Outcome {
                     exit: 2,
                     stdout: String::new(),
                     stderr: format!("audit: cannot start a runtime: {e}\n"),
@@ -111,20 +111,20 @@ fn main() -> ExitCode {
             // For the crash tests only: stop at a named point of the payout
             // state machine and wait to be killed.
             let failpoint = std::env::var("SETTLEMENT_FAILPOINT").ok();
-            run_async(|| async { settlement::payout::commands::payout_run(&args, failpoint).await })
+            run_async(|| async { settlement::cmd::payout::payout_run(&args, failpoint).await })
         }
         Command::Reconcile(args) => {
-            run_async(|| async { settlement::payout::commands::reconcile_command(&args).await })
+            run_async(|| async { settlement::cmd::payout::reconcile_command(&args).await })
         }
         Command::Demo => run_async(|| async {
             let mut out = String::new();
-            match settlement::demo::run(&mut out).await {
-                Ok(()) => settlement::cli::Outcome {
+            match settlement::cmd::demo::run(&mut out).await {
+                Ok(()) => settlement::cmd::Outcome {
                     exit: 0,
                     stdout: out + "\ndemo: every step held\n",
                     stderr: String::new(),
                 },
-                Err(e) => settlement::cli::Outcome {
+                Err(e) => settlement::cmd::Outcome {
                     exit: 1,
                     stdout: out,
                     stderr: format!("demo: {e}\n"),
@@ -132,13 +132,13 @@ fn main() -> ExitCode {
             }
         }),
         Command::Bench(args) => run_async(|| async {
-            match settlement::bench::run(&args).await {
-                Ok(out) => settlement::cli::Outcome {
+            match settlement::cmd::bench::run(&args).await {
+                Ok(out) => settlement::cmd::Outcome {
                     exit: 0,
                     stdout: out + "\n",
                     stderr: String::new(),
                 },
-                Err(e) => settlement::cli::Outcome {
+                Err(e) => settlement::cmd::Outcome {
                     exit: 1,
                     stdout: String::new(),
                     stderr: format!("bench: {e}\n"),
@@ -159,7 +159,7 @@ fn main() -> ExitCode {
 fn run_async<F, Fut>(f: F) -> ExitCode
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = settlement::cli::Outcome>,
+    Fut: std::future::Future<Output = settlement::cmd::Outcome>,
 {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -170,7 +170,7 @@ where
         .try_init();
     let outcome = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt.block_on(f()),
-        Err(e) => settlement::cli::Outcome {
+        Err(e) => settlement::cmd::Outcome {
             exit: 2,
             stdout: String::new(),
             stderr: format!("cannot start a runtime: {e}\n"),
@@ -255,8 +255,9 @@ async fn start_payouts(
     let payout_config = args.chain.payout_config();
     let (setup, local) = if args.local_chain {
         let local =
-            settlement::demo::start_local_chain(&store, &payout_config, &exchange.did).await?;
-        let setup = settlement::config::PayoutSetup {
+            settlement::payout::local::start_local_chain(&store, &payout_config, &exchange.did)
+                .await?;
+        let setup = settlement::cmd::config::PayoutSetup {
             chain: local.config.clone(),
             treasury: local.treasury.clone(),
             payout: payout_config,
@@ -323,7 +324,7 @@ async fn shutdown_signal() {
 /// without being loaded whole.
 fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let limit = settlement::cli::BUNDLE_BYTES_MAX as u64 + 1;
+    let limit = settlement::cmd::BUNDLE_BYTES_MAX as u64 + 1;
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(limit)

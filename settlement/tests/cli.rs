@@ -1,7 +1,7 @@
 //! `verify-charge` as a function (exit code and output), the example
 //! bundle shipped in the repository, and `demo` as the binary runs it.
 
-use settlement::cli::{Outcome, verify_charge};
+use settlement::cmd::{Outcome, verify_charge};
 use settlement::records::json::{parse_str, to_pretty_string};
 use settlement::testkit::Scenario;
 
@@ -113,7 +113,7 @@ fn unusable_input_exits_2() {
     let out = with("\"value\"", "\"valeur\"");
     assert_eq!(out.exit, 2);
     assert!(out.stderr.contains(".value: is required"), "{}", out.stderr);
-    let big = vec![b' '; settlement::cli::BUNDLE_BYTES_MAX + 1];
+    let big = vec![b' '; settlement::cmd::BUNDLE_BYTES_MAX + 1];
     assert_eq!(verify_charge(&big).exit, 2);
 }
 

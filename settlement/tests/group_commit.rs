@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use settlement::exchange::{Exchange, FeePolicy};
 use settlement::records::formats::Datetime;
-use settlement::service::{Service, micros};
+use settlement::service::Service;
 use settlement::store::Store;
 use settlement::testkit::{self, PROVIDER, REQUESTER, Scenario};
 
@@ -25,7 +25,7 @@ async fn run(postgres: bool, max: usize) -> (Tally, Vec<(String, i64, i64)>, u64
     let dir = common::temp_dir("group-commit");
     let url = common::database(postgres, &dir, "group_commit").await;
     let now = Datetime::parse(testkit::NOW).unwrap();
-    let clock: Arc<dyn ledger::Clock> = Arc::new(ledger::ManualClock::new(micros(now)));
+    let clock: Arc<dyn ledger::Clock> = Arc::new(ledger::ManualClock::new(now.unix_micros()));
     let store = Store::open(&url, clock.clone()).await.unwrap();
     let service = Service::new(
         Exchange::new(testkit::EXCHANGE, testkit::key("group-commit-exchange")),
@@ -130,8 +130,8 @@ async fn run(postgres: bool, max: usize) -> (Tally, Vec<(String, i64, i64)>, u64
     // The ledger agrees with the settlements: every charge is there once.
     let ledger = store.ledger();
     let charged: i64 = money.iter().map(|m| m.1).sum();
-    let provider = settlement::store::accounts::provider(PROVIDER, "USD");
-    let fees = settlement::store::accounts::fees("USD");
+    let provider = settlement::accounts::provider(PROVIDER, "USD");
+    let fees = settlement::accounts::fees("USD");
     let paid = ledger.balance(&provider).await.unwrap().credits_posted
         + ledger.balance(&fees).await.unwrap().credits_posted;
     assert_eq!(

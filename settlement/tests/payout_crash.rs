@@ -54,7 +54,7 @@ async fn setup(postgres: bool, tag: &str) -> Setup {
     let treasury_file = dir.join("treasury-key.hex");
     common::write_secret(&treasury_file, &local.dev_treasury_key_hex());
     let now = Datetime::parse(testkit::NOW).unwrap();
-    let clock = Arc::new(ledger::ManualClock::new(settlement::service::micros(now)));
+    let clock = Arc::new(ledger::ManualClock::new(now.unix_micros()));
     let store = Store::open(&db, clock.clone()).await.expect("open store");
     store
         .fund_treasury("genesis", "USD", TREASURY_CENTS, testkit::EXCHANGE)
@@ -207,7 +207,7 @@ async fn crash_at(postgres: bool, failpoint: &str) {
         let payable = s
             .store
             .ledger()
-            .balance(&settlement::store::accounts::provider(provider, "USD"))
+            .balance(&settlement::accounts::provider(provider, "USD"))
             .await
             .unwrap();
         assert_eq!(payable.available, Some(0));

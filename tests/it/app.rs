@@ -120,7 +120,7 @@ async fn spawn(
     use settlement::authentic::RecordTrust;
     let (url, cleanup) = database(backend).await;
     let now = settlement::records::formats::Datetime::parse(testkit::NOW).expect("constant");
-    let clock = ledger::ManualClock::new(settlement::service::micros(now));
+    let clock = ledger::ManualClock::new(now.unix_micros());
     let store = Store::open(&url, Arc::new(clock.clone()))
         .await
         .expect("open store");

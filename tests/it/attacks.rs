@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use settlement::accounts;
 use settlement::records::cid::Cid;
 use settlement::records::json::{self, Map, Value};
 use settlement::records::{NSID_JOB, RawRecord};
-use settlement::store::{SettlementColumn, accounts};
+use settlement::store::SettlementColumn;
 use settlement::testkit::{
     PROVIDER, REQUESTER, Scenario, Sealed, key, object_mut, rkey_for, set, sign_attestation,
     sign_receipt,

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use settlement::audit::{AuditError, audit, run};
+use settlement::audit::{AuditError, audit};
+use settlement::cmd::audit::run;
 use settlement::exchange::FeePolicy;
 use settlement::records::json::{self, Map, Value};
 use settlement::testkit::{PROVIDER, REQUESTER, Scenario, set};

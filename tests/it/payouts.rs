@@ -103,7 +103,7 @@ impl World {
     }
 
     pub async fn payable(&self, provider: &str) -> i64 {
-        let id = settlement::store::accounts::provider(provider, "USD");
+        let id = settlement::accounts::provider(provider, "USD");
         self.app
             .service
             .store

@@ -37,7 +37,7 @@ fn app() -> &'static App {
         let sealed = Scenario::default().seal();
         let router = rt.block_on(async {
             let now = settlement::records::formats::Datetime::parse(testkit::NOW).expect("NOW");
-            let clock = Arc::new(ledger::ManualClock::new(settlement::service::micros(now)));
+            let clock = Arc::new(ledger::ManualClock::new(now.unix_micros()));
             let store = Store::open("sqlite::memory:", clock.clone()).await.expect("store");
             let service = Service::new(
                 Exchange::new(testkit::EXCHANGE, testkit::key("exchange signing key")),

@@ -15,12 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
 use super::{Shared, bad, json_response};
+use crate::failure::{Failure, FailureKind};
 use crate::payout::facilitator::price_tag;
 use crate::payout::x402::{PAYMENT_SIGNATURE, decode_header};
 use crate::payout::{from_token_units, to_token_units};
 use crate::records::formats::is_did;
 use crate::records::json::{Map, Value};
-use crate::service::{Failure, FailureKind, Service};
+use crate::service::Service;
 
 /// Largest deposit in minor units (10^12: ten billion dollars in cents).
 const DEPOSIT_MAX_MINOR: i64 = 1_000_000_000_000;

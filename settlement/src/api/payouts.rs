@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::{Shared, bad, bearer, body_object, did_param, is_admin, json_response, require_admin};
+use crate::failure::{Failure, FailureKind};
 use crate::records::json::{Map, Value};
-use crate::service::{Failure, FailureKind};
 use crate::store::payouts::{Destination, PayoutFilter, PayoutRow, Rail};
 
 fn destination_json(d: &Destination) -> Value {

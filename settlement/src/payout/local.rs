@@ -236,3 +236,33 @@ impl LocalChain {
         self.anvil.endpoint()
     }
 }
+
+/// What the local treasury starts with: 100,000.00 USD.
+pub const TREASURY_CENTS: i64 = 10_000_000;
+/// Starts the local chain with a funded treasury and records the funding
+/// in the ledger (capital -> treasury), so that `reconcile` starts clean.
+pub async fn start_local_chain(
+    store: &crate::store::Store,
+    payout: &super::PayoutConfig,
+    exchange_did: &str,
+) -> Result<LocalChain, String> {
+    let units = super::to_token_units(TREASURY_CENTS, payout.currency_decimals, 6)
+        .ok_or("treasury funding out of range")?
+        .0;
+    let local = LocalChain::start(LocalOptions {
+        block_time: Some(1),
+        confirmations: 2,
+        treasury_funding: units,
+    })
+    .await?;
+    store
+        .fund_treasury(
+            &format!("genesis:{}:{}", local.config.chain_id, local.config.token),
+            &payout.currency,
+            TREASURY_CENTS,
+            exchange_did,
+        )
+        .await
+        .map_err(|e| format!("record treasury funding: {e}"))?;
+    Ok(local)
+}

@@ -16,8 +16,9 @@ use alloy::primitives::{Address, B256, U256};
 
 use super::chain::{Chain, TxStatus, payout_nonce};
 use super::{PayoutError, to_token_units};
+use crate::accounts;
 use crate::store::Store;
-use crate::store::payouts::{PayoutFilter, PayoutRow, PayoutState, payout_accounts};
+use crate::store::payouts::{PayoutFilter, PayoutRow, PayoutState};
 
 /// One line of the reconciliation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,7 +136,7 @@ pub async fn reconcile(
     let open = all_payouts(store, PayoutFilter::Open).await?;
 
     // In flight: the ledger account against the unfinished payouts.
-    let in_flight = -balance_minor(store, &payout_accounts::in_flight(currency)).await?;
+    let in_flight = -balance_minor(store, &accounts::in_flight(currency)).await?;
     let open_sum: i64 = open.iter().map(|p| p.amount_minor).sum();
     lines.push(Line {
         item: format!("in flight ({} open payouts)", open.len()),
@@ -153,7 +154,7 @@ pub async fn reconcile(
             moved_unconfirmed += p.amount_minor;
         }
     }
-    let treasury_minor = balance_minor(store, &payout_accounts::treasury(currency)).await?;
+    let treasury_minor = balance_minor(store, &accounts::treasury(currency)).await?;
     let expected = treasury_minor - moved_unconfirmed;
     let on_chain = chain.balance_of(chain.treasury().address()).await?;
     let expected_units = to_token_units(expected.max(0), currency_decimals, token_decimals)

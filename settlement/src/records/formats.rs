@@ -138,6 +138,21 @@ pub fn is_nsid(s: &str) -> bool {
     name_ok && domain_ok
 }
 
+/// A TID (timestamp identifier): 53 bits of microseconds and a 10-bit
+/// clock id, in base32-sortable. The clock id comes from `salt`, so two
+/// records made in the same microsecond with other salts still differ.
+pub fn tid(micros: Micros, salt: &str) -> String {
+    use sha2::Digest as _;
+    const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+    let h = sha2::Sha256::digest(salt.as_bytes());
+    let clock = u64::from(u16::from_be_bytes([h[0], h[1]]) & 0x3ff);
+    let n = ((micros.max(0) as u64 & ((1 << 53) - 1)) << 10) | clock;
+    (0..13)
+        .rev()
+        .map(|i| ALPHABET[((n >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
 pub fn is_tid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 13
@@ -255,12 +270,25 @@ pub struct Datetime {
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
+/// Unix microseconds: how the store and the ledger keep instants.
+pub type Micros = i64;
+
 impl Datetime {
     pub fn from_unix_nanos(nanos: i128) -> Datetime {
         Datetime { nanos }
     }
+    pub fn from_unix_micros(micros: Micros) -> Datetime {
+        Datetime {
+            nanos: i128::from(micros) * 1000,
+        }
+    }
     pub fn unix_nanos(self) -> i128 {
         self.nanos
+    }
+    /// Microseconds since the epoch, rounded down; saturates at
+    /// `i64::MAX` (beyond year 294,000).
+    pub fn unix_micros(self) -> Micros {
+        i64::try_from(self.nanos.div_euclid(1000)).unwrap_or(i64::MAX)
     }
     /// Seconds since the epoch, rounded down.
     pub fn unix_seconds(self) -> i64 {

@@ -8,13 +8,12 @@
 //! - fail: in flight -> provider payable again, row `failed`, and the
 //!   settlements are free to be carried by the next payout.
 
-use ledger::{AccountFlags, Currency, Id, LedgerStore, LedgerTx, NewTransfer, Op, Reference};
+use ledger::{Currency, Id, LedgerStore, LedgerTx, NewTransfer, Op, Reference};
 
-use super::{PoolDb, Store, StoreError, accounts, code, new_account, short_hash};
+use super::{PoolDb, Store, StoreError};
+use crate::accounts::{self, code, short_hash};
+use crate::records::formats::Micros;
 use crate::records::json::{self, Value};
-
-/// Unix microseconds.
-type Micros = i64;
 
 /// How a provider is paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,55 +172,6 @@ pub struct SettlementUpdate {
     pub value: Value,
 }
 
-/// The ledger accounts of payouts.
-pub mod payout_accounts {
-    use super::*;
-
-    /// Money on its way to a provider: planned, signed or submitted payouts.
-    pub fn in_flight(currency: &str) -> Id {
-        accounts::id(&format!("payouts:{currency}"))
-    }
-    /// The on-chain treasury, as an asset: debited when tokens come in,
-    /// credited when a payout is confirmed.
-    pub fn treasury(currency: &str) -> Id {
-        accounts::id(&format!("treasury:{currency}"))
-    }
-    /// Where treasury funding comes from (the operator's capital).
-    pub fn capital(currency: &str) -> Id {
-        accounts::id(&format!("capital:{currency}"))
-    }
-}
-use payout_accounts as pa;
-
-fn payout_ledger_accounts(currency: &Currency, exchange_did: &str) -> Vec<ledger::NewAccount> {
-    let c = currency.as_str();
-    vec![
-        new_account(
-            pa::in_flight(c),
-            currency,
-            "payouts-in-flight",
-            accounts::owner(exchange_did),
-            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
-        ),
-        // No limit flag: the ledger must be able to record what the chain
-        // did; a negative treasury is for `reconcile` to report.
-        new_account(
-            pa::treasury(c),
-            currency,
-            "treasury",
-            accounts::owner(exchange_did),
-            AccountFlags::NONE,
-        ),
-        new_account(
-            pa::capital(c),
-            currency,
-            "capital",
-            accounts::owner(exchange_did),
-            AccountFlags::NONE,
-        ),
-    ]
-}
-
 fn transfer(
     id: String,
     (debit, credit): (Id, Id),
@@ -362,7 +312,7 @@ macro_rules! payout_backend {
             pub(super) async fn plan(ledger: &$ledger, p: &NewPayout) -> Result<Option<PayoutRow>, StoreError> {
                 let currency = Currency::new(p.currency.as_str())?;
                 let mut tx = ledger.begin().await?;
-                for account in payout_ledger_accounts(&currency, &p.exchange_did) {
+                for account in accounts::payout_accounts(&currency, &p.exchange_did) {
                     tx.create_account(&account).await?;
                 }
                 let sql = concat!(
@@ -398,7 +348,7 @@ macro_rules! payout_backend {
                 };
                 let op = transfer(
                     format!("payout:{}", p.id),
-                    (accounts::provider(&p.provider, &p.currency), pa::in_flight(&p.currency)),
+                    (accounts::provider(&p.provider, &p.currency), accounts::in_flight(&p.currency)),
                     p.amount_minor,
                     &currency,
                     "payout-planned",
@@ -474,7 +424,7 @@ macro_rules! payout_backend {
                 }
                 let op = transfer(
                     format!("payout-paid:{}", p.id),
-                    (pa::in_flight(&p.currency), pa::treasury(&p.currency)),
+                    (accounts::in_flight(&p.currency), accounts::treasury(&p.currency)),
                     p.amount_minor,
                     &currency,
                     "payout-confirmed",
@@ -513,7 +463,7 @@ macro_rules! payout_backend {
                 }
                 let op = transfer(
                     format!("payout-return:{}", p.id),
-                    (pa::in_flight(&p.currency), accounts::provider(&p.provider, &p.currency)),
+                    (accounts::in_flight(&p.currency), accounts::provider(&p.provider, &p.currency)),
                     p.amount_minor,
                     &currency,
                     "payout-failed",
@@ -548,7 +498,7 @@ macro_rules! payout_backend {
             pub(super) async fn settlements_of(pool: &$pool, payout_id: &str) -> Result<Vec<super::super::SettlementRow>, StoreError> {
                 let sql = concat!("SELECT ", settlement_columns!(), " FROM settlement_settlements WHERE payout_id = $1 ORDER BY seq");
                 let rows = sqlx::query(sql).bind(payout_id).fetch_all(pool).await?;
-                rows.iter().map(super::super::$rows::settlement_from_row).collect()
+                rows.iter().map(super::super::records::$rows::settlement_from_row).collect()
             }
         }
     };
@@ -574,16 +524,11 @@ pub enum PayoutFilter<'a> {
 
 payout_backend!(
     sqlite_payouts,
-    sqlite_impl,
+    sqlite,
     ledger::SqliteLedger,
     sqlx::SqlitePool
 );
-payout_backend!(
-    postgres_payouts,
-    postgres_impl,
-    ledger::PgLedger,
-    sqlx::PgPool
-);
+payout_backend!(postgres_payouts, postgres, ledger::PgLedger, sqlx::PgPool);
 
 macro_rules! dispatch {
     ($self:ident, $l:ident => $f:ident ( $($arg:expr),* )) => {
@@ -691,21 +636,15 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let cur = Currency::new(currency)?;
         let ledger = self.ledger();
-        let mut accounts_needed = payout_ledger_accounts(&cur, exchange_did);
-        accounts_needed.push(new_account(
-            accounts::requester(requester, currency),
-            &cur,
-            "requester",
-            accounts::owner(requester),
-            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
-        ));
+        let mut accounts_needed = accounts::payout_accounts(&cur, exchange_did);
+        accounts_needed.push(accounts::requester_account(requester, &cur));
         for account in accounts_needed {
             ledger.create_account(&account).await?;
         }
         let op = transfer(
             format!("deposit-onchain:{}", short_hash(&[id])),
             (
-                pa::treasury(currency),
+                accounts::treasury(currency),
                 accounts::requester(requester, currency),
             ),
             amount_minor,
@@ -728,12 +667,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let cur = Currency::new(currency)?;
         let ledger = self.ledger();
-        for account in payout_ledger_accounts(&cur, exchange_did) {
+        for account in accounts::payout_accounts(&cur, exchange_did) {
             ledger.create_account(&account).await?;
         }
         let op = transfer(
             format!("treasury-funding:{}", short_hash(&[id])),
-            (pa::treasury(currency), pa::capital(currency)),
+            (accounts::treasury(currency), accounts::capital(currency)),
             amount_minor,
             &cur,
             "treasury-funding",

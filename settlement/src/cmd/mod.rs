@@ -1,5 +1,12 @@
-//! Command-line entry points, as functions from input to (exit code,
-//! output) so that they are tested without spawning a process.
+//! The top floor: the `settlement` command's entry points, as functions
+//! from input to (exit code, output) so that they are tested without
+//! spawning a process. Nothing in the library imports this module.
+
+pub mod audit;
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod payout;
 
 use crate::records::RawRecord;
 use crate::records::formats::{Datetime, is_did};

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::chain::Chain;
-use super::reconcile::reconcile;
-use super::{CycleReport, Payouts};
-use crate::cli::Outcome;
-use crate::config::{ChainArgs, PayoutSetup, redact_url};
+use super::Outcome;
+use super::config::{ChainArgs, PayoutSetup, redact_url};
 use crate::exchange::Exchange;
+use crate::payout::chain::Chain;
+use crate::payout::reconcile::reconcile;
+use crate::payout::{CycleReport, Payouts};
 use crate::store::Store;
 
 /// The database and the exchange's identity.

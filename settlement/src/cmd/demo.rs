@@ -21,7 +21,6 @@ use base64::Engine as _;
 use crate::exchange::{Exchange, FeePolicy};
 use crate::payout::PayoutConfig;
 use crate::payout::chain::{Chain, Treasury};
-use crate::payout::local::{LocalChain, LocalOptions};
 use crate::payout::reconcile::reconcile;
 use crate::records::RawRecord;
 use crate::records::json::{self, Map, Value};
@@ -31,37 +30,7 @@ use crate::testkit::{self, PROVIDER, REQUESTER, Scenario};
 
 /// Eve, whose receipt is forged.
 pub const EVE: &str = "did:plc:evevevevevevevevevevevev";
-/// What the local treasury starts with: 100,000.00 USD.
-pub const TREASURY_CENTS: i64 = 10_000_000;
 const ADMIN_TOKEN: &str = "demo-admin-token-not-a-secret";
-
-/// Starts the local chain with a funded treasury and records the funding
-/// in the ledger (capital -> treasury), so that `reconcile` starts clean.
-pub async fn start_local_chain(
-    store: &Store,
-    payout: &PayoutConfig,
-    exchange_did: &str,
-) -> Result<LocalChain, String> {
-    let units = crate::payout::to_token_units(TREASURY_CENTS, payout.currency_decimals, 6)
-        .ok_or("treasury funding out of range")?
-        .0;
-    let local = LocalChain::start(LocalOptions {
-        block_time: Some(1),
-        confirmations: 2,
-        treasury_funding: units,
-    })
-    .await?;
-    store
-        .fund_treasury(
-            &format!("genesis:{}:{}", local.config.chain_id, local.config.token),
-            &payout.currency,
-            TREASURY_CENTS,
-            exchange_did,
-        )
-        .await
-        .map_err(|e| format!("record treasury funding: {e}"))?;
-    Ok(local)
-}
 
 struct Client {
     base: String,
@@ -139,7 +108,7 @@ fn dollars(cents: i128) -> String {
 /// did what it should and the reconciliation is clean.
 pub async fn run(out: &mut String) -> Result<(), String> {
     let clock_now = crate::records::formats::Datetime::parse(testkit::NOW).expect("constant");
-    let clock = ledger::ManualClock::new(crate::service::micros(clock_now));
+    let clock = ledger::ManualClock::new(clock_now.unix_micros());
     let clock: Arc<dyn ledger::Clock> = Arc::new(clock);
     let dir = std::env::temp_dir().join(format!("settlement-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
@@ -151,7 +120,8 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     let payout_config = PayoutConfig::default();
 
     writeln!(out, "== 1. The local chain").ok();
-    let local = start_local_chain(&store, &payout_config, &exchange.did).await?;
+    let local =
+        crate::payout::local::start_local_chain(&store, &payout_config, &exchange.did).await?;
     writeln!(
         out,
         "anvil at {} (chain {}), EIP-3009 token {} deployed, treasury {} funded with {} USD",
@@ -159,7 +129,7 @@ pub async fn run(out: &mut String) -> Result<(), String> {
         local.config.chain_id,
         local.config.token,
         local.treasury.address(),
-        dollars(TREASURY_CENTS.into())
+        dollars(crate::payout::local::TREASURY_CENTS.into())
     )
     .ok();
 

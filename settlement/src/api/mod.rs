@@ -1,0 +1,236 @@
+//! The HTTP edge. Request bodies are read as bytes and parsed by the strict
+//! JSON parser (never serde), so the records the API accepts are exactly the
+//! records `verify` reasons about. Errors are RFC 9457 problem documents
+//! with a stable `code`; internal error text never reaches a client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::accounts;
+use crate::failure::{Failure, FailureKind};
+use crate::records::RawRecord;
+use crate::records::formats::{Datetime, is_did};
+use crate::records::json::{self, Map, Value};
+use crate::service::{Service, SettlementView};
+use crate::store::{Put, SettlementColumn, SettlementRow};
+
+/// Largest request body accepted.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+/// Longest a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most items one page of a listing returns.
+pub const PAGE_MAX: i64 = 1000;
+
+mod balances;
+mod deposits;
+mod edge;
+mod payouts;
+mod records;
+mod settlements;
+
+use balances::*;
+use edge::*;
+use records::*;
+use settlements::*;
+
+pub fn router(service: Arc<Service>) -> Router {
+    router_with(service, Limits::default())
+}
+
+pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
+    let edge = Arc::new(Edge {
+        service: service.clone(),
+        limits,
+        permits: tokio::sync::Semaphore::new(limits.in_flight_max),
+    });
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/v1/exchange", get(exchange))
+        .route("/v1/records", post(post_record).get(get_record))
+        .route("/v1/settle", post(settle))
+        .route("/v1/admin/deposits", post(deposit))
+        .route("/v1/deposits", deposits::route(&service))
+        .route("/v1/admin/payouts/run", post(payouts::run_payouts))
+        .route(
+            "/v1/admin/payout-destinations/{did}",
+            axum::routing::put(payouts::put_destination),
+        )
+        .route(
+            "/v1/providers/{did}/payouts",
+            get(payouts::provider_payouts),
+        )
+        .route("/v1/authorizations", get(authorization))
+        .route("/v1/providers/{did}/balance", get(provider_balance))
+        .route("/v1/requesters/{did}/balance", get(requester_balance))
+        .route("/v1/requesters/{did}/statement", get(requester_statement))
+        .route(
+            "/xrpc/dev.cocore.compute.listSettlements",
+            get(list_settlements),
+        )
+        .route("/xrpc/dev.cocore.compute.listReceipts", get(list_receipts))
+        .route(
+            "/xrpc/dev.cocore.compute.verifyReceipt",
+            get(verify_receipt),
+        )
+        .route(
+            "/xrpc/dev.cocore.compute.verifySettlement",
+            get(verify_settlement_query),
+        )
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(edge, self::edge))
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(service)
+}
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Every route this API serves, as written in [`OPENAPI`].
+pub const ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/v1/exchange",
+    "/v1/records",
+    "/v1/settle",
+    "/v1/admin/deposits",
+    "/v1/deposits",
+    "/v1/admin/payouts/run",
+    "/v1/admin/payout-destinations/{did}",
+    "/v1/providers/{did}/payouts",
+    "/v1/authorizations",
+    "/v1/providers/{did}/balance",
+    "/v1/requesters/{did}/balance",
+    "/v1/requesters/{did}/statement",
+    "/xrpc/dev.cocore.compute.listSettlements",
+    "/xrpc/dev.cocore.compute.listReceipts",
+    "/xrpc/dev.cocore.compute.verifyReceipt",
+    "/xrpc/dev.cocore.compute.verifySettlement",
+];
+
+/// Records each request's latency under its route template (never the raw
+/// path, which would carry DIDs).
+/// Bounds on the HTTP edge.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Requests served at once; more wait up to `queue_wait`, then 503.
+    pub in_flight_max: usize,
+    pub queue_wait: Duration,
+    /// A request still running after this is answered 503 (its database
+    /// transaction, if any, rolls back when dropped).
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            in_flight_max: 256,
+            queue_wait: Duration::from_secs(2),
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+async fn metrics(State(s): Shared) -> Response {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut text = s.metrics.render();
+    let g = s.group_commit.stats();
+    for (name, help, value) in [
+        (
+            "settlement_group_commit_transactions_total",
+            "Transactions the settle writer committed or tried.",
+            &g.groups,
+        ),
+        (
+            "settlement_group_commit_charges_total",
+            "Charges written in those transactions.",
+            &g.charges,
+        ),
+        (
+            "settlement_group_commit_busy_microseconds_total",
+            "Time the settle writer spent in them.",
+            &g.busy_us,
+        ),
+    ] {
+        let _ = write!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            value.load(Relaxed)
+        );
+    }
+    let mut r = text.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+async fn openapi() -> Response {
+    let mut r = OPENAPI.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+async fn readyz(State(s): Shared) -> Response {
+    match s.store.ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => {
+            tracing::warn!("readyz: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn exchange(State(s): Shared) -> Response {
+    let mut policy = Map::new();
+    policy.insert("bps".into(), i64::from(s.policy.bps).into());
+    policy.insert("minMinor".into(), s.policy.min_minor.into());
+    policy.insert(
+        "supportedCurrencies".into(),
+        Value::Array(
+            s.policy
+                .currencies
+                .iter()
+                .map(|c| c.as_str().into())
+                .collect(),
+        ),
+    );
+    policy.insert(
+        "selfLoopFeeWaived".into(),
+        s.policy.self_loop_fee_waived.into(),
+    );
+    let mut m = Map::new();
+    m.insert("did".into(), s.exchange.did.clone().into());
+    m.insert("jwk".into(), s.exchange.jwk());
+    m.insert("policy".into(), Value::Object(policy));
+    json_response(StatusCode::OK, &Value::Object(m))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then finishes
+/// in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(service, limits))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
