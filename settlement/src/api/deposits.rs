@@ -9,18 +9,18 @@
 
 use axum::Extension;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
-use super::{Shared, bad, json_response};
+use super::{Shared, bad, json_response, wire};
 use crate::failure::{Failure, FailureKind};
 use crate::payout::facilitator::price_tag;
 use crate::payout::x402::{PAYMENT_SIGNATURE, decode_header};
 use crate::payout::{from_token_units, to_token_units};
 use crate::records::formats::is_did;
-use crate::records::json::{Map, Value};
+use crate::records::json::Value;
 use crate::service::Service;
 
 /// Largest deposit in minor units (10^12: ten billion dollars in cents).
@@ -152,24 +152,18 @@ async fn deposit(
     .filter(|m| *m > 0)
     .ok_or_else(|| internal(format!("paid value {value} does not fit the ledger")))?;
     let created = s
-        .store
-        .credit_from_treasury(&tx, &requester, &gate.currency, minor, &s.exchange.did)
+        .credit_onchain_deposit(&tx, &requester, &gate.currency, minor)
         .await?;
     tracing::info!(requester = %requester, amount = minor, transaction = %tx, "x402 deposit credited");
-    let mut amount = Map::new();
-    amount.insert("amount".into(), minor.into());
-    amount.insert("currency".into(), gate.currency.clone().into());
-    let mut m = Map::new();
-    m.insert("requester".into(), requester.into());
-    m.insert("amount".into(), Value::Object(amount));
-    m.insert("transaction".into(), tx.into());
-    m.insert("payer".into(), payer.into());
     Ok(json_response(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        &Value::Object(m),
+        super::created_or_ok(created),
+        &wire::deposit(
+            &[
+                ("requester", &requester),
+                ("transaction", &tx),
+                ("payer", &payer),
+            ],
+            wire::money(minor, &gate.currency),
+        ),
     ))
 }

@@ -13,13 +13,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::accounts;
 use crate::failure::{Failure, FailureKind};
 use crate::records::RawRecord;
-use crate::records::formats::{Datetime, is_did};
+use crate::records::formats::is_did;
 use crate::records::json::{self, Map, Value};
 use crate::service::{Service, SettlementView};
-use crate::store::{Put, SettlementColumn, SettlementRow};
+use crate::store::{Put, SettlementColumn};
 
 /// Largest request body accepted.
 pub const BODY_BYTES_MAX: usize = 256 * 1024;
@@ -34,6 +33,7 @@ mod edge;
 mod payouts;
 mod records;
 mod settlements;
+mod wire;
 
 use balances::*;
 use edge::*;
@@ -188,38 +188,17 @@ async fn openapi() -> Response {
 }
 
 async fn readyz(State(s): Shared) -> Response {
-    match s.store.ping().await {
+    match s.ready().await {
         Ok(()) => "ready\n".into_response(),
-        Err(e) => {
-            tracing::warn!("readyz: {e}");
+        Err(f) => {
+            tracing::warn!("readyz: {}", f.message);
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
         }
     }
 }
 
 async fn exchange(State(s): Shared) -> Response {
-    let mut policy = Map::new();
-    policy.insert("bps".into(), i64::from(s.policy.bps).into());
-    policy.insert("minMinor".into(), s.policy.min_minor.into());
-    policy.insert(
-        "supportedCurrencies".into(),
-        Value::Array(
-            s.policy
-                .currencies
-                .iter()
-                .map(|c| c.as_str().into())
-                .collect(),
-        ),
-    );
-    policy.insert(
-        "selfLoopFeeWaived".into(),
-        s.policy.self_loop_fee_waived.into(),
-    );
-    let mut m = Map::new();
-    m.insert("did".into(), s.exchange.did.clone().into());
-    m.insert("jwk".into(), s.exchange.jwk());
-    m.insert("policy".into(), Value::Object(policy));
-    json_response(StatusCode::OK, &Value::Object(m))
+    json_response(StatusCode::OK, &wire::exchange(&s.exchange, &s.policy))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes

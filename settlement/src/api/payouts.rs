@@ -6,53 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{Shared, bad, bearer, body_object, did_param, is_admin, json_response, require_admin};
+use super::{
+    Shared, bad, bearer, body_object, did_param, is_admin, json_response, require_admin, wire,
+};
 use crate::failure::{Failure, FailureKind};
-use crate::records::json::{Map, Value};
-use crate::store::payouts::{Destination, PayoutFilter, PayoutRow, Rail};
-
-fn destination_json(d: &Destination) -> Value {
-    let mut m = Map::new();
-    m.insert("provider".into(), d.provider.clone().into());
-    m.insert("rail".into(), d.rail.as_str().into());
-    if let Some(a) = &d.address {
-        m.insert("address".into(), a.clone().into());
-    }
-    if let Some(u) = &d.url {
-        m.insert("url".into(), u.clone().into());
-    }
-    Value::Object(m)
-}
-
-pub(super) fn payout_json(p: &PayoutRow) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), p.id.clone().into());
-    m.insert("provider".into(), p.provider.clone().into());
-    let mut amount = Map::new();
-    amount.insert("amount".into(), p.amount_minor.into());
-    amount.insert("currency".into(), p.currency.clone().into());
-    m.insert("amount".into(), Value::Object(amount));
-    m.insert("tokenValue".into(), p.token_value.clone().into());
-    m.insert("rail".into(), p.rail.as_str().into());
-    m.insert("state".into(), p.state.as_str().into());
-    m.insert("network".into(), format!("eip155:{}", p.chain_id).into());
-    m.insert("token".into(), p.token.clone().into());
-    m.insert("nonce".into(), p.nonce.clone().into());
-    for (k, v) in [
-        ("payTo", &p.pay_to),
-        ("transaction", &p.tx_hash),
-        ("blockHash", &p.block_hash),
-        ("error", &p.error),
-    ] {
-        if let Some(v) = v {
-            m.insert(k.into(), v.clone().into());
-        }
-    }
-    if let Some(n) = p.block_number {
-        m.insert("blockNumber".into(), n.into());
-    }
-    Value::Object(m)
-}
+use crate::records::json::Value;
+use crate::store::payouts::{Destination, Rail};
 
 /// `PUT /v1/admin/payout-destinations/{did}`: `{"address": "0x…"}` (the
 /// direct rail) or `{"x402": "http://…"}` (the provider's x402 endpoint).
@@ -125,8 +84,8 @@ pub(super) async fn put_destination(
             ));
         }
     };
-    s.store.set_destination(&dest).await?;
-    Ok(json_response(StatusCode::OK, &destination_json(&dest)))
+    s.set_destination(&dest).await?;
+    Ok(json_response(StatusCode::OK, &wire::destination(&dest)))
 }
 
 /// `GET /v1/providers/{did}/payouts`: the provider's payouts, oldest first.
@@ -156,24 +115,21 @@ pub(super) async fn provider_payouts(
     if !(1..=super::PAGE_MAX).contains(&limit) {
         return Err(bad(format!("limit: must be 1..={}", super::PAGE_MAX)));
     }
-    let rows = s
-        .store
-        .payouts(&PayoutFilter::Provider(&did), after, limit)
-        .await?;
-    let mut m = Map::new();
-    if let Some(d) = s.store.destination(&did).await? {
-        m.insert("destination".into(), destination_json(&d));
-    }
-    if rows.len() as i64 == limit
-        && let Some(last) = rows.last()
-    {
-        m.insert("cursor".into(), last.seq.to_string().into());
-    }
-    m.insert(
-        "payouts".into(),
-        Value::Array(rows.iter().map(payout_json).collect()),
+    let found = s.provider_payouts(&did, after, limit).await?;
+    let cursor = found
+        .payouts
+        .last()
+        .filter(|_| found.payouts.len() as i64 == limit)
+        .map(|last| last.seq.to_string());
+    let mut m = wire::page(
+        "payouts",
+        found.payouts.iter().map(wire::payout).collect(),
+        cursor,
     );
-    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+    if let (Some(d), Value::Object(m)) = (&found.destination, &mut m) {
+        m.insert("destination".into(), wire::destination(d));
+    }
+    Ok(json_response(StatusCode::OK, &m))
 }
 
 /// `POST /v1/admin/payouts/run`: one payout cycle now. `?wait=N` waits up
@@ -200,28 +156,7 @@ pub(super) async fn run_payouts(
         .run_cycle(std::time::Duration::from_secs(wait))
         .await
         .map_err(|e| Failure::new(FailureKind::Internal, "internal", e.to_string()))?;
-    let ids = |v: &[String]| Value::Array(v.iter().map(|i| i.clone().into()).collect());
-    let mut m = Map::new();
-    m.insert("planned".into(), ids(&report.planned));
-    m.insert("confirmed".into(), ids(&report.confirmed));
-    m.insert("failed".into(), ids(&report.failed));
-    m.insert("open".into(), ids(&report.open));
-    m.insert(
-        "errors".into(),
-        Value::Array(
-            report
-                .errors
-                .iter()
-                .map(|(id, e)| {
-                    let mut o = Map::new();
-                    o.insert("payout".into(), id.clone().into());
-                    o.insert("error".into(), e.clone().into());
-                    Value::Object(o)
-                })
-                .collect(),
-        ),
-    );
-    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+    Ok(json_response(StatusCode::OK, &wire::cycle(&report)))
 }
 
 #[derive(serde::Deserialize)]

@@ -3,14 +3,6 @@
 
 use super::*;
 
-pub(super) fn settlement_json(row: &SettlementRow) -> Value {
-    let mut m = Map::new();
-    m.insert("uri".into(), row.uri.clone().into());
-    m.insert("cid".into(), row.cid.clone().into());
-    m.insert("value".into(), row.value.clone());
-    Value::Object(m)
-}
-
 pub(super) async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
     let m = body_object(&body)?;
     let receipt = str_field(&m, "receipt")?;
@@ -21,12 +13,10 @@ pub(super) async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Fa
         Err(f) => f.code,
     });
     let SettlementView { created, row } = result?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json_response(status, &settlement_json(&row)))
+    Ok(json_response(
+        created_or_ok(created),
+        &wire::settlement(&row),
+    ))
 }
 
 pub(super) async fn deposit(
@@ -58,17 +48,12 @@ pub(super) async fn deposit(
         .and_then(Value::as_str)
         .ok_or_else(|| bad("amount.currency: must be a string"))?;
     let created = s.deposit(id, requester, currency, minor).await?;
-    let mut out = Map::new();
-    out.insert("id".into(), id.into());
-    out.insert("requester".into(), requester.into());
-    out.insert("amount".into(), Value::Object(amount.clone()));
     Ok(json_response(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        &Value::Object(out),
+        created_or_ok(created),
+        &wire::deposit(
+            &[("id", id), ("requester", requester)],
+            Value::Object(amount.clone()),
+        ),
     ))
 }
 
@@ -96,31 +81,25 @@ pub(super) async fn list_settlements(
             .map_err(|_| bad("cursor: must be a cursor from a previous page"))?,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, PAGE_MAX);
-    let rows = s
-        .store
-        .settlements_where(column, value, after, limit)
-        .await?;
-    let mut m = Map::new();
-    m.insert(
-        "settlements".into(),
-        Value::Array(
-            rows.iter()
-                .map(|row| {
-                    indexed_record(
-                        &row.uri,
-                        &row.cid,
-                        crate::records::NSID_SETTLEMENT,
-                        &row.value,
-                        Some(row.created_at),
-                    )
-                })
-                .collect(),
-        ),
-    );
-    if rows.len() as i64 == limit
-        && let Some(last) = rows.last()
-    {
-        m.insert("cursor".into(), last.seq.to_string().into());
-    }
-    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+    let rows = s.settlements(column, value, after, limit).await?;
+    let cursor = rows
+        .last()
+        .filter(|_| rows.len() as i64 == limit)
+        .map(|last| last.seq.to_string());
+    let items = rows
+        .iter()
+        .map(|row| {
+            wire::indexed_record(
+                &row.uri,
+                &row.cid,
+                crate::records::NSID_SETTLEMENT,
+                &row.value,
+                Some(row.created_at),
+            )
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &wire::page("settlements", items, cursor),
+    ))
 }

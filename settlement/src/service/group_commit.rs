@@ -16,7 +16,7 @@ use crate::store::{Settled, Store, StoreError};
 /// own transaction.
 pub struct GroupCommit {
     max: std::sync::atomic::AtomicUsize,
-    queue: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Waiting>>>,
+    queue: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<Waiting>>>,
     stats: Arc<GroupStats>,
 }
 
@@ -36,6 +36,11 @@ pub struct GroupStats {
 
 /// Default for [`GroupCommit`]'s `max`.
 pub const GROUP_COMMIT_MAX: usize = 64;
+
+/// Charges handed to the writer and not yet written, at most: beyond it a
+/// charge waits to be handed over (the request's own time limit bounds
+/// that wait). The HTTP edge admits fewer requests than this at once.
+pub const WAITING_MAX: usize = 4096;
 
 struct Waiting {
     plan: SettlePlan,
@@ -79,24 +84,29 @@ impl GroupCommit {
             return store.settle(&plan).await;
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let sent = {
+        let sender = {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            let sender = queue.get_or_insert_with(|| {
-                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                start_writer(store.clone(), rx, max, self.stats.clone());
-                tx
-            });
-            match sender.send(Waiting { plan, reply }) {
-                Ok(()) => {
-                    self.stats.queued.fetch_add(1, Relaxed);
-                    Ok(())
-                }
-                Err(e) => {
-                    // The writer is gone (its runtime ended): start another
-                    // next time, write this one alone.
+            queue
+                .get_or_insert_with(|| {
+                    let (tx, rx) = tokio::sync::mpsc::channel(WAITING_MAX);
+                    start_writer(store.clone(), rx, max, self.stats.clone());
+                    tx
+                })
+                .clone()
+        };
+        let sent = match sender.send(Waiting { plan, reply }).await {
+            Ok(()) => {
+                self.stats.queued.fetch_add(1, Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                // The writer is gone (its runtime ended): start another
+                // next time, write this one alone.
+                let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if queue.as_ref().is_some_and(|q| q.same_channel(&sender)) {
                     *queue = None;
-                    Err(e.0.plan)
                 }
+                Err(e.0.plan)
             }
         };
         match sent {
@@ -116,7 +126,7 @@ impl GroupCommit {
 /// with them). Where that is not possible, on the caller's runtime.
 fn start_writer(
     store: Store,
-    queue: tokio::sync::mpsc::UnboundedReceiver<Waiting>,
+    queue: tokio::sync::mpsc::Receiver<Waiting>,
     max: usize,
     stats: Arc<GroupStats>,
 ) {
@@ -166,7 +176,7 @@ fn start_writer(
 /// transaction.
 async fn write_groups(
     store: Store,
-    mut queue: tokio::sync::mpsc::UnboundedReceiver<Waiting>,
+    mut queue: tokio::sync::mpsc::Receiver<Waiting>,
     max: usize,
     stats: Arc<GroupStats>,
 ) {
@@ -178,7 +188,9 @@ async fn write_groups(
                 None => return,
             }
         }
-        while let Ok(w) = queue.try_recv() {
+        while waiting.len() < WAITING_MAX
+            && let Ok(w) = queue.try_recv()
+        {
             waiting.push_back(w);
         }
         let mut group = Vec::with_capacity(max.min(waiting.len()));

@@ -3,6 +3,7 @@
 //! [`Failure`] with a stable code; the HTTP layer only maps it to a status.
 
 mod group_commit;
+mod reads;
 mod shared;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use shared::{CheckedAttestation, SharedRecords};
 
 use crate::verify::{self, Bundle, Rejection};
 pub use group_commit::{GROUP_COMMIT_MAX, GroupCommit, GroupStats};
+pub use reads::{AuthorizationView, Balance, ProviderBalance, ProviderPayouts, Statement};
 
 fn invalid(e: ValidationError) -> Failure {
     Failure::new(FailureKind::Rejected, "invalid-record", e.to_string())

@@ -1,0 +1,298 @@
+//! The API's answers as JSON: the only code that turns domain values into
+//! response bodies. Requests are parsed by the strict parser in the
+//! handlers; nothing here reads outside input.
+
+use crate::audit::Discrepancy;
+use crate::exchange::{Exchange, FeePolicy};
+use crate::payout::CycleReport;
+use crate::records::formats::{AtUri, Datetime, Micros};
+use crate::records::json::{Map, Value};
+use crate::service::{AuthorizationView, Balance, ProviderBalance, Statement};
+use crate::store::SettlementRow;
+use crate::store::payouts::{Destination, PayoutRow};
+
+/// `{amount, currency}`.
+pub(super) fn money(amount: impl Into<Value>, currency: &str) -> Value {
+    object([("amount", amount.into()), ("currency", currency.into())])
+}
+
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in fields {
+        m.insert(k.into(), v);
+    }
+    Value::Object(m)
+}
+
+fn datetime(us: Micros) -> Value {
+    Datetime::from_unix_micros(us).to_string().into()
+}
+
+fn strings(v: &[String]) -> Value {
+    Value::Array(v.iter().map(|s| s.as_str().into()).collect())
+}
+
+/// `{uri, cid}` of a record a request stored, or a record with its value.
+pub(super) fn record(uri: &str, cid: &str, value: Option<&Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("uri".into(), uri.into());
+    m.insert("cid".into(), cid.into());
+    if let Some(v) = value {
+        m.insert("value".into(), v.clone());
+    }
+    Value::Object(m)
+}
+
+pub(super) fn settlement(row: &SettlementRow) -> Value {
+    record(&row.uri, &row.cid, Some(&row.value))
+}
+
+/// A record in a listing, with where it lives.
+pub(super) fn indexed_record(
+    uri: &str,
+    cid: &str,
+    collection: &str,
+    body: &Value,
+    indexed_at: Option<Micros>,
+) -> Value {
+    let parsed = AtUri::parse(uri);
+    let mut r = Map::new();
+    r.insert("uri".into(), uri.into());
+    r.insert("cid".into(), cid.into());
+    r.insert("collection".into(), collection.into());
+    r.insert(
+        "repo".into(),
+        parsed.as_ref().map_or("", |u| u.did()).into(),
+    );
+    r.insert(
+        "rkey".into(),
+        parsed.as_ref().map_or("", |u| u.rkey()).into(),
+    );
+    r.insert("body".into(), body.clone());
+    if let Some(at) = indexed_at {
+        r.insert("indexedAt".into(), datetime(at));
+    }
+    Value::Object(r)
+}
+
+/// A page of a listing under `key`, with the cursor of the next page.
+pub(super) fn page(key: &str, items: Vec<Value>, cursor: Option<String>) -> Value {
+    let mut m = Map::new();
+    m.insert(key.into(), Value::Array(items));
+    if let Some(c) = cursor {
+        m.insert("cursor".into(), c.into());
+    }
+    Value::Object(m)
+}
+
+pub(super) fn finding(severity: &str, code: &str, message: &str) -> Value {
+    object([
+        ("severity", severity.into()),
+        ("code", code.into()),
+        ("message", message.into()),
+    ])
+}
+
+/// The answer of `verifySettlement`.
+pub(super) fn verified(found: &[Discrepancy]) -> Value {
+    let findings: Vec<Value> = if found.is_empty() {
+        vec![finding("info", "settlement-verified", "every check holds")]
+    } else {
+        found
+            .iter()
+            .map(|d| finding("error", d.check, &d.detail))
+            .collect()
+    };
+    object([
+        ("ok", found.is_empty().into()),
+        ("findings", Value::Array(findings)),
+    ])
+}
+
+/// The answer of `verifyReceipt`. Hardware attestation chains are not
+/// verified yet: every provider counts as self-attested.
+pub(super) fn chargeable(verdict: Result<(), (&str, &str)>) -> Value {
+    let finding = match verdict {
+        Ok(()) => finding(
+            "info",
+            "chargeable",
+            "every stateless rule of a charge holds",
+        ),
+        Err((code, message)) => finding("error", code, message),
+    };
+    object([
+        ("ok", verdict.is_ok().into()),
+        ("trustLevel", "self-attested".into()),
+        ("findings", Value::Array(vec![finding])),
+    ])
+}
+
+pub(super) fn exchange(exchange: &Exchange, policy: &FeePolicy) -> Value {
+    let policy = object([
+        ("bps", i64::from(policy.bps).into()),
+        ("minMinor", policy.min_minor.into()),
+        ("supportedCurrencies", strings(&policy.currencies)),
+        ("selfLoopFeeWaived", policy.self_loop_fee_waived.into()),
+    ]);
+    object([
+        ("did", exchange.did.as_str().into()),
+        ("jwk", exchange.jwk()),
+        ("policy", policy),
+    ])
+}
+
+pub(super) fn authorization(view: &AuthorizationView) -> Value {
+    let state = &view.state;
+    let money = |amount: i64| money(amount, &state.currency);
+    let mut m = Map::new();
+    m.insert("uri".into(), state.authorization_uri.as_str().into());
+    m.insert("cid".into(), state.authorization_cid.as_str().into());
+    m.insert("requester".into(), state.requester.as_str().into());
+    m.insert("scope".into(), state.scope.as_str().into());
+    // The published terms, from the stored record.
+    if let Some(t) = &view.terms {
+        let published = |p: &crate::records::Money| super::wire::money(p.amount, &p.currency);
+        m.insert("ceiling".into(), published(&t.data.ceiling));
+        if let Some(budget) = &t.data.session_budget {
+            m.insert("budget".into(), published(budget));
+        }
+    }
+    let remaining = if state.consumed {
+        0
+    } else {
+        state.limit_minor - state.charged_minor
+    };
+    m.insert("limit".into(), money(state.limit_minor));
+    m.insert("charged".into(), money(state.charged_minor));
+    m.insert("remaining".into(), money(remaining));
+    m.insert("charges".into(), state.charges.into());
+    m.insert("consumed".into(), state.consumed.into());
+    m.insert("expiresAt".into(), datetime(state.expires_at));
+    m.insert(
+        "settlements".into(),
+        Value::Array(view.settlements.iter().map(settlement).collect()),
+    );
+    Value::Object(m)
+}
+
+pub(super) fn balance(b: &Balance) -> Value {
+    object([
+        ("balance", b.balance.into()),
+        ("held", b.held.into()),
+        ("available", b.available.into()),
+    ])
+}
+
+pub(super) fn provider_balance(b: &ProviderBalance) -> Value {
+    object([
+        ("payable", b.payable.into()),
+        ("pending", b.pending.into()),
+        ("paid", b.paid.into()),
+    ])
+}
+
+/// A requester's statement: each entry as seen from the requester (money
+/// leaving is a debit, funds set aside are a hold, a hold given back is a
+/// release).
+pub(super) fn statement(requester: &str, s: &Statement) -> Value {
+    let entries: Vec<Value> = s
+        .page
+        .transfers
+        .iter()
+        .map(|t| {
+            let side = match t.kind {
+                ledger::TransferKind::Pending => "hold",
+                ledger::TransferKind::Void | ledger::TransferKind::Expire => "release",
+                _ if t.debit_account == s.account => "debit",
+                _ => "credit",
+            };
+            let mut e = Map::new();
+            e.insert("seq".into(), t.seq.into());
+            e.insert("kind".into(), t.kind.as_str().into());
+            e.insert("code".into(), t.code.as_str().into());
+            e.insert("amount".into(), money(t.amount_minor, t.currency.as_str()));
+            e.insert("side".into(), side.into());
+            if let Some(r) = &t.reference {
+                e.insert("reference".into(), r.as_str().into());
+            }
+            if let Some(x) = t.expires_at_us {
+                e.insert("expiresAt".into(), datetime(x));
+            }
+            e.insert("at".into(), datetime(t.timestamp_us));
+            Value::Object(e)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("requester".into(), requester.into());
+    m.insert("currency".into(), s.currency.as_str().into());
+    m.insert("entries".into(), Value::Array(entries));
+    if let Some(next) = &s.page.next {
+        m.insert("cursor".into(), next.to_string().into());
+    }
+    Value::Object(m)
+}
+
+pub(super) fn destination(d: &Destination) -> Value {
+    let mut m = Map::new();
+    m.insert("provider".into(), d.provider.as_str().into());
+    m.insert("rail".into(), d.rail.as_str().into());
+    if let Some(a) = &d.address {
+        m.insert("address".into(), a.as_str().into());
+    }
+    if let Some(u) = &d.url {
+        m.insert("url".into(), u.as_str().into());
+    }
+    Value::Object(m)
+}
+
+pub(super) fn payout(p: &PayoutRow) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), p.id.as_str().into());
+    m.insert("provider".into(), p.provider.as_str().into());
+    m.insert("amount".into(), money(p.amount_minor, &p.currency));
+    m.insert("tokenValue".into(), p.token_value.as_str().into());
+    m.insert("rail".into(), p.rail.as_str().into());
+    m.insert("state".into(), p.state.as_str().into());
+    m.insert("network".into(), format!("eip155:{}", p.chain_id).into());
+    m.insert("token".into(), p.token.as_str().into());
+    m.insert("nonce".into(), p.nonce.as_str().into());
+    for (k, v) in [
+        ("payTo", &p.pay_to),
+        ("transaction", &p.tx_hash),
+        ("blockHash", &p.block_hash),
+        ("error", &p.error),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), v.as_str().into());
+        }
+    }
+    if let Some(n) = p.block_number {
+        m.insert("blockNumber".into(), n.into());
+    }
+    Value::Object(m)
+}
+
+pub(super) fn cycle(report: &CycleReport) -> Value {
+    let errors = report
+        .errors
+        .iter()
+        .map(|(id, e)| object([("payout", id.as_str().into()), ("error", e.as_str().into())]))
+        .collect();
+    object([
+        ("planned", strings(&report.planned)),
+        ("confirmed", strings(&report.confirmed)),
+        ("failed", strings(&report.failed)),
+        ("open", strings(&report.open)),
+        ("errors", Value::Array(errors)),
+    ])
+}
+
+/// A deposit credited (the operator's, or one paid over x402).
+pub(super) fn deposit(fields: &[(&str, &str)], amount: Value) -> Value {
+    let mut m = Map::new();
+    for (k, v) in fields {
+        m.insert((*k).into(), (*v).into());
+    }
+    m.insert("amount".into(), amount);
+    Value::Object(m)
+}
