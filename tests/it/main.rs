@@ -23,6 +23,7 @@ mod audit;
 mod chain;
 mod deposits;
 mod interop;
+mod payout_attacks;
 mod payouts;
 mod pds;
 mod support;

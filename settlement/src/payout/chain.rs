@@ -211,6 +211,13 @@ pub fn payout_nonce(payout_id: &str) -> B256 {
     keccak256(format!("dev.cocore.settlement/payout/{payout_id}").as_bytes())
 }
 
+/// What happened on chain to one of the treasury's authorization nonces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonceEvent {
+    Used { tx: B256, block_number: u64 },
+    Canceled { tx: B256, block_number: u64 },
+}
+
 /// A chain call failed. `Revert` carries the token's reason string.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -353,22 +360,98 @@ impl Chain {
             .map_err(rpc)
     }
 
-    /// The transaction that used the treasury's authorization `nonce`, from
-    /// the token's `AuthorizationUsed` events. `None` if no canonical block
-    /// holds one (it may have been canceled instead).
-    pub async fn authorization_tx(&self, nonce: B256) -> Result<Option<B256>, ChainError> {
+    /// What the token's events say happened to the treasury's
+    /// authorization `nonce`: used by a transaction, or canceled, and in
+    /// which block. `None` when the node shows neither (not yet, or a
+    /// lagging or pruned node): never evidence that nothing happened.
+    pub async fn nonce_event(&self, nonce: B256) -> Result<Option<NonceEvent>, ChainError> {
         let filter = Filter::new()
             .address(self.config.token)
-            .event_signature(EIP3009Token::AuthorizationUsed::SIGNATURE_HASH)
+            .event_signature(vec![
+                EIP3009Token::AuthorizationUsed::SIGNATURE_HASH,
+                EIP3009Token::AuthorizationCanceled::SIGNATURE_HASH,
+            ])
             .topic1(self.treasury.address().into_word())
             .topic2(nonce)
             .from_block(BlockNumberOrTag::Earliest)
             .to_block(BlockNumberOrTag::Latest);
         let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
-        Ok(logs
+        Ok(logs.into_iter().filter(|l| !l.removed).find_map(|l| {
+            let tx = l.transaction_hash?;
+            let block_number = l.block_number?;
+            let used = l.topic0() == Some(&EIP3009Token::AuthorizationUsed::SIGNATURE_HASH);
+            Some(if used {
+                NonceEvent::Used { tx, block_number }
+            } else {
+                NonceEvent::Canceled { tx, block_number }
+            })
+        }))
+    }
+
+    /// The transaction that used the treasury's authorization `nonce`, from
+    /// the token's `AuthorizationUsed` events; `None` if the node shows
+    /// none.
+    pub async fn authorization_tx(&self, nonce: B256) -> Result<Option<B256>, ChainError> {
+        Ok(match self.nonce_event(nonce).await? {
+            Some(NonceEvent::Used { tx, .. }) => Some(tx),
+            _ => None,
+        })
+    }
+
+    /// How deep block `number` is: 1 for the latest block.
+    pub async fn depth(&self, number: u64) -> Result<u64, ChainError> {
+        let (latest, _) = self.latest_block().await?;
+        Ok(latest.saturating_sub(number) + 1)
+    }
+
+    /// Whether an authorization valid before `valid_before` (Unix seconds)
+    /// has expired in a block `confirmations` deep: no reorg can then make
+    /// it usable again.
+    pub async fn expired_deep(&self, valid_before: u64) -> Result<bool, ChainError> {
+        let (latest, _) = self.latest_block().await?;
+        let Some(number) = latest.checked_sub(self.config.confirmations.saturating_sub(1)) else {
+            return Ok(false);
+        };
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| ChainError::Rpc(format!("the node has no block {number}")))?;
+        Ok(block.header.timestamp >= valid_before)
+    }
+
+    /// Whether mined transaction `tx` is this payment: it succeeded, and
+    /// the token logged in it `AuthorizationUsed(treasury, nonce)` and a
+    /// `Transfer` of exactly `value` from the treasury to `to`. A
+    /// transaction hash reported by someone else proves nothing until
+    /// this holds.
+    pub async fn pays(
+        &self,
+        tx: B256,
+        nonce: B256,
+        to: Address,
+        value: U256,
+    ) -> Result<bool, ChainError> {
+        let Some(receipt) = self.receipt(tx).await? else {
+            return Ok(false);
+        };
+        if !receipt.status() {
+            return Ok(false);
+        }
+        let treasury = self.treasury.address();
+        let used = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|l| l.address() == self.config.token)
+            .filter_map(|l| l.log_decode::<EIP3009Token::AuthorizationUsed>().ok())
+            .any(|e| e.inner.data.authorizer == treasury && e.inner.data.nonce == nonce);
+        let transferred = self
+            .transfers_in(&receipt)
             .into_iter()
-            .filter(|l| !l.removed)
-            .find_map(|l| l.transaction_hash))
+            .any(|(from, t, v)| from == treasury && t == to && v == value);
+        Ok(used && transferred)
     }
 
     /// Sends `transferWithAuthorization` (bytes-signature form) from the
