@@ -19,6 +19,7 @@ mod layers;
 pub mod metrics;
 pub mod payout;
 pub mod records;
+pub mod secrets;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -83,7 +83,8 @@ fn main() -> ExitCode {
             };
             // Nothing useful can be done if stdout or stderr is closed.
             let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+            let stderr = settlement::secrets::scrub(&outcome.stderr);
+            let _ = std::io::stderr().write_all(stderr.as_bytes());
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
         }
         Command::Audit {
@@ -102,7 +103,8 @@ fn main() -> ExitCode {
                 },
             };
             let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+            let stderr = settlement::secrets::scrub(&outcome.stderr);
+            let _ = std::io::stderr().write_all(stderr.as_bytes());
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
         }
         Command::Payout {
@@ -148,7 +150,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => match serve(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("serve: {e}");
+                eprintln!("serve: {}", settlement::secrets::scrub(&e));
                 ExitCode::from(2)
             }
         },
@@ -166,7 +168,7 @@ where
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(settlement::secrets::ScrubbingStderr)
         .try_init();
     let outcome = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt.block_on(f()),
@@ -177,12 +179,51 @@ where
         },
     };
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    let stderr = settlement::secrets::scrub(&outcome.stderr);
+    let _ = std::io::stderr().write_all(stderr.as_bytes());
     ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
 }
 
+/// Every secret this process was given, for `secrets::scrub` and the log
+/// writer: URLs' credentials, the admin token, OTLP headers.
+fn register_secrets(urls: &[Option<&str>]) {
+    for url in urls.iter().flatten() {
+        settlement::secrets::register(url);
+    }
+    for k in ["SETTLEMENT_ADMIN_TOKEN", "SETTLEMENT_TREASURY_KEY"] {
+        if let Ok(v) = std::env::var(k) {
+            settlement::secrets::register(&v);
+        }
+    }
+    for k in [
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    ] {
+        if let Ok(v) = std::env::var(k) {
+            for header in v.split(',') {
+                if let Some((_, value)) = header.split_once('=') {
+                    settlement::secrets::register(value);
+                }
+            }
+        }
+    }
+    for k in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ] {
+        if let Ok(v) = std::env::var(k) {
+            settlement::secrets::register(&v);
+        }
+    }
+}
+
 fn serve(args: &ServeArgs) -> Result<(), String> {
+    register_secrets(&[args.database_url.as_deref(), args.chain.rpc_url.as_deref()]);
     let config = Config::resolve(args)?;
+    register_secrets(&[Some(&config.database_url)]);
+    if let Some(token) = &config.admin_token {
+        settlement::secrets::register(token);
+    }
     let telemetry = settlement::telemetry::init()?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let served = runtime.block_on(async {

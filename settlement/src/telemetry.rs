@@ -27,7 +27,7 @@ pub fn init() -> Result<Telemetry, String> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(crate::secrets::ScrubbingStderr)
         .with_target(false);
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     if !otlp_configured() {

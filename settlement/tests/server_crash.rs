@@ -116,6 +116,7 @@ impl Env {
                 "--insecure-trust-submitted-records",
             ])
             .args(["--database-url", &self.db, "--exchange-did", EXCHANGE])
+            .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
             .arg("--signing-key")
             .arg(self.dir.join("exchange-key.hex"))
             .args(["--rpc-url", &self.local.config.rpc_url])

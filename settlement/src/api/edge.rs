@@ -34,6 +34,12 @@ pub(super) fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(new_request_id, str::to_owned)
 }
 
+/// The header every answer carries in development mode, where records
+/// posted as JSON are taken as genuine.
+pub const DEVELOPMENT_HEADER: &str = "x-settlement-development-mode";
+const DEVELOPMENT_BANNER: &str =
+    "records are not proven: this exchange accepts made-up records; never expose it";
+
 /// Every request: an id (the client's `x-request-id` if sane, else a new
 /// one) echoed in the response and carried by the span; a place among at
 /// most `in_flight_max`; a timeout; latency metrics by route template; and
@@ -94,6 +100,12 @@ pub(super) async fn edge(
     let mut response = response;
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
+    }
+    if !e.service.records.is_proven() {
+        response.headers_mut().insert(
+            DEVELOPMENT_HEADER,
+            HeaderValue::from_static(DEVELOPMENT_BANNER),
+        );
     }
     let elapsed = start.elapsed();
     let status = response.status().as_u16();

@@ -36,6 +36,7 @@ mod settlements;
 mod wire;
 
 use balances::*;
+pub use edge::DEVELOPMENT_HEADER;
 use edge::*;
 use records::*;
 use settlements::*;

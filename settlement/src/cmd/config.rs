@@ -113,22 +113,30 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// A database URL without its password.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
+pub use crate::secrets::redact_url;
+
+/// The environment variable that must say `yes` for development mode
+/// (`--insecure-trust-submitted-records`) to start: a second, deliberate
+/// acknowledgement that a proxy or tunnel to this loopback port lets
+/// anyone move money with records they made up.
+pub const UNPROVEN_RECORDS_ACK: &str = "SETTLEMENT_ACCEPT_UNPROVEN_RECORDS";
+
+/// The exchange DID development mode uses when none is given. Outside it,
+/// `serve` needs one: a DID shared by every default deployment would make
+/// authorizations and service auth tokens addressed to one of them valid
+/// at all of them.
+pub const DEVELOPMENT_EXCHANGE_DID: &str = "did:web:localhost";
 
 impl Config {
     pub fn resolve(args: &ServeArgs) -> Result<Config, String> {
+        Config::resolve_in(args, |k| std::env::var(k).ok())
+    }
+
+    /// As [`Config::resolve`], reading the environment through `env`.
+    pub fn resolve_in(
+        args: &ServeArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
         let file: FileConfig = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -154,11 +162,21 @@ impl Config {
         if policy.bps > 10_000 {
             return Err("fee-bps: must be 0..=10000".into());
         }
-        let exchange_did = args
-            .exchange_did
-            .clone()
-            .or(file.exchange_did)
-            .unwrap_or_else(|| "did:web:localhost".into());
+        let development = args.insecure_trust_submitted_records;
+        if development {
+            check_development(args, &env)?;
+        }
+        let exchange_did = match args.exchange_did.clone().or(file.exchange_did) {
+            Some(did) => did,
+            None if development => DEVELOPMENT_EXCHANGE_DID.into(),
+            None => {
+                return Err(format!(
+                    "exchange-did: required (--exchange-did or SETTLEMENT_EXCHANGE_DID): this exchange's own DID, \
+                     which authorizations and service auth tokens must name; the development default \
+                     {DEVELOPMENT_EXCHANGE_DID} is shared by every default deployment"
+                ));
+            }
+        };
         if !crate::records::formats::is_did(&exchange_did) {
             return Err(format!("exchange-did: {exchange_did:?} is not a DID"));
         }
@@ -172,7 +190,7 @@ impl Config {
                     .trim()
                     .to_owned(),
             ),
-            None => std::env::var("SETTLEMENT_ADMIN_TOKEN").ok(),
+            None => env("SETTLEMENT_ADMIN_TOKEN"),
         }
         .filter(|t| !t.is_empty());
         if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
@@ -234,6 +252,41 @@ impl Config {
             },
         })
     }
+}
+
+/// Development mode (records taken as genuine) starts only when the
+/// environment acknowledges the risk, and never next to a real chain.
+fn check_development(
+    args: &ServeArgs,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    if env(UNPROVEN_RECORDS_ACK).as_deref() != Some("yes") {
+        return Err(format!(
+            "--insecure-trust-submitted-records takes records posted to the API as genuine, so anyone who \
+             reaches this port (through a proxy or tunnel too) can move money with records they made up: \
+             set {UNPROVEN_RECORDS_ACK}=yes to acknowledge it (development only)"
+        ));
+    }
+    if let Some(url) = &args.chain.rpc_url {
+        let local = reqwest::Url::parse(url)
+            .ok()
+            .is_some_and(|u| match u.host_str() {
+                Some("localhost") => true,
+                Some(h) => h
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback()),
+                None => false,
+            });
+        if !local {
+            return Err(
+                "--insecure-trust-submitted-records is refused with a chain that is not on this machine \
+                 (--rpc-url must be a loopback address, or use --local-chain)"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Where payouts go: the chain, the token, the treasury key, and what is
@@ -314,6 +367,10 @@ impl ChainArgs {
                     .map_err(|e| e.to_string())?
             }
         };
+        let key = treasury.secret_hex();
+        crate::secrets::register(&key);
+        crate::secrets::register(key.trim_start_matches("0x"));
+        crate::secrets::register(&rpc_url);
         Ok(Some(PayoutSetup {
             chain: crate::payout::chain::ChainConfig {
                 rpc_url,
@@ -342,14 +399,66 @@ impl ChainArgs {
 mod tests {
     use super::*;
 
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn acknowledged(k: &str) -> Option<String> {
+        (k == UNPROVEN_RECORDS_ACK).then(|| "yes".to_owned())
+    }
+
+    /// Finding 12: no shared default DID outside development mode.
     #[test]
-    fn redacts_passwords() {
+    fn serve_needs_its_own_exchange_did() {
+        let err = Config::resolve_in(&ServeArgs::default(), no_env).unwrap_err();
+        assert!(err.starts_with("exchange-did: required"), "{err}");
+        let args = ServeArgs {
+            exchange_did: Some("did:web:exchange.example".into()),
+            ..ServeArgs::default()
+        };
         assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
+            Config::resolve_in(&args, no_env).unwrap().exchange_did,
+            "did:web:exchange.example"
         );
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite:./data/x.db"), "sqlite:./data/x.db");
+        let args = ServeArgs {
+            insecure_trust_submitted_records: true,
+            ..ServeArgs::default()
+        };
+        let c = Config::resolve_in(&args, acknowledged).unwrap();
+        assert_eq!(c.exchange_did, DEVELOPMENT_EXCHANGE_DID);
+    }
+
+    /// Finding 10: development mode needs the environment's
+    /// acknowledgement and refuses a chain that is not local.
+    #[test]
+    fn development_mode_needs_an_acknowledgement_and_a_local_chain() {
+        let args = ServeArgs {
+            insecure_trust_submitted_records: true,
+            ..ServeArgs::default()
+        };
+        let err = Config::resolve_in(&args, no_env).unwrap_err();
+        assert!(err.contains(UNPROVEN_RECORDS_ACK), "{err}");
+        let wrong = |k: &str| (k == UNPROVEN_RECORDS_ACK).then(|| "1".to_owned());
+        assert!(Config::resolve_in(&args, wrong).is_err());
+        assert!(
+            Config::resolve_in(&args, acknowledged)
+                .unwrap()
+                .trust_submitted_records
+        );
+        for (rpc, ok) in [
+            ("http://127.0.0.1:8545", true),
+            ("http://localhost:8545", true),
+            ("http://[::1]:8545", true),
+            ("https://base-sepolia.example/v2/KEY", false),
+            ("http://10.0.0.5:8545", false),
+        ] {
+            let mut args = ServeArgs {
+                insecure_trust_submitted_records: true,
+                ..ServeArgs::default()
+            };
+            args.chain.rpc_url = Some(rpc.into());
+            assert_eq!(Config::resolve_in(&args, acknowledged).is_ok(), ok, "{rpc}");
+        }
     }
 
     #[test]
@@ -367,16 +476,17 @@ mod tests {
             fee_bps: Some(300),
             ..ServeArgs::default()
         };
-        let c = Config::resolve(&args).unwrap();
+        let c = Config::resolve_in(&args, no_env).unwrap();
         assert_eq!(c.policy.bps, 300);
         assert_eq!(c.exchange_did, "did:web:file.example");
         // Records are proven, so any address will do; trusting submitted
         // records is for loopback only.
         let args = ServeArgs {
             listen: Some("0.0.0.0:8787".parse().unwrap()),
+            exchange_did: Some("did:web:exchange.example".into()),
             ..ServeArgs::default()
         };
-        let c = Config::resolve(&args).unwrap();
+        let c = Config::resolve_in(&args, no_env).unwrap();
         assert!(!c.trust_submitted_records);
         assert_eq!(c.identity.plc_directory, "https://plc.directory");
         let args = ServeArgs {
@@ -385,25 +495,27 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(
-            Config::resolve(&args)
+            Config::resolve_in(&args, acknowledged)
                 .unwrap_err()
                 .contains("--insecure-trust-submitted-records")
         );
         let args = ServeArgs {
             did_cache_ttl_s: Some(DID_CACHE_TTL_S_MAX + 1),
+            exchange_did: Some("did:web:exchange.example".into()),
             ..ServeArgs::default()
         };
         assert!(
-            Config::resolve(&args)
+            Config::resolve_in(&args, no_env)
                 .unwrap_err()
                 .contains("did-cache-ttl-s")
         );
         let args = ServeArgs {
             plc_directory: Some("plc.directory".into()),
+            exchange_did: Some("did:web:exchange.example".into()),
             ..ServeArgs::default()
         };
         assert!(
-            Config::resolve(&args)
+            Config::resolve_in(&args, no_env)
                 .unwrap_err()
                 .contains("plc-directory")
         );
@@ -412,7 +524,7 @@ mod tests {
             config: Some(file),
             ..ServeArgs::default()
         };
-        assert!(Config::resolve(&args).is_err());
+        assert!(Config::resolve_in(&args, no_env).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

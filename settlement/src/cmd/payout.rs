@@ -73,6 +73,7 @@ async fn open(
     store: &StoreArgs,
     chain: &ChainArgs,
 ) -> Result<(Store, Chain, PayoutSetup), Outcome> {
+    crate::secrets::register(&store.database_url);
     let setup = chain
         .resolve()
         .map_err(|e| failed(cmd, e))?

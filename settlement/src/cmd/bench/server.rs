@@ -143,6 +143,7 @@ impl Server {
             .arg("--admin-token-file")
             .arg(&token)
             .env("RUST_LOG", "warn")
+            .env(crate::cmd::config::UNPROVEN_RECORDS_ACK, "yes")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
