@@ -27,6 +27,13 @@ pub struct FeePolicy {
     /// Whether a charge where requester and provider are the same DID pays
     /// no fee.
     pub self_loop_fee_waived: bool,
+    /// Whether a receipt for a job that names no provider
+    /// (`acceptedProviders` absent or empty) is charged. Off by default:
+    /// anyone can publish a self-attested receipt for an open job from
+    /// public data and be charged first, and a pro-bono one settles the job
+    /// before its real provider. A brokerage's countersignature does not
+    /// name a provider here yet.
+    pub open_jobs: bool,
 }
 
 impl Default for FeePolicy {
@@ -36,6 +43,7 @@ impl Default for FeePolicy {
             min_minor: 1,
             currencies: vec!["USD".into(), "USDC".into()],
             self_loop_fee_waived: true,
+            open_jobs: false,
         }
     }
 }
@@ -252,6 +260,7 @@ mod tests {
             min_minor: 5,
             currencies: vec!["USD".into()],
             self_loop_fee_waived: true,
+            open_jobs: false,
         };
         // (amount, self_loop, fee)
         for (amount, self_loop, fee) in [

@@ -170,7 +170,7 @@ impl Scenario {
             job: obj(&format!(
                 r#"{{"$type":"{NSID_JOB}","model":"llama-3.1-8b-instruct","inputCommitment":"{input}","maxTokensOut":4096,
                 "priceCeiling":{{"amount":1000,"currency":"USD"}},"acceptedTrustLevel":"self-attested",
-                "acceptedExchanges":["{exchange}"],"paymentAuthorization":{{"uri":"","cid":""}},
+                "acceptedExchanges":["{exchange}"],"acceptedProviders":["{provider}"],"paymentAuthorization":{{"uri":"","cid":""}},
                 "nonce":"{job_nonce}","expiresAt":"2026-11-22T00:00:00Z","createdAt":"2026-11-21T10:00:00Z"}}"#
             )),
             attestation: obj(&format!(

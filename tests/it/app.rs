@@ -138,6 +138,7 @@ async fn spawn(
             min_minor: 1,
             currencies: vec!["USD".into(), "USDC".into()],
             self_loop_fee_waived: true,
+            open_jobs: false,
         },
         store,
         Some(ADMIN_TOKEN.to_owned()),

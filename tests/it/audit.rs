@@ -20,6 +20,7 @@ fn fee(amount: u64) -> u64 {
         min_minor: 1,
         currencies: vec!["USD".into()],
         self_loop_fee_waived: true,
+        open_jobs: false,
     }
     .fee(amount, false)
 }

@@ -21,6 +21,7 @@ mod atproto;
 mod attacks;
 mod audit;
 mod chain;
+mod claims;
 mod deposits;
 mod interop;
 mod payout_attacks;

@@ -133,6 +133,7 @@ pub(super) fn exchange(exchange: &Exchange, policy: &FeePolicy) -> Value {
         ("minMinor", policy.min_minor.into()),
         ("supportedCurrencies", strings(&policy.currencies)),
         ("selfLoopFeeWaived", policy.self_loop_fee_waived.into()),
+        ("openJobs", policy.open_jobs.into()),
     ]);
     object([
         ("did", exchange.did.as_str().into()),

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// File holding the admin bearer token (or set SETTLEMENT_ADMIN_TOKEN).
     #[arg(long, env = "SETTLEMENT_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Charge receipts of jobs that name no provider (acceptedProviders
+    /// absent or empty). Off: anyone could claim an open job first.
+    #[arg(long, env = "SETTLEMENT_ALLOW_OPEN_JOBS")]
+    pub allow_open_jobs: bool,
     /// Development only (loopback): take records posted as JSON as genuine
     /// instead of proving them in their owners' repositories, and leave
     /// balances and statements open.
@@ -78,6 +82,7 @@ struct FileConfig {
     admin_token_file: Option<PathBuf>,
     plc_directory: Option<String>,
     did_cache_ttl_s: Option<u64>,
+    allow_open_jobs: Option<bool>,
 }
 
 /// Longest a DID document may be cached: a rotated key must take effect
@@ -158,6 +163,7 @@ impl Config {
                 .or(file.currencies)
                 .unwrap_or(defaults.currencies),
             self_loop_fee_waived: defaults.self_loop_fee_waived,
+            open_jobs: args.allow_open_jobs || file.allow_open_jobs.unwrap_or(false),
         };
         if policy.bps > 10_000 {
             return Err("fee-bps: must be 0..=10000".into());

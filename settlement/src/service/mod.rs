@@ -264,6 +264,17 @@ impl Service {
             };
         }
         let charge = self.decide(receipt, job, now).await?;
+        if !charge.provider_named && !self.policy.open_jobs {
+            return Err(Failure::new(
+                FailureKind::Rejected,
+                "provider-not-named",
+                format!(
+                    "job {}: acceptedProviders does not name {}, and this exchange charges only receipts of \
+                     providers their job names (open jobs can be claimed by anyone)",
+                    charge.job.uri, charge.provider
+                ),
+            ));
+        }
         if !self.policy.supports(&charge.amount.currency) {
             return Err(Failure::new(
                 FailureKind::Rejected,

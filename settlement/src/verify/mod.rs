@@ -135,6 +135,10 @@ pub struct Charge {
     pub completed_at: Datetime,
     /// Pro-bono work charges nothing and consumes nothing.
     pub pro_bono: bool,
+    /// Whether the job names its providers (`acceptedProviders`, not
+    /// empty), the receipt's among them. An open job names none: whether
+    /// it is charged is the exchange's policy, not a rule of the charge.
+    pub provider_named: bool,
 }
 
 /// The four records of a charge, as submitted.
@@ -591,5 +595,9 @@ pub fn verify_records_checked(
         authorization_expires_at: auth.expires_at,
         completed_at: rcpt.completed_at,
         pro_bono: rcpt.pro_bono,
+        provider_named: job
+            .accepted_providers
+            .as_ref()
+            .is_some_and(|a| !a.is_empty()),
     })
 }

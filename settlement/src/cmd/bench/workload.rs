@@ -154,6 +154,10 @@ pub fn workload(
         let input = testkit::sha256_hex(format!("bench-input:{tag}:{i}").as_bytes());
         let mut job = job_template.clone();
         job.insert("inputCommitment".into(), input.clone().into());
+        job.insert(
+            "acceptedProviders".into(),
+            Value::Array(vec![prov.did.as_str().into()]),
+        );
         let job_nonce = &testkit::sha256_hex(format!("bench-job:{tag}:{i}").as_bytes())[..32];
         job.insert("nonce".into(), job_nonce.into());
         job.insert(
