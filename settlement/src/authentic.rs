@@ -132,15 +132,16 @@ impl RecordTrust {
 
     /// Under [`RecordTrust::Proven`], the caller must present a service
     /// auth token issued by `owner` for `audience` (this exchange) and
-    /// `method`.
+    /// `method`: the token, verified. `None` where callers are not asked
+    /// (development).
     pub async fn authenticate(
         &self,
         bearer: Option<&str>,
         owner: &str,
         expect: service_auth::Expect<'_>,
-    ) -> Result<(), Failure> {
+    ) -> Result<Option<service_auth::Token>, Failure> {
         let RecordTrust::Proven(identity) = self else {
-            return Ok(());
+            return Ok(None);
         };
         let method = expect.method;
         let unauthorized = |m: String| Failure::new(FailureKind::Unauthorized, "unauthorized", m);
@@ -162,6 +163,7 @@ impl RecordTrust {
             .map_err(|e| unauthorized(format!("service auth token: issuer DID {e}")))?;
         token
             .verify(&doc.key, expect)
-            .map_err(|e| unauthorized(e.to_string()))
+            .map_err(|e| unauthorized(e.to_string()))?;
+        Ok(Some(token))
     }
 }

@@ -260,6 +260,10 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
             trust,
         );
         service.group_commit.set_max(args.settle_batch_max);
+        service.destination_delay_s.store(
+            args.payout_destination_delay_secs,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         // Kept alive (and its anvil running) for as long as we serve.
         let _local_chain = start_payouts(args, &service, store, exchange, clock).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)

@@ -95,6 +95,7 @@ async fn setup(postgres: bool, tag: &str) -> Setup {
                 address: Some(wallet.to_string()),
                 url: None,
                 updated_at: 0,
+                effective_at: 0,
             })
             .await
             .unwrap();

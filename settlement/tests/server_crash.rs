@@ -301,6 +301,7 @@ async fn crash_harness(postgres: bool) {
                     address: Some(local.spare[n].address().to_string()),
                     url: None,
                     updated_at: 0,
+                    effective_at: 0,
                 })
                 .await
                 .unwrap();

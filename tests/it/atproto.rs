@@ -59,6 +59,13 @@ fn claims(iss: &str, aud: &str, lxm: &str, exp: i64) -> Value {
     Value::Object(m)
 }
 
+fn with_jti(mut claims: Value, jti: &str) -> Value {
+    if let Value::Object(m) = &mut claims {
+        m.insert("jti".into(), jti.into());
+    }
+    claims
+}
+
 fn fixtures() -> &'static Fixtures {
     static F: OnceLock<Fixtures> = OnceLock::new();
     F.get_or_init(|| {
@@ -154,6 +161,20 @@ fn fixtures() -> &'static Fixtures {
                     now + 60,
                 ),
             },
+            TokenSpec {
+                alg: Alg::K256,
+                key_seed: BOB_KEY,
+                payload: with_jti(
+                    claims(
+                        PROVIDER,
+                        EXCHANGE,
+                        "dev.cocore.compute.setPayoutDestination",
+                        now + 60,
+                    ),
+                    "bob-set-destination-1",
+                ),
+            },
+            // The same method without a jti: not single-use, refused.
             TokenSpec {
                 alg: Alg::K256,
                 key_seed: BOB_KEY,
@@ -584,8 +605,49 @@ async fn private_reads_need_a_service_auth_token(b: Backend) {
     assert_eq!(put(None).await.status, 401);
     assert_eq!(put(Some(&f.tokens[6])).await.status, 401);
     assert_eq!(put(Some(&f.tokens[2])).await.status, 401);
+    // Security review, finding 1: a token that changes state needs a jti
+    // and is taken once; the destination it sets is paid only after the
+    // cooling-off period, which the provider's reads show.
+    let r = put(Some(&f.tokens[9])).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"), "{r:?}");
+    assert!(
+        r.body
+            .get("detail")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.contains("jti is required")),
+        "{r:?}"
+    );
     let r = put(Some(&f.tokens[8])).await;
     assert_eq!(r.status, 200, "{r:?}");
+    let cooled = settlement::records::formats::Datetime::from_unix_micros(
+        ledger::Clock::now_us(&_clock) + 24 * 3600 * 1_000_000,
+    )
+    .to_string();
+    assert_eq!(
+        r.body.get("effectiveAt").and_then(Value::as_str),
+        Some(cooled.as_str()),
+        "{r:?}"
+    );
+    let replayed = settlement::records::json::parse_str(
+        r#"{"x402":"http://169.254.169.254/latest/meta-data/"}"#,
+    )
+    .unwrap();
+    let r = app
+        .request(
+            reqwest::Method::PUT,
+            &dest,
+            Some(&replayed),
+            Some(&f.tokens[8]),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"), "{r:?}");
+    assert!(
+        r.body
+            .get("detail")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.contains("used already")),
+        "{r:?}"
+    );
     let payouts = format!("/v1/providers/{PROVIDER}/payouts");
     assert_eq!(balance(payouts.clone(), None).await.status, 401);
     assert_eq!(

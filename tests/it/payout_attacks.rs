@@ -236,7 +236,51 @@ async fn a_reported_transaction_that_does_not_pay_never_confirms(b: Backend) {
     w.assert_reconciled().await;
 }
 
+/// Security review, finding 1: a destination set with the provider's
+/// credentials (a captured token, say) is not paid before its cooling-off
+/// period ends; the operator's is paid at once.
+async fn a_new_destination_waits_out_its_cooling_off(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let mallory = w.local.spare[1].address();
+    let bob = w.local.spare[0].address();
+    w.settle(PROVIDER, "cooling", 2).await;
+    let dest = |to: Address| settlement::store::payouts::Destination {
+        provider: PROVIDER.to_owned(),
+        rail: settlement::store::payouts::Rail::Direct,
+        address: Some(to.to_string()),
+        url: None,
+        updated_at: 0,
+        effective_at: 0,
+    };
+    let set = w
+        .app
+        .service
+        .set_destination(dest(mallory), false)
+        .await
+        .unwrap();
+    assert!(set.effective_at > w.app.service.clock.now_us());
+    let report = w.payouts.run_cycle(Duration::from_secs(5)).await.unwrap();
+    assert!(report.planned.is_empty(), "{report:?}");
+    assert_eq!(w.token_balance(mallory).await, U256::ZERO);
+    assert_eq!(w.payable(PROVIDER).await, 2 * SHARE);
+
+    w.app
+        .service
+        .set_destination(dest(bob), true)
+        .await
+        .unwrap();
+    let report = w.payouts.run_cycle(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(report.confirmed.len(), 1, "{report:?}");
+    assert_eq!(
+        w.token_balance(bob).await,
+        U256::from(2 * SHARE as u64 * UNITS_PER_CENT)
+    );
+    assert_eq!(w.token_balance(mallory).await, U256::ZERO);
+    w.assert_reconciled().await;
+}
+
 on_both_backends!(
+    a_new_destination_waits_out_its_cooling_off,
     a_used_authorization_whose_log_is_hidden_is_not_paid_twice,
     a_reported_transaction_that_does_not_pay_never_confirms,
 );

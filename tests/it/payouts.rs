@@ -97,6 +97,7 @@ impl World {
                 address: Some(to.to_string()),
                 url: None,
                 updated_at: 0,
+                effective_at: 0,
             })
             .await
             .expect("set destination");

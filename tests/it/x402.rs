@@ -85,6 +85,7 @@ async fn register_x402(w: &World, provider: &str, url: &str) {
             address: None,
             url: Some(url.to_owned()),
             updated_at: 0,
+            effective_at: 0,
         })
         .await
         .unwrap();

@@ -15,9 +15,10 @@ use crate::store::payouts::{Destination, Rail};
 
 /// `PUT /v1/admin/payout-destinations/{did}`: `{"address": "0x…"}` (the
 /// direct rail) or `{"x402": "http://…"}` (the provider's x402 endpoint).
-/// The operator (admin token) may set it; where callers prove who they
-/// are, so may the provider itself, with a service auth token for
-/// `setPayoutDestination`.
+/// The operator (admin token) may set it, in effect at once; where callers
+/// prove who they are, so may the provider itself, with a single-use
+/// service auth token for `setPayoutDestination`, in effect after the
+/// cooling-off period.
 pub(super) async fn put_destination(
     State(s): Shared,
     Path(did): Path<String>,
@@ -25,11 +26,12 @@ pub(super) async fn put_destination(
     body: Bytes,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
-    if !is_admin(&s, &headers) {
+    let by_operator = is_admin(&s, &headers);
+    if !by_operator {
         if !s.records.is_proven() {
             require_admin(&s, &headers)?;
         }
-        s.authenticate(
+        s.authenticate_once(
             bearer(&headers),
             &did,
             crate::authentic::LXM_SET_PAYOUT_DESTINATION,
@@ -59,7 +61,8 @@ pub(super) async fn put_destination(
                 rail: Rail::Direct,
                 address: Some(addr.to_string()),
                 url: None,
-                updated_at: s.clock.now_us(),
+                updated_at: 0,
+                effective_at: 0,
             }
         }
         (None, Some(Value::String(u))) => {
@@ -75,7 +78,8 @@ pub(super) async fn put_destination(
                 rail: Rail::X402,
                 address: None,
                 url: Some(url.to_string()),
-                updated_at: s.clock.now_us(),
+                updated_at: 0,
+                effective_at: 0,
             }
         }
         _ => {
@@ -84,7 +88,7 @@ pub(super) async fn put_destination(
             ));
         }
     };
-    s.set_destination(&dest).await?;
+    let dest = s.set_destination(dest, by_operator).await?;
     Ok(json_response(StatusCode::OK, &wire::destination(&dest)))
 }
 

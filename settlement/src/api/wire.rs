@@ -243,6 +243,7 @@ pub(super) fn destination(d: &Destination) -> Value {
     if let Some(u) = &d.url {
         m.insert("url".into(), u.as_str().into());
     }
+    m.insert("effectiveAt".into(), datetime(d.effective_at));
     Value::Object(m)
 }
 

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// File holding the admin bearer token (or set SETTLEMENT_ADMIN_TOKEN).
     #[arg(long, env = "SETTLEMENT_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Seconds before a payout destination a provider sets (with a service
+    /// auth token) is paid; the operator's take effect at once.
+    #[arg(long, env = "SETTLEMENT_PAYOUT_DESTINATION_DELAY_SECS", default_value_t = crate::service::DESTINATION_DELAY_S)]
+    pub payout_destination_delay_secs: u64,
     /// Charge receipts of jobs that name no provider (acceptedProviders
     /// absent or empty). Off: anyone could claim an open job first.
     #[arg(long, env = "SETTLEMENT_ALLOW_OPEN_JOBS")]

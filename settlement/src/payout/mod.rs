@@ -258,6 +258,11 @@ impl Payouts {
         let mut planned = Vec::new();
         let mut start: Option<u64> = None;
         for dest in self.store.destinations().await? {
+            if dest.effective_at > self.now() {
+                // A new destination waits out its cooling-off period; so
+                // does the money.
+                continue;
+            }
             let account = accounts::provider(&dest.provider, &currency);
             let balance = match self.store.ledger().balance(&account).await {
                 Ok(b) => b,

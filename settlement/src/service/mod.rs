@@ -27,6 +27,9 @@ use shared::{CheckedAttestation, SharedRecords};
 
 use crate::verify::{self, Bundle, Rejection};
 pub use group_commit::{GROUP_COMMIT_MAX, GroupCommit, GroupStats};
+
+/// Default cooling-off before a destination a provider sets is paid: 24 h.
+pub const DESTINATION_DELAY_S: u64 = 24 * 3600;
 pub use reads::{AuthorizationView, Balance, ProviderBalance, ProviderPayouts, Statement};
 
 fn invalid(e: ValidationError) -> Failure {
@@ -70,6 +73,8 @@ pub struct Service {
     pub records: RecordTrust,
     /// Concurrent charges written in one transaction.
     pub group_commit: GroupCommit,
+    /// Seconds before a destination a provider sets takes effect.
+    pub destination_delay_s: std::sync::atomic::AtomicU64,
     /// Records many charges share, parsed once.
     shared: SharedRecords,
 }
@@ -106,6 +111,7 @@ impl Service {
             deposits: std::sync::OnceLock::new(),
             records,
             group_commit: GroupCommit::default(),
+            destination_delay_s: std::sync::atomic::AtomicU64::new(DESTINATION_DELAY_S),
             shared: SharedRecords::default(),
         })
     }
@@ -201,7 +207,48 @@ impl Service {
             method,
             now_s: now.unix_seconds(),
         };
-        self.records.authenticate(bearer, owner, expect).await
+        self.records
+            .authenticate(bearer, owner, expect)
+            .await
+            .map(|_| ())
+    }
+
+    /// As [`Service::authenticate`], for a call that changes state: the
+    /// token must carry a `jti`, and each (iss, jti) is taken once, so a
+    /// captured token cannot be replayed while it is still valid.
+    pub async fn authenticate_once(
+        &self,
+        bearer: Option<&str>,
+        owner: &str,
+        method: &str,
+        now: Datetime,
+    ) -> Result<(), Failure> {
+        let expect = service_auth::Expect {
+            audience: &self.exchange.did,
+            method,
+            now_s: now.unix_seconds(),
+        };
+        let Some(token) = self.records.authenticate(bearer, owner, expect).await? else {
+            return Ok(());
+        };
+        let unauthorized = |m: String| Failure::new(FailureKind::Unauthorized, "unauthorized", m);
+        let jti = token.jti.as_deref().ok_or_else(|| {
+            unauthorized(format!(
+                "service auth token: jti is required for {method}, which changes state (each token is used once)"
+            ))
+        })?;
+        let first = self
+            .store
+            .use_token(&token.iss, jti, token.exp, now.unix_seconds())
+            .await?;
+        if !first {
+            tracing::warn!(iss = %token.iss, method, "a used service auth token was presented again");
+            return Err(unauthorized(format!(
+                "service auth token: jti {jti} of {} was used already; tokens for {method} are single-use",
+                token.iss
+            )));
+        }
+        Ok(())
     }
 
     async fn load<T: RecordType>(&self, uri: &str, root: &str) -> Result<Record<T>, Failure> {

@@ -210,9 +210,40 @@ impl Service {
         })
     }
 
-    /// Sets where a provider is paid.
-    pub async fn set_destination(&self, dest: &Destination) -> Result<(), Failure> {
-        Ok(self.store.set_destination(dest).await?)
+    /// Sets where a provider is paid: by the operator in effect now, by
+    /// the provider after the cooling-off period
+    /// ([`Service::destination_delay_s`]), so that a stolen credential
+    /// cannot redirect money at once. The change is logged.
+    pub async fn set_destination(
+        &self,
+        dest: Destination,
+        by_operator: bool,
+    ) -> Result<Destination, Failure> {
+        let now = self.clock.now_us();
+        let delay_us = i64::try_from(
+            self.destination_delay_s
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1_000_000);
+        let dest = Destination {
+            updated_at: now,
+            effective_at: if by_operator {
+                now
+            } else {
+                now.saturating_add(delay_us)
+            },
+            ..dest
+        };
+        self.store.set_destination(&dest).await?;
+        tracing::info!(
+            provider = %dest.provider,
+            rail = dest.rail.as_str(),
+            by = if by_operator { "operator" } else { "provider" },
+            effective_at_us = dest.effective_at,
+            "payout destination changed"
+        );
+        Ok(dest)
     }
 
     /// A provider's payouts after `after_seq`, and its destination.

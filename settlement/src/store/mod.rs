@@ -40,6 +40,7 @@ pub mod payouts;
 mod records;
 mod rows;
 mod settle;
+mod tokens;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredRecord {

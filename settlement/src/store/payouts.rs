@@ -52,6 +52,9 @@ pub struct Destination {
     /// The provider's x402 payout URL (x402 rail).
     pub url: Option<String>,
     pub updated_at: Micros,
+    /// Payouts go here from this time on: a destination a provider
+    /// changes waits out a cooling-off period first.
+    pub effective_at: Micros,
 }
 
 /// A payout's state. Only forward moves exist, and `failed` returns the
@@ -238,15 +241,16 @@ macro_rules! payout_backend {
 
             pub(super) async fn set_destination(pool: &$pool, d: &Destination) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO settlement_payout_destinations (provider, rail, address, url, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (provider) DO UPDATE SET rail = $2, address = $3, \
-                     url = $4, updated_at = $5",
+                    "INSERT INTO settlement_payout_destinations (provider, rail, address, url, updated_at, \
+                     effective_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider) DO UPDATE SET rail = $2, \
+                     address = $3, url = $4, updated_at = $5, effective_at = $6",
                 )
                 .bind(&d.provider)
                 .bind(d.rail.as_str())
                 .bind(&d.address)
                 .bind(&d.url)
                 .bind(d.updated_at)
+                .bind(d.effective_at)
                 .execute(pool)
                 .await?;
                 Ok(())
@@ -259,6 +263,7 @@ macro_rules! payout_backend {
                     address: r.try_get("address")?,
                     url: r.try_get("url")?,
                     updated_at: r.try_get("updated_at")?,
+                    effective_at: r.try_get("effective_at")?,
                 })
             }
 

@@ -22,6 +22,8 @@ pub const TOKEN_BYTES_MAX: usize = 4096;
 pub const EXP_AHEAD_MAX_S: i64 = 300;
 /// Clock skew allowed on `iat` and `exp`, seconds.
 pub const SKEW_S: i64 = 30;
+/// Longest `jti` accepted.
+pub const JTI_BYTES_MAX: usize = 128;
 
 /// Why a token is refused (all are `unauthorized` to clients; the message
 /// says which rule).
@@ -42,6 +44,9 @@ pub struct Token {
     pub lxm: Option<String>,
     pub exp: i64,
     pub iat: Option<i64>,
+    /// The token's unique id: a state-changing call takes each (iss, jti)
+    /// once.
+    pub jti: Option<String>,
     signing_input: Vec<u8>,
     sig: Vec<u8>,
 }
@@ -103,6 +108,15 @@ pub fn parse(token: &str) -> Result<Token, TokenError> {
     };
     let exp = claim_int(&payload, "exp")?.ok_or_else(|| bad("exp: is required"))?;
     let iat = claim_int(&payload, "iat")?;
+    let jti = match payload.get("jti") {
+        None => None,
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= JTI_BYTES_MAX => Some(s.clone()),
+        Some(_) => {
+            return Err(bad(format!(
+                "jti: must be a string of 1..={JTI_BYTES_MAX} bytes"
+            )));
+        }
+    };
     Ok(Token {
         alg,
         iss,
@@ -110,6 +124,7 @@ pub fn parse(token: &str) -> Result<Token, TokenError> {
         lxm,
         exp,
         iat,
+        jti,
         signing_input: format!("{h}.{p}").into_bytes(),
         sig,
     })
