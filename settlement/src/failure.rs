@@ -33,6 +33,8 @@ pub enum FailureKind {
     MethodNotAllowed,
     /// The body is larger than the limit (413).
     TooLarge,
+    /// The body did not arrive within its time limit (408).
+    BodyTimeout,
     /// Overloaded or timed out: retry later (503).
     Unavailable,
     /// Ours, not the caller's (500); the message is for logs only.

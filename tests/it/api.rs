@@ -1064,12 +1064,22 @@ async fn every_error_is_a_problem_document_with_a_request_id(b: Backend) {
     .await;
     let resp = full
         .client
-        .get(format!("{}/readyz", full.base))
+        .get(format!("{}/v1/exchange", full.base))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.headers().get("retry-after").unwrap(), "1");
     assert_eq!(problem(resp).await.1, "overloaded");
+    // Health and readiness stay outside the gate.
+    for path in ["/healthz", "/readyz"] {
+        let resp = full
+            .client
+            .get(format!("{}{path}", full.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
     drop(full);
     // Too slow: a writer is blocked by a lock held behind the API's back;
     // the request is abandoned with 503 timeout and leaves nothing behind.

@@ -2480,6 +2480,8 @@ async fn a_thousand_receipts_race_one_session_budget(b: Backend) {
         in_flight_max: 2 * RACERS,
         queue_wait: Duration::from_secs(120),
         request_timeout: Duration::from_secs(120),
+        connections_per_client_max: 2 * RACERS,
+        ..settlement::api::Limits::default()
     };
     let app = spawn_app_with(b, limits).await;
     assert_eq!(app.deposit(REQUESTER, 1_000_000, "race").await.status, 201);

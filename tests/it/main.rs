@@ -27,6 +27,7 @@ mod interop;
 mod payout_attacks;
 mod payouts;
 mod pds;
+mod slow;
 mod support;
 mod token;
 mod x402;

@@ -34,6 +34,37 @@ pub(super) fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(new_request_id, str::to_owned)
 }
 
+/// The request with its body read whole (at most [`BODY_BYTES_MAX`])
+/// within `limit`; a body that is too slow is 408, too large 413.
+async fn read_body(
+    req: axum::extract::Request,
+    limit: std::time::Duration,
+) -> Result<axum::extract::Request, Failure> {
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, BODY_BYTES_MAX)).await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
+            return Err(Failure::new(
+                FailureKind::TooLarge,
+                "payload-too-large",
+                format!("the body is larger than {BODY_BYTES_MAX} bytes or broken off"),
+            ));
+        }
+        Err(_) => {
+            return Err(Failure::new(
+                FailureKind::BodyTimeout,
+                "body-timeout",
+                format!("the body did not arrive within {} ms", limit.as_millis()),
+            ));
+        }
+    };
+    Ok(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+}
+
 /// The header every answer carries in development mode, where records
 /// posted as JSON are taken as genuine.
 pub const DEVELOPMENT_HEADER: &str = "x-settlement-development-mode";
@@ -63,6 +94,29 @@ pub(super) async fn edge(
         latency_us = tracing::field::Empty,
     );
     let start = std::time::Instant::now();
+    // Health and readiness answer whatever the load: outside the gate.
+    if matches!(route.as_str(), "/healthz" | "/readyz") {
+        let mut response = next.run(req).await;
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", v);
+        }
+        return response;
+    }
+    // The body is read first, under its own short limit, so a slow client
+    // never holds a place in flight.
+    let req = match read_body(req, e.limits.body_read_timeout).await {
+        Ok(req) => req,
+        Err(f) => {
+            let mut r = f.into_response();
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                r.headers_mut().insert("x-request-id", v);
+            }
+            e.service
+                .metrics
+                .request(&route, r.status().as_u16(), start.elapsed());
+            return r;
+        }
+    };
     let response = match tokio::time::timeout(e.limits.queue_wait, e.permits.acquire()).await {
         Ok(Ok(_permit)) => {
             // A panic is a bug; contain it to this request (500, logged at
@@ -176,6 +230,7 @@ impl IntoResponse for Failure {
             FailureKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
             FailureKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FailureKind::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             FailureKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             FailureKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };

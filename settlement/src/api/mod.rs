@@ -24,12 +24,15 @@ use crate::store::{Put, SettlementColumn};
 pub const BODY_BYTES_MAX: usize = 256 * 1024;
 /// Longest a request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a request body may take to arrive.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most items one page of a listing returns.
 pub const PAGE_MAX: i64 = 1000;
 
 mod balances;
 mod deposits;
 mod edge;
+mod listener;
 mod payouts;
 mod records;
 mod settlements;
@@ -131,6 +134,12 @@ pub struct Limits {
     /// A request still running after this is answered 503 (its database
     /// transaction, if any, rolls back when dropped).
     pub request_timeout: Duration,
+    /// A request body must arrive within this, before the request takes a
+    /// place in flight (408 `body-timeout` otherwise).
+    pub body_read_timeout: Duration,
+    /// Open connections from one client address at most; more are closed
+    /// as they are accepted.
+    pub connections_per_client_max: usize,
 }
 
 impl Default for Limits {
@@ -139,6 +148,8 @@ impl Default for Limits {
             in_flight_max: 256,
             queue_wait: Duration::from_secs(2),
             request_timeout: REQUEST_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            connections_per_client_max: 512,
         }
     }
 }
@@ -210,6 +221,7 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let listener = listener::PerClient::new(listener, limits.connections_per_client_max);
     axum::serve(listener, router_with(service, limits))
         .with_graceful_shutdown(shutdown)
         .await
