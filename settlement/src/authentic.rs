@@ -157,10 +157,16 @@ impl RecordTrust {
                 token.iss
             )));
         }
-        let doc = identity
-            .resolve(&token.iss)
-            .await
-            .map_err(|e| unauthorized(format!("service auth token: issuer DID {e}")))?;
+        // The token is not verified yet: whoever sent it chose the DID, so
+        // the answer says no more than "not resolved" (why goes to the
+        // log), never what the fetch met.
+        let doc = identity.resolve(&token.iss).await.map_err(|e| {
+            tracing::debug!(iss = %token.iss, error = %e, "service auth issuer not resolved");
+            unauthorized(format!(
+                "service auth token: the issuer's DID document ({}) could not be resolved",
+                token.iss
+            ))
+        })?;
         token
             .verify(&doc.key, expect)
             .map_err(|e| unauthorized(e.to_string()))?;

@@ -5,7 +5,8 @@
 //! `verify::atkey`; this module only fetches.
 //!
 //! This build's HTTP client has no TLS: `http://` is used for `localhost`
-//! and `127.0.0.1` only, and anything that needs `https://` (every real
+//! and `127.0.0.1` only, and only where development allows it
+//! (`IdentityConfig::egress`); anything that needs `https://` (every real
 //! did:web, the public PLC directory, real PDSes) fails with an error that
 //! says so, rather than silently downgrading to plain HTTP.
 
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::egress::Egress;
 use crate::records::formats::{AtUri, is_did};
 use crate::records::json::{self, Value};
 use crate::verify::atkey::AtKey;
@@ -204,9 +206,17 @@ fn is_loopback_host(url: &reqwest::Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
-/// Plain HTTP only to loopback; https is refused with a clear reason, since
-/// this build has no TLS.
-fn check_reachable(url: &reqwest::Url) -> Result<(), String> {
+/// Plain HTTP only to loopback, and only where development allows it;
+/// https is refused with a clear reason, since it is not enabled yet. So a
+/// DID or a PDS named by outside input can make the engine reach nothing
+/// else (no probing of its own ports or its network).
+fn check_reachable(url: &reqwest::Url, egress: Egress) -> Result<(), String> {
+    if !egress.loopback {
+        return Err(format!(
+            "{url}: DID documents and PDSes are reached only on loopback, in development \
+             (--insecure-loopback-identity); https is not enabled yet"
+        ));
+    }
     match url.scheme() {
         "http" if is_loopback_host(url) => Ok(()),
         "http" => Err(format!(
@@ -228,6 +238,8 @@ pub struct IdentityConfig {
     pub cache_ttl: Duration,
     /// Largest record proof (CAR) read from a PDS.
     pub proof_bytes_max: usize,
+    /// Which addresses DID documents and PDSes may be fetched from.
+    pub egress: Egress,
 }
 
 impl Default for IdentityConfig {
@@ -236,6 +248,7 @@ impl Default for IdentityConfig {
             plc_directory: "https://plc.directory".into(),
             cache_ttl: Duration::from_secs(300),
             proof_bytes_max: crate::records::car::CAR_BYTES_MAX,
+            egress: Egress::default(),
         }
     }
 }
@@ -309,7 +322,7 @@ impl Identity {
 
     /// GET with a bounded body.
     async fn get(&self, url: reqwest::Url, limit: usize) -> Result<(u16, Vec<u8>), String> {
-        check_reachable(&url)?;
+        check_reachable(&url, self.config.egress)?;
         let mut resp = self
             .http
             .get(url.clone())
@@ -498,10 +511,14 @@ mod tests {
         );
         assert!(url("nope").is_err());
         let https = document_url("did:web:example.com", plc).unwrap();
-        assert!(check_reachable(&https).unwrap_err().contains("no TLS"));
+        let dev = Egress { loopback: true };
+        assert!(check_reachable(&https, dev).unwrap_err().contains("no TLS"));
+        let local = document_url("did:web:localhost%3A8080", plc).unwrap();
+        assert!(check_reachable(&local, dev).is_ok());
+        assert!(check_reachable(&local, Egress::default()).is_err());
         let http = reqwest::Url::parse("http://example.com/x").unwrap();
         assert!(
-            check_reachable(&http)
+            check_reachable(&http, dev)
                 .unwrap_err()
                 .contains("only used for localhost")
         );

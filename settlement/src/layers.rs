@@ -9,7 +9,7 @@ use std::path::Path;
 /// Layers, bottom first. A module may import only from earlier rows.
 const LAYERS: &[&[&str]] = &[
     &["records", "secrets"],
-    &["verify", "accounts", "metrics", "telemetry"],
+    &["verify", "accounts", "metrics", "telemetry", "egress"],
     &["exchange", "authorize", "testkit"],
     &["identity", "store"],
     &["failure"],

@@ -297,7 +297,9 @@ async fn start_payouts(
     exchange: settlement::exchange::Exchange,
     clock: std::sync::Arc<dyn ledger::Clock>,
 ) -> Result<Option<settlement::payout::local::LocalChain>, String> {
-    let payout_config = args.chain.payout_config();
+    let mut payout_config = args.chain.payout_config();
+    // Providers' x402 endpoints on loopback: development only.
+    payout_config.egress.loopback = args.insecure_trust_submitted_records || args.local_chain;
     let (setup, local) = if args.local_chain {
         let local =
             settlement::payout::local::start_local_chain(&store, &payout_config, &exchange.did)

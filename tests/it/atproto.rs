@@ -284,6 +284,8 @@ fn identity(pds: &Pds) -> IdentityConfig {
     IdentityConfig {
         plc_directory: pds.base.clone(),
         cache_ttl: std::time::Duration::from_secs(60),
+        // The stand-in PDS and directory are on loopback (development).
+        egress: settlement::egress::Egress { loopback: true },
         ..IdentityConfig::default()
     }
 }
@@ -693,6 +695,7 @@ async fn did_web_on_localhost(b: Backend) {
     // No PLC directory is reachable: did:web needs none.
     let config = IdentityConfig {
         plc_directory: "http://127.0.0.1:9".into(),
+        egress: settlement::egress::Egress { loopback: true },
         ..IdentityConfig::default()
     };
     let (app, _clock) = spawn_app_proven(b, config).await;

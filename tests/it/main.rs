@@ -28,6 +28,7 @@ mod payout_attacks;
 mod payouts;
 mod pds;
 mod slow;
+mod ssrf;
 mod support;
 mod token;
 mod x402;

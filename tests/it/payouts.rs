@@ -54,7 +54,11 @@ pub async fn world(backend: Backend, treasury_cents: u64, confirmations: u64) ->
     let payouts = Payouts::new(
         store,
         chain,
-        PayoutConfig::default(),
+        // The providers' x402 endpoints are on loopback (development).
+        PayoutConfig {
+            egress: settlement::egress::Egress { loopback: true },
+            ..PayoutConfig::default()
+        },
         app.service.exchange.clone(),
         app.service.clock.clone(),
     )

@@ -161,17 +161,91 @@ async fn an_x402_endpoint_asking_more_is_never_paid(b: Backend) {
     let p = &w.payouts_of(PROVIDER).await[0];
     assert_eq!(p.state, PayoutState::Failed);
     assert_eq!(p.signature, None, "nothing was ever signed");
-    assert!(
-        p.error.as_deref().unwrap().contains("accepts[0].amount"),
-        "{:?}",
-        p.error
+    // The provider is told a short code, not what its endpoint answered.
+    assert_eq!(
+        p.error.as_deref(),
+        Some("x402 rail: x402-requirements-refused"),
     );
     assert_eq!(w.token_balance(wallet).await, U256::ZERO);
     assert_eq!(w.payable(PROVIDER).await, 2 * 244);
     w.assert_reconciled().await;
 }
 
+/// Security review, finding 6: with the production default (public https
+/// only), a provider's x402 URL on this machine is never requested, let
+/// alone paid, and the provider learns only a short code.
+async fn a_payout_url_on_this_machine_is_never_reached(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let wallet = w.local.spare[0].address();
+    let (url, _stop) =
+        provider_endpoint(&w.local, wallet, &w.local.spare[3], Asks::WhatIsOwed).await;
+    w.settle(PROVIDER, "ssrf", 2).await;
+    register_x402(&w, PROVIDER, &url).await;
+    let strict = settlement::payout::Payouts::new(
+        w.app.service.store.clone(),
+        settlement::payout::chain::Chain::connect(w.local.config.clone(), w.local.treasury.clone())
+            .await
+            .unwrap(),
+        settlement::payout::PayoutConfig::default(),
+        w.app.service.exchange.clone(),
+        w.app.service.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let report = strict.run_cycle(std::time::Duration::ZERO).await.unwrap();
+    assert!(report.confirmed.is_empty(), "{report:?}");
+    let p = &w.payouts_of(PROVIDER).await[0];
+    assert_eq!(p.signature, None, "nothing was signed");
+    assert_eq!(p.error.as_deref(), Some("x402-address-not-allowed"));
+    assert_eq!(w.token_balance(wallet).await, U256::ZERO);
+}
+
+/// The same rule where a destination is set: non-public, plain-http and
+/// credentialed URLs are refused, with the reason, before anything is
+/// stored.
+async fn payout_urls_must_be_public_https(b: Backend) {
+    let (app, _clock) =
+        crate::app::spawn_app_proven(b, settlement::identity::IdentityConfig::default()).await;
+    let dest = format!("/v1/admin/payout-destinations/{PROVIDER}");
+    for (url, why) in [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "https is required",
+        ),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "not a public address",
+        ),
+        ("https://10.0.0.8/pay", "not a public address"),
+        ("https://[::ffff:192.168.1.1]/pay", "not a public address"),
+        ("https://127.0.0.1:9/pay", "not a public address"),
+        ("https://localhost/pay", "not a public address"),
+        ("https://user:secret@8.8.8.8/pay", "credentials"),
+    ] {
+        let body = settlement::records::json::parse_str(&format!(r#"{{"x402":"{url}"}}"#)).unwrap();
+        let r = app
+            .request(
+                reqwest::Method::PUT,
+                &dest,
+                Some(&body),
+                Some(crate::app::ADMIN_TOKEN),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "invalid-request"),
+            "{url}: {r:?}"
+        );
+        let detail = r.body.get("detail").and_then(|d| d.as_str()).unwrap_or("");
+        assert!(detail.contains(why), "{url}: {detail}");
+    }
+    let stored = app.service.store.destination(PROVIDER).await.unwrap();
+    assert_eq!(stored, None);
+}
+
 on_both_backends!(
+    a_payout_url_on_this_machine_is_never_reached,
+    payout_urls_must_be_public_https,
     a_payout_over_x402,
     an_x402_endpoint_asking_more_is_never_paid
 );

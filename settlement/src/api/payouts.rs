@@ -67,12 +67,18 @@ pub(super) async fn put_destination(
         }
         (None, Some(Value::String(u))) => {
             let url = reqwest::Url::parse(u).map_err(|e| bad(format!("x402: not a URL: {e}")))?;
-            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                return Err(bad("x402: must be an http(s) URL with a host"));
-            }
             if u.len() > 2048 {
                 return Err(bad("x402: longer than 2048 bytes"));
             }
+            // Public https only (development: loopback too), checked after
+            // DNS; the payout engine checks again when it connects.
+            let egress = crate::egress::Egress {
+                loopback: !s.records.is_proven(),
+            };
+            egress
+                .resolve(&url)
+                .await
+                .map_err(|e| bad(format!("x402: {}", e.reason)))?;
             Destination {
                 provider: did.clone(),
                 rail: Rail::X402,

@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// auth token) is paid; the operator's take effect at once.
     #[arg(long, env = "SETTLEMENT_PAYOUT_DESTINATION_DELAY_SECS", default_value_t = crate::service::DESTINATION_DELAY_S)]
     pub payout_destination_delay_secs: u64,
+    /// Development: fetch DID documents and record proofs from loopback
+    /// (a local PDS and PLC directory) over plain http.
+    #[arg(long)]
+    pub insecure_loopback_identity: bool,
     /// Charge receipts of jobs that name no provider (acceptedProviders
     /// absent or empty). Off: anyone could claim an open job first.
     #[arg(long, env = "SETTLEMENT_ALLOW_OPEN_JOBS")]
@@ -258,6 +262,10 @@ impl Config {
             identity: crate::identity::IdentityConfig {
                 plc_directory,
                 cache_ttl: std::time::Duration::from_secs(ttl_s),
+                egress: crate::egress::Egress {
+                    loopback: args.insecure_trust_submitted_records
+                        || args.insecure_loopback_identity,
+                },
                 ..defaults_identity
             },
         })

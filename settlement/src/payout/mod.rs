@@ -63,6 +63,9 @@ pub struct PayoutConfig {
     /// Attempts at the x402 rail before the payout is failed (and its
     /// authorization canceled).
     pub max_attempts: i64,
+    /// Which x402 payout URLs may be reached: public https only, unless
+    /// development allows loopback.
+    pub egress: crate::egress::Egress,
 }
 
 impl Default for PayoutConfig {
@@ -73,6 +76,7 @@ impl Default for PayoutConfig {
             min_payout_minor: 1,
             validity_secs: 24 * 3600,
             max_attempts: 5,
+            egress: crate::egress::Egress::default(),
         }
     }
 }
@@ -109,7 +113,6 @@ pub struct Payouts {
     token_decimals: u32,
     exchange: Exchange,
     clock: Arc<dyn ledger::Clock>,
-    http: reqwest::Client,
     failpoint: Option<String>,
     /// One cycle at a time in this process (a scheduled cycle and an
     /// operator's "pay now" would only race each other).
@@ -136,11 +139,6 @@ impl Payouts {
         clock: Arc<dyn ledger::Clock>,
     ) -> Result<Payouts, PayoutError> {
         let token_decimals = u32::from(chain.decimals().await?);
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ChainError::Config(format!("HTTP client: {e}")))?;
         Ok(Payouts {
             store,
             chain,
@@ -148,7 +146,6 @@ impl Payouts {
             token_decimals,
             exchange,
             clock,
-            http,
             failpoint: None,
             cycle: tokio::sync::Mutex::new(()),
         })

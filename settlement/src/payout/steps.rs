@@ -9,6 +9,14 @@ use crate::records::cid::Cid;
 use crate::records::json::Value;
 use crate::store::payouts::{Advance, PayoutRow, PayoutState, Rail, SettlementUpdate};
 
+/// What the provider is told of an x402 failure (the payout row's error,
+/// which its reads show): a short code, never the endpoint's own text or
+/// an address it led to. The whole error goes to the operator's log.
+fn x402_failed(p: &PayoutRow, e: &x402::X402Error) -> String {
+    tracing::warn!(payout = %p.id, error = %e, "x402 payout attempt failed");
+    e.code().to_owned()
+}
+
 impl Payouts {
     /// planned -> signed. On the x402 rail, the provider's 402 answer says
     /// where to pay; it must match this chain, this token and this amount.
@@ -17,9 +25,11 @@ impl Payouts {
             Rail::Direct => parse_address(p, p.pay_to.as_deref())?,
             Rail::X402 => {
                 let url = p.url.as_deref().ok_or_else(|| data(&p.id, "no x402 URL"))?;
-                match x402::request_requirements(&self.http, url, p, &self.chain.config).await {
+                match x402::request_requirements(&self.config.egress, url, p, &self.chain.config)
+                    .await
+                {
                     Ok(req) => req.pay_to,
-                    Err(e) => return self.note_attempt(p, e.to_string()).await,
+                    Err(e) => return self.note_attempt(p, x402_failed(p, &e)).await,
                 }
             }
         };
@@ -98,9 +108,18 @@ impl Payouts {
             Rail::Direct => self.chain.send_authorization(&auth, &signature).await,
             Rail::X402 => {
                 let url = p.url.as_deref().ok_or_else(|| data(&p.id, "no x402 URL"))?;
-                match x402::pay(&self.http, url, p, &auth, &signature, &self.chain.config).await {
+                match x402::pay(
+                    &self.config.egress,
+                    url,
+                    p,
+                    &auth,
+                    &signature,
+                    &self.chain.config,
+                )
+                .await
+                {
                     Ok(tx) => Ok(tx),
-                    Err(e) => return self.note_attempt(p, e.to_string()).await,
+                    Err(e) => return self.note_attempt(p, x402_failed(p, &e)).await,
                 }
             }
         };

@@ -44,7 +44,26 @@ pub enum X402Error {
     },
     #[error("x402 requirements refused: {0}")]
     Mismatch(String),
+    #[error("x402 endpoint refused: {0}")]
+    Egress(#[from] crate::egress::EgressError),
 }
+
+impl X402Error {
+    /// A short, stable description, safe to show the provider.
+    pub fn code(&self) -> &'static str {
+        match self {
+            X402Error::Http { .. } => "x402-endpoint-failed",
+            X402Error::Wire { .. } => "x402-answer-malformed",
+            X402Error::Mismatch(_) => "x402-requirements-refused",
+            X402Error::Egress(_) => "x402-address-not-allowed",
+        }
+    }
+}
+
+/// Longest an x402 request may take.
+const X402_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Largest answer body read from an x402 endpoint.
+const BODY_BYTES_MAX: usize = 64 * 1024;
 
 fn wire(header: &'static str, message: impl Into<String>) -> X402Error {
     X402Error::Wire {
@@ -191,14 +210,16 @@ fn http(url: &reqwest::Url, e: impl std::fmt::Display) -> X402Error {
     }
 }
 
-/// Step 1: the provider's payment requirements for this payout.
+/// Step 1: the provider's payment requirements for this payout, from an
+/// address `egress` allows (checked after DNS, the connection pinned to it).
 pub async fn request_requirements(
-    client: &reqwest::Client,
+    egress: &crate::egress::Egress,
     url: &str,
     p: &PayoutRow,
     chain: &ChainConfig,
 ) -> Result<Accepted, X402Error> {
     let u = payout_url(url, p)?;
+    let client = egress.client_for(&u, X402_TIMEOUT).await?;
     let required = payment_required(client.get(u.clone()), &u).await?;
     choose(&required, p, chain)
 }
@@ -249,14 +270,14 @@ pub fn payment_payload(accepted: &Accepted, auth: &Authorization, signature: &By
 /// resumed payout may have none in memory) and must still name the
 /// address the authorization was signed to.
 pub async fn pay(
-    client: &reqwest::Client,
+    egress: &crate::egress::Egress,
     url: &str,
     p: &PayoutRow,
     auth: &Authorization,
     signature: &Bytes,
     chain: &ChainConfig,
 ) -> Result<B256, X402Error> {
-    let accepted = request_requirements(client, url, p, chain).await?;
+    let accepted = request_requirements(egress, url, p, chain).await?;
     if accepted.pay_to != auth.to {
         return Err(X402Error::Mismatch(format!(
             "payTo changed from {} to {} after signing",
@@ -264,6 +285,7 @@ pub async fn pay(
         )));
     }
     let u = payout_url(url, p)?;
+    let client = egress.client_for(&u, X402_TIMEOUT).await?;
     let (_, _, tx) =
         send_payment(client.get(u.clone()), &u, &accepted, auth, signature, chain).await?;
     Ok(tx)
@@ -291,13 +313,15 @@ async fn send_payment(
         .get(PAYMENT_RESPONSE)
         .map(|h| decode_header(PAYMENT_RESPONSE, h.as_bytes()))
         .transpose()?;
-    let body = resp.bytes().await.map_err(|e| http(u, e))?.to_vec();
+    let body = crate::egress::read_bounded(resp, BODY_BYTES_MAX)
+        .await
+        .map_err(|e| http(u, e))?;
     let Some(response) = response else {
         return Err(http(
             u,
             format!(
-                "answered {status} without {PAYMENT_RESPONSE}: {}",
-                String::from_utf8_lossy(&body)
+                "answered {status} without {PAYMENT_RESPONSE} ({} bytes of body)",
+                body.len()
             ),
         ));
     };
