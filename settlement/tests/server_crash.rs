@@ -25,10 +25,9 @@ use settlement::payout::chain::Chain;
 use settlement::payout::local::{LocalChain, LocalOptions};
 use settlement::payout::reconcile::reconcile;
 use settlement::records::RawRecord;
-use settlement::records::formats::Datetime;
 use settlement::records::json::{self, Value};
 use settlement::store::Store;
-use settlement::testkit::{REQUESTER, Scenario, set};
+use settlement::testkit::{REQUESTER, Scenario};
 use sqlx::Row as _;
 
 const KILLS: usize = 50;
@@ -57,37 +56,16 @@ impl Rng {
     }
 }
 
-fn rfc3339(unix_s: i64) -> String {
-    format!(
-        "\"{}\"",
-        Datetime::from_unix_nanos(i128::from(unix_s) * 1_000_000_000)
-    )
-}
-
 /// Records valid now (the server runs on the wall clock): per provider an
 /// authorization, an attestation, and jobs with receipts.
 fn workload() -> Vec<(Vec<RawRecord>, String, &'static str)> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = common::unix_now();
     let mut out = Vec::new();
     for provider in PROVIDERS {
-        let mut base = Scenario::new(REQUESTER, provider, &format!("crash-{provider}"));
-        set(
-            &mut base.authorization,
-            "expiresAt",
-            &rfc3339(now + 10 * 86_400),
-        );
-        set(&mut base.authorization, "createdAt", &rfc3339(now - 86_400));
+        let base = Scenario::new(REQUESTER, provider, &format!("crash-{provider}"));
         for i in 0..RECEIPTS {
             let mut sc = base.sharing(&format!("crash-{provider}-{i}"));
-            set(&mut sc.job, "createdAt", &rfc3339(now - 3600));
-            set(&mut sc.job, "expiresAt", &rfc3339(now + 86_400));
-            set(&mut sc.attestation, "attestedAt", &rfc3339(now - 3600));
-            set(&mut sc.attestation, "expiresAt", &rfc3339(now + 86_400));
-            set(&mut sc.receipt, "startedAt", &rfc3339(now - 600));
-            set(&mut sc.receipt, "completedAt", &rfc3339(now - 595));
+            common::valid_at(&mut sc, now);
             let s = sc.seal();
             out.push((
                 vec![s.authorization, s.attestation, s.job, s.receipt.clone()],

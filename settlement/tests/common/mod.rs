@@ -70,3 +70,37 @@ pub fn write_secret(path: &Path, text: &str) {
         .unwrap();
     f.write_all(text.as_bytes()).unwrap();
 }
+
+/// `unix_s` as a JSON datetime string.
+pub fn rfc3339(unix_s: i64) -> String {
+    format!(
+        "\"{}\"",
+        settlement::records::formats::Datetime::from_unix_nanos(i128::from(unix_s) * 1_000_000_000)
+    )
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Dates a scenario's records so that they are valid at `now` (Unix
+/// seconds), for a server on the wall clock.
+pub fn valid_at(sc: &mut settlement::testkit::Scenario, now: i64) {
+    use settlement::testkit::set;
+    set(
+        &mut sc.authorization,
+        "expiresAt",
+        &rfc3339(now + 10 * 86_400),
+    );
+    set(&mut sc.authorization, "createdAt", &rfc3339(now - 86_400));
+    set(&mut sc.job, "createdAt", &rfc3339(now - 3600));
+    set(&mut sc.job, "expiresAt", &rfc3339(now + 86_400));
+    set(&mut sc.attestation, "attestedAt", &rfc3339(now - 3600));
+    set(&mut sc.attestation, "expiresAt", &rfc3339(now + 86_400));
+    set(&mut sc.receipt, "startedAt", &rfc3339(now - 600));
+    set(&mut sc.receipt, "completedAt", &rfc3339(now - 595));
+}
