@@ -64,14 +64,21 @@ fn record_uri(uri: &str) -> Result<AtUri, Failure> {
     })
 }
 
+/// A record the exchange may act on, with the revision of the commit that
+/// proved it (none where records are taken as submitted).
+pub struct Accepted {
+    pub raw: RawRecord,
+    pub rev: Option<String>,
+}
+
 impl RecordTrust {
     /// A record posted as JSON, as the exchange may act on it. Under
     /// [`RecordTrust::Proven`] the record is fetched from its owner's PDS
     /// with its proof, and taken only if the proven record is the one
     /// posted.
-    pub async fn posted(&self, raw: RawRecord) -> Result<RawRecord, Failure> {
+    pub async fn posted(&self, raw: RawRecord) -> Result<Accepted, Failure> {
         let RecordTrust::Proven(identity) = self else {
-            return Ok(raw);
+            return Ok(Accepted { raw, rev: None });
         };
         let uri = record_uri(&raw.uri)?;
         let proven = identity.fetch_record(&uri).await?;
@@ -85,17 +92,20 @@ impl RecordTrust {
                 ),
             ));
         }
-        Ok(RawRecord {
-            uri: raw.uri,
-            cid: raw.cid,
-            value: proven.value,
+        Ok(Accepted {
+            raw: RawRecord {
+                uri: raw.uri,
+                cid: raw.cid,
+                value: proven.value,
+            },
+            rev: Some(proven.rev),
         })
     }
 
     /// A record posted as its proof: a CAR with the owner's signed commit,
     /// the tree path and the record (what `com.atproto.sync.getRecord`
     /// returns).
-    pub async fn proof(&self, uri: &str, car: &[u8]) -> Result<RawRecord, Failure> {
+    pub async fn proof(&self, uri: &str, car: &[u8]) -> Result<Accepted, Failure> {
         let uri = record_uri(uri)?;
         let identity = self.identity().ok_or_else(|| {
             Failure::new(
@@ -105,17 +115,35 @@ impl RecordTrust {
             )
         })?;
         let proven = identity.prove(&uri, car).await?;
-        Ok(RawRecord {
-            uri: uri.to_string(),
-            cid: Some(proven.cid.to_string()),
-            value: proven.value,
+        Ok(Accepted {
+            raw: RawRecord {
+                uri: uri.to_string(),
+                cid: Some(proven.cid.to_string()),
+                value: proven.value,
+            },
+            rev: Some(proven.rev),
         })
+    }
+
+    /// A proof that `uri` was deleted from its owner's repository: the
+    /// revision of the commit that shows it absent.
+    pub async fn absence(&self, uri: &str, car: &[u8]) -> Result<(AtUri, String), Failure> {
+        let uri = record_uri(uri)?;
+        let identity = self.identity().ok_or_else(|| {
+            Failure::new(
+                FailureKind::BadRequest,
+                "proofs-unsupported",
+                "this exchange is not configured to resolve DIDs, so it cannot check proofs",
+            )
+        })?;
+        let rev = identity.prove_absence(&uri, car).await?;
+        Ok((uri, rev))
     }
 
     /// A record a receipt names that is not stored: under
     /// [`RecordTrust::Proven`], fetched from its owner's repository and
     /// proven. `None` otherwise.
-    pub async fn fetch_missing(&self, uri: &str) -> Result<Option<RawRecord>, Failure> {
+    pub async fn fetch_missing(&self, uri: &str) -> Result<Option<Accepted>, Failure> {
         let RecordTrust::Proven(identity) = self else {
             return Ok(None);
         };
@@ -123,10 +151,13 @@ impl RecordTrust {
             return Ok(None);
         };
         let proven = identity.fetch_record(&parsed).await?;
-        Ok(Some(RawRecord {
-            uri: uri.to_owned(),
-            cid: Some(proven.cid.to_string()),
-            value: proven.value,
+        Ok(Some(Accepted {
+            raw: RawRecord {
+                uri: uri.to_owned(),
+                cid: Some(proven.cid.to_string()),
+                value: proven.value,
+            },
+            rev: Some(proven.rev),
         }))
     }
 

@@ -25,6 +25,9 @@ pub enum Refusal {
     AuthorizationConsumed(String),
     #[error("{0}")]
     SessionBudgetExceeded(String),
+    /// The requester deleted the authorization from its repository.
+    #[error("{0}")]
+    AuthorizationRevoked(String),
     #[error("amount {0} is beyond what the ledger holds (2^63 - 1)")]
     AmountOutOfRange(u64),
     /// A currency or reference the ledger does not take.
@@ -88,6 +91,8 @@ pub struct AuthorizationState {
     pub consumed: bool,
     pub hold_id: Option<String>,
     pub expires_at: Micros,
+    /// The requester deleted the authorization from its repository.
+    pub revoked: bool,
 }
 
 /// The state of an authorization nothing was charged against yet.
@@ -110,11 +115,18 @@ pub fn unused_authorization(plan: &SettlePlan) -> Result<AuthorizationState, Ref
         consumed: false,
         hold_id: None,
         expires_at: ch.authorization_expires_at.unix_micros(),
+        revoked: false,
     })
 }
 
 /// Rule 9 against the authorization's recorded state.
 pub fn check_consumption(state: &AuthorizationState, ch: &Charge) -> Result<(), Refusal> {
+    if state.revoked && state.authorization_uri == ch.authorization.uri.as_str() {
+        return Err(Refusal::AuthorizationRevoked(format!(
+            "authorization {} was deleted from {}'s repository: it is revoked",
+            state.authorization_uri, state.requester
+        )));
+    }
     if state.authorization_uri != ch.authorization.uri.as_str()
         || state.authorization_cid != ch.authorization.cid.to_string()
     {

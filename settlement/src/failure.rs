@@ -119,6 +119,7 @@ impl From<Refusal> for Failure {
             Refusal::SessionBudgetExceeded(m) => {
                 Failure::new(Rejected, "session-budget-exceeded", m)
             }
+            Refusal::AuthorizationRevoked(m) => Failure::new(Rejected, "authorization-revoked", m),
             Refusal::AmountOutOfRange(_) => {
                 Failure::new(Rejected, "amount-out-of-range", r.to_string())
             }

@@ -377,6 +377,20 @@ impl Identity {
         self.verify(uri, &doc, car)
     }
 
+    /// Verifies a proof that `uri` is absent from its owner's repository
+    /// (deleted) at a signed commit: that commit's revision.
+    pub async fn prove_absence(
+        &self,
+        uri: &AtUri,
+        car: &[u8],
+    ) -> Result<String, AuthenticityError> {
+        let doc = self.resolve(uri.did()).await?;
+        repo::verify_absence_proof(car, uri, &doc.key).map_err(|error| AuthenticityError::Proof {
+            uri: uri.to_string(),
+            error,
+        })
+    }
+
     fn verify(
         &self,
         uri: &AtUri,

@@ -39,6 +39,11 @@ struct Fixtures {
     /// alice's repository after she rotated her key.
     alice_rotated: RepoFixture,
     eve: RepoFixture,
+    /// A second job and receipt under the genuine authorization.
+    second: Sealed,
+    /// alice's repository (her key) at a later commit, after she deleted
+    /// the authorization: its proof of absence.
+    alice_deleted: RepoFixture,
     /// For alice's statement: good, other audience, other method (her
     /// balance: the token that reads it), expired, eve's own, eve's key
     /// claiming to be alice; then bob's for his provider balance.
@@ -69,9 +74,11 @@ fn with_jti(mut claims: Value, jti: &str) -> Value {
 fn fixtures() -> &'static Fixtures {
     static F: OnceLock<Fixtures> = OnceLock::new();
     F.get_or_init(|| {
-        let sealed = Scenario::new(REQUESTER, PROVIDER, "atproto").seal();
+        let genuine = Scenario::new(REQUESTER, PROVIDER, "atproto");
+        let sealed = genuine.seal();
+        let second = genuine.sharing("atproto-second").seal();
         let forged = Scenario::new(REQUESTER, EVE, "atproto-forged").seal();
-        let alice_records = vec![&sealed.authorization, &sealed.job];
+        let alice_records = vec![&sealed.authorization, &sealed.job, &second.job];
         let forged_paths = vec![forged.authorization.uri.as_str(), forged.job.uri.as_str()];
         let repos = [
             RepoSpec {
@@ -88,7 +95,7 @@ fn fixtures() -> &'static Fixtures {
                 alg: Alg::K256,
                 key_seed: BOB_KEY,
                 filler: 5,
-                records: vec![&sealed.attestation, &sealed.receipt],
+                records: vec![&sealed.attestation, &sealed.receipt, &second.receipt],
                 absent: vec![],
             },
             RepoSpec {
@@ -114,6 +121,14 @@ fn fixtures() -> &'static Fixtures {
                 filler: 0,
                 records: vec![&forged.attestation, &forged.receipt],
                 absent: vec![],
+            },
+            RepoSpec {
+                did: REQUESTER,
+                alg: Alg::P256,
+                key_seed: ALICE_KEY,
+                filler: 80,
+                records: vec![&sealed.job, &second.job],
+                absent: vec![sealed.authorization.uri.as_str()],
             },
         ];
         let now = now_s();
@@ -187,7 +202,8 @@ fn fixtures() -> &'static Fixtures {
             },
         ];
         let (mut repos, tokens) = make_fixtures(&repos, &tokens);
-        assert_eq!(repos.len(), 5);
+        assert_eq!(repos.len(), 6);
+        let alice_deleted = repos.pop().unwrap();
         let eve = repos.pop().unwrap();
         let alice_rotated = repos.pop().unwrap();
         let alice_by_eve = repos.pop().unwrap();
@@ -201,6 +217,8 @@ fn fixtures() -> &'static Fixtures {
             alice_by_eve,
             alice_rotated,
             eve,
+            second,
+            alice_deleted,
             tokens,
         }
     })
@@ -530,6 +548,77 @@ async fn a_forged_authorization_cannot_be_charged(b: Backend) {
     assert_eq!(alice_usd(&app).await, (100_000, 0, 100_000));
 }
 
+/// Security review, finding 7: alice deletes her authorization. A proof
+/// of its absence at her newer commit revokes it (its hold released, no
+/// more charges), and the old commit can no longer prove it: a stale
+/// proof is refused.
+async fn a_deleted_authorization_is_revoked(b: Backend) {
+    let f = fixtures();
+    let pds = genuine_world().await;
+    let (app, _clock) = spawn_app_proven(b, identity(&pds)).await;
+    let s = &f.sealed;
+    for (repo, r) in [
+        (&f.alice, &s.authorization),
+        (&f.alice, &s.job),
+        (&f.alice, &f.second.job),
+        (&f.bob, &s.attestation),
+        (&f.bob, &s.receipt),
+        (&f.bob, &f.second.receipt),
+    ] {
+        let reply = post_car(&app, Some(&r.uri), &repo.proofs[&r.uri].car).await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+    }
+    assert_eq!(app.deposit(REQUESTER, 100_000, "revoke").await.status, 201);
+    assert_eq!(app.settle(&s.receipt.uri).await.status, 201);
+    // A session: 250 charged, the rest of its 20000 budget held.
+    assert_eq!(alice_usd(&app).await, (99_750, 19_750, 80_000));
+
+    let revoke = |car: Vec<u8>| {
+        let app = &app;
+        async move {
+            let mut url = reqwest::Url::parse(&format!("{}/v1/revocations", app.base)).unwrap();
+            url.query_pairs_mut()
+                .append_pair("uri", &s.authorization.uri);
+            let resp = app
+                .client
+                .post(url)
+                .header("content-type", "application/vnd.ipld.car")
+                .body(car)
+                .send()
+                .await
+                .unwrap();
+            Reply::read(resp).await
+        }
+    };
+    // Her old commit holds it: no proof of absence.
+    let r = revoke(f.alice.proofs[&s.authorization.uri].car.clone()).await;
+    assert_eq!((r.status, r.code()), (422, "invalid-proof"), "{r:?}");
+    let absent = f.alice_deleted.absent[&s.authorization.uri].clone();
+    let r = revoke(absent.clone()).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body.get("revoked"), Some(&Value::Bool(true)), "{r:?}");
+    // The hold is released; nothing more is charged.
+    assert_eq!(alice_usd(&app).await, (99_750, 0, 99_750));
+    let r = app.settle(&f.second.receipt.uri).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "authorization-revoked"),
+        "{r:?}"
+    );
+    assert_eq!(alice_usd(&app).await, (99_750, 0, 99_750));
+    // The old commit cannot prove anything of alice's any more.
+    let r = post_car(
+        &app,
+        Some(&s.authorization.uri),
+        &f.alice.proofs[&s.authorization.uri].car,
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (422, "stale-proof"), "{r:?}");
+    // Revoking again changes nothing.
+    assert_eq!(revoke(absent).await.status, 200);
+    assert_eq!(alice_usd(&app).await, (99_750, 0, 99_750));
+}
+
 async fn private_reads_need_a_service_auth_token(b: Backend) {
     let f = fixtures();
     let pds = genuine_world().await;
@@ -713,6 +802,7 @@ on_both_backends!(
     forged_and_broken_proofs_are_rejected,
     a_stale_did_document_is_resolved_again,
     a_forged_authorization_cannot_be_charged,
+    a_deleted_authorization_is_revoked,
     private_reads_need_a_service_auth_token,
     did_web_on_localhost,
 );

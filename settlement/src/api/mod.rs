@@ -60,6 +60,7 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/v1/exchange", get(exchange))
         .route("/v1/records", post(post_record).get(get_record))
         .route("/v1/settle", post(settle))
+        .route("/v1/revocations", post(post_revocation))
         .route("/v1/admin/deposits", post(deposit))
         .route("/v1/deposits", deposits::route(&service))
         .route("/v1/admin/payouts/run", post(payouts::run_payouts))
@@ -121,6 +122,7 @@ pub const ROUTES: &[&str] = &[
     "/xrpc/dev.cocore.compute.listReceipts",
     "/xrpc/dev.cocore.compute.verifyReceipt",
     "/xrpc/dev.cocore.compute.verifySettlement",
+    "/v1/revocations",
 ];
 
 /// Records each request's latency under its route template (never the raw

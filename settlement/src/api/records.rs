@@ -57,6 +57,20 @@ pub(super) fn record_stored(put: Put, uri: String, cid: crate::records::cid::Cid
     json_response(status, &wire::record(&uri, &cid.to_string(), None))
 }
 
+/// `POST /v1/revocations?uri=AT-URI`, a CAR body: the requester deleted
+/// the authorization; a proof of its absence revokes it.
+pub(super) async fn post_revocation(
+    State(s): Shared,
+    Query(q): Query<UriQuery>,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let revoked = s.revoke(&q.uri, &body, s.now()).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &wire::revocation(&q.uri, revoked),
+    ))
+}
+
 #[derive(serde::Deserialize)]
 pub(super) struct UriQuery {
     pub(super) uri: String,

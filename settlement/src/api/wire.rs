@@ -298,3 +298,8 @@ pub(super) fn deposit(fields: &[(&str, &str)], amount: Value) -> Value {
     m.insert("amount".into(), amount);
     Value::Object(m)
 }
+
+/// The answer of a revocation.
+pub(super) fn revocation(uri: &str, revoked: bool) -> Value {
+    object([("uri", uri.into()), ("revoked", revoked.into())])
+}

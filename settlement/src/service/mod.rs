@@ -3,6 +3,7 @@
 //! [`Failure`] with a stable code; the HTTP layer only maps it to a status.
 
 mod group_commit;
+mod proven;
 mod reads;
 mod shared;
 
@@ -162,8 +163,8 @@ impl Service {
     /// A record posted as JSON: stored once it is one the exchange acts
     /// on (see [`RecordTrust::posted`]).
     pub async fn submit(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
-        let raw = self.records.posted(raw).await?;
-        self.ingest(raw, now).await
+        let accepted = self.records.posted(raw).await?;
+        self.ingest_accepted(accepted, now).await
     }
 
     /// A record posted as its proof (a CAR), stored once proven.
@@ -173,18 +174,18 @@ impl Service {
         car: &[u8],
         now: Datetime,
     ) -> Result<(Put, Cid), Failure> {
-        let raw = self.records.proof(uri, car).await?;
-        self.ingest(raw, now).await
+        let accepted = self.records.proof(uri, car).await?;
+        self.ingest_accepted(accepted, now).await
     }
 
     /// A record a receipt names that is not stored: fetched, proven and
     /// stored where the exchange proves records; `None` otherwise.
     async fn fetch_missing(&self, uri: &str) -> Result<Option<StoredRecord>, Failure> {
-        let Some(raw) = self.records.fetch_missing(uri).await? else {
+        let Some(accepted) = self.records.fetch_missing(uri).await? else {
             return Ok(None);
         };
-        let value = raw.value.clone();
-        let (_, cid) = self.ingest(raw, self.now()).await?;
+        let value = accepted.raw.value.clone();
+        let (_, cid) = self.ingest_accepted(accepted, self.now()).await?;
         Ok(Some(StoredRecord {
             uri: uri.to_owned(),
             cid: cid.to_string(),

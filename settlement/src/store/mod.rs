@@ -38,6 +38,7 @@ macro_rules! dispatch {
 
 pub mod payouts;
 mod records;
+mod revisions;
 mod rows;
 mod settle;
 mod tokens;

@@ -184,6 +184,7 @@ macro_rules! reads {
                     consumed: r.try_get::<i64, _>("consumed")? != 0,
                     hold_id: r.try_get("hold_id")?,
                     expires_at: r.try_get("expires_at")?,
+                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
                 })
             }
 

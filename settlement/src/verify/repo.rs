@@ -200,6 +200,18 @@ fn decode_node(cid: &Cid, bytes: &[u8]) -> Result<Node, ProofError> {
 /// Walks the MST from `root` to `key`, through the proof's blocks only.
 /// Returns the record's CID.
 pub fn find_in_tree(car: &car::Car, root: Cid, key: &[u8]) -> Result<Cid, ProofError> {
+    lookup(car, root, key)?.ok_or_else(|| {
+        ProofError::NotInCommit(format!(
+            "the repository's tree does not hold {}",
+            String::from_utf8_lossy(key)
+        ))
+    })
+}
+
+/// Walks the MST from `root` to `key`: the record's CID, or `None` when
+/// the proof's blocks show the tree does not hold it (every node on the
+/// path present). A missing node is an error, never absence.
+pub fn lookup(car: &car::Car, root: Cid, key: &[u8]) -> Result<Option<Cid>, ProofError> {
     let printable = String::from_utf8_lossy(key);
     let mut node_cid = root;
     for _ in 0..MST_DEPTH_MAX {
@@ -214,25 +226,27 @@ pub fn find_in_tree(car: &car::Car, root: Cid, key: &[u8]) -> Result<Cid, ProofE
             .entries
             .partition_point(|(k, _, _)| k.as_slice() <= key);
         let next = match below.checked_sub(1).map(|i| &node.entries[i]) {
-            Some((k, value, _)) if k.as_slice() == key => return Ok(*value),
+            Some((k, value, _)) if k.as_slice() == key => return Ok(Some(*value)),
             Some((_, _, right)) => *right,
             None => node.left,
         };
-        node_cid = next.ok_or_else(|| {
-            ProofError::NotInCommit(format!("the repository's tree does not hold {printable}"))
-        })?;
+        let Some(next) = next else {
+            return Ok(None);
+        };
+        node_cid = next;
     }
     Err(malformed(format!(
         "the tree is deeper than {MST_DEPTH_MAX} levels"
     )))
 }
 
-/// Verifies a record proof for `uri` against the owner's `key`.
-pub fn verify_record_proof(
+/// The proof's CAR and its signed commit, checked: the commit names the
+/// URI's repository and verifies against the owner's `key`.
+fn signed_commit(
     car_bytes: &[u8],
     uri: &AtUri,
     key: &AtKey,
-) -> Result<ProvenRecord, ProofError> {
+) -> Result<(car::Car, Commit), ProofError> {
     let car = car::read(car_bytes).map_err(|e| match e {
         CarError::BlockHash(cid) => ProofError::BlockHash(cid),
         other => ProofError::Car(other.to_string()),
@@ -250,6 +264,34 @@ pub fn verify_record_proof(
     }
     key.verify(&commit.unsigned, &commit.sig)
         .map_err(|e| ProofError::Signature(e.to_string()))?;
+    Ok((car, commit))
+}
+
+/// Verifies a proof that `uri` is not in its owner's repository at a
+/// signed commit (what `com.atproto.sync.getRecord` returns for a deleted
+/// record): the commit's revision.
+pub fn verify_absence_proof(
+    car_bytes: &[u8],
+    uri: &AtUri,
+    key: &AtKey,
+) -> Result<String, ProofError> {
+    let (car, commit) = signed_commit(car_bytes, uri, key)?;
+    let path = format!("{}/{}", uri.collection(), uri.rkey());
+    match lookup(&car, commit.data, path.as_bytes())? {
+        None => Ok(commit.rev),
+        Some(cid) => Err(malformed(format!(
+            "the commit holds {path} (CID {cid}): not a proof of absence"
+        ))),
+    }
+}
+
+/// Verifies a record proof for `uri` against the owner's `key`.
+pub fn verify_record_proof(
+    car_bytes: &[u8],
+    uri: &AtUri,
+    key: &AtKey,
+) -> Result<ProvenRecord, ProofError> {
+    let (car, commit) = signed_commit(car_bytes, uri, key)?;
     let path = format!("{}/{}", uri.collection(), uri.rkey());
     let cid = find_in_tree(&car, commit.data, path.as_bytes())?;
     let bytes = car.blocks.get(&cid).ok_or_else(|| {
