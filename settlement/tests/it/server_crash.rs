@@ -11,7 +11,7 @@
 //!
 //! The seed is printed; `CRASH_SEED=N` replays a run.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};

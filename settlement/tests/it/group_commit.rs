@@ -4,7 +4,7 @@
 //! the first transaction ends; the outcomes and the money must be exactly
 //! those of charges written one by one.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -11,7 +11,7 @@
 //! `SETTLEMENT_BIN` runs another build of the binary (to measure the
 //! same scenario on it); the figures are printed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};

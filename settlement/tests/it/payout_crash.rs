@@ -4,7 +4,7 @@
 //! exactly once, nothing is left in flight, and `settlement reconcile`
 //! (the binary) exits 0. On SQLite and PostgreSQL, on a real anvil.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
