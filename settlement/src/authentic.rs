@@ -37,6 +37,17 @@ impl RecordTrust {
         matches!(self, RecordTrust::Proven(_))
     }
 
+    /// The resolver that checks posted proofs, where one is configured.
+    fn prover(&self) -> Result<&Arc<Identity>, Failure> {
+        self.identity().ok_or_else(|| {
+            Failure::new(
+                FailureKind::BadRequest,
+                "proofs-unsupported",
+                "this exchange is not configured to resolve DIDs, so it cannot check proofs",
+            )
+        })
+    }
+
     fn identity(&self) -> Option<&Arc<Identity>> {
         match self {
             RecordTrust::Proven(i) => Some(i),
@@ -55,13 +66,7 @@ pub const LXM_PROVIDER_PAYOUTS: &str = "dev.cocore.compute.getProviderPayouts";
 pub const LXM_SET_PAYOUT_DESTINATION: &str = "dev.cocore.compute.setPayoutDestination";
 
 fn record_uri(uri: &str) -> Result<AtUri, Failure> {
-    AtUri::parse(uri).ok_or_else(|| {
-        Failure::new(
-            FailureKind::Rejected,
-            "invalid-record",
-            "uri: must be an AT URI of a record (at://DID/COLLECTION/RKEY)",
-        )
-    })
+    AtUri::parse(uri).ok_or_else(Failure::not_a_record_uri)
 }
 
 /// A record the exchange may act on, with the revision of the commit that
@@ -107,13 +112,7 @@ impl RecordTrust {
     /// returns).
     pub async fn proof(&self, uri: &str, car: &[u8]) -> Result<Accepted, Failure> {
         let uri = record_uri(uri)?;
-        let identity = self.identity().ok_or_else(|| {
-            Failure::new(
-                FailureKind::BadRequest,
-                "proofs-unsupported",
-                "this exchange is not configured to resolve DIDs, so it cannot check proofs",
-            )
-        })?;
+        let identity = self.prover()?;
         let proven = identity.prove(&uri, car).await?;
         Ok(Accepted {
             raw: RawRecord {
@@ -129,13 +128,7 @@ impl RecordTrust {
     /// revision of the commit that shows it absent.
     pub async fn absence(&self, uri: &str, car: &[u8]) -> Result<(AtUri, String), Failure> {
         let uri = record_uri(uri)?;
-        let identity = self.identity().ok_or_else(|| {
-            Failure::new(
-                FailureKind::BadRequest,
-                "proofs-unsupported",
-                "this exchange is not configured to resolve DIDs, so it cannot check proofs",
-            )
-        })?;
+        let identity = self.prover()?;
         let rev = identity.prove_absence(&uri, car).await?;
         Ok((uri, rev))
     }

@@ -50,6 +50,16 @@ impl Failure {
         }
     }
 
+    /// A record's `uri` that is not an AT URI of a record: 422
+    /// `invalid-record`.
+    pub fn not_a_record_uri() -> Failure {
+        Failure::new(
+            FailureKind::Rejected,
+            "invalid-record",
+            "uri: must be an AT URI of a record (at://DID/COLLECTION/RKEY)",
+        )
+    }
+
     /// A named record (or settlement, or authorization state) is not
     /// stored: 404 `record-not-found`.
     pub fn record_not_found(message: impl Into<String>) -> Failure {

@@ -124,13 +124,7 @@ impl Service {
     /// Validates and stores a record. Returns whether it was new and its
     /// CID.
     pub async fn ingest(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
-        let uri = AtUri::parse(&raw.uri).ok_or_else(|| {
-            Failure::new(
-                FailureKind::Rejected,
-                "invalid-record",
-                "uri: must be an AT URI of a record (at://DID/COLLECTION/RKEY)",
-            )
-        })?;
+        let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
         let root = root_of(uri.collection()).ok_or_else(|| {
             Failure::new(
                 FailureKind::Rejected,
@@ -203,15 +197,19 @@ impl Service {
         method: &str,
         now: Datetime,
     ) -> Result<(), Failure> {
-        let expect = service_auth::Expect {
+        self.records
+            .authenticate(bearer, owner, self.expect(method, now))
+            .await
+            .map(|_| ())
+    }
+
+    /// What a service auth token for `method` must say here, at `now`.
+    fn expect<'a>(&'a self, method: &'a str, now: Datetime) -> service_auth::Expect<'a> {
+        service_auth::Expect {
             audience: &self.exchange.did,
             method,
             now_s: now.unix_seconds(),
-        };
-        self.records
-            .authenticate(bearer, owner, expect)
-            .await
-            .map(|_| ())
+        }
     }
 
     /// As [`Service::authenticate`], for a call that changes state: the
@@ -224,11 +222,7 @@ impl Service {
         method: &str,
         now: Datetime,
     ) -> Result<(), Failure> {
-        let expect = service_auth::Expect {
-            audience: &self.exchange.did,
-            method,
-            now_s: now.unix_seconds(),
-        };
+        let expect = self.expect(method, now);
         let Some(token) = self.records.authenticate(bearer, owner, expect).await? else {
             return Ok(());
         };

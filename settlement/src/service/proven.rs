@@ -26,13 +26,7 @@ impl Service {
         let Some(rev) = rev else {
             return self.ingest(raw, now).await;
         };
-        let uri = AtUri::parse(&raw.uri).ok_or_else(|| {
-            Failure::new(
-                FailureKind::Rejected,
-                "invalid-record",
-                "uri: must be an AT URI of a record (at://DID/COLLECTION/RKEY)",
-            )
-        })?;
+        let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
         self.not_stale(&uri, &rev).await?;
         let stored = self.ingest(raw, now).await;
         self.store.note_rev(uri.did(), &rev).await?;
