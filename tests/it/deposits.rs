@@ -157,4 +157,76 @@ async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
     }
 }
 
-on_both_backends!(the_x402_sdk_tops_up_a_requester);
+/// Security review, finding 4: the request of a deposit fails after the
+/// facilitator settled the payment on chain (here a failpoint; in life the
+/// request's time limit, a crash, any later error). The deposit was
+/// recorded before settlement, so the payout cycle finds the payment by
+/// its nonce and credits it once; the ledger and the chain then agree.
+async fn a_deposit_whose_request_died_is_credited_once(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let (base, _stop) = serve_with_deposits(&w).await;
+    let wallet = &w.local.spare[4];
+    w.local
+        .mint(wallet.address(), U256::from(50_000_000u64))
+        .await
+        .unwrap();
+    let key = alloy::hex::encode(wallet.to_bytes());
+    let before = w.app.requester_usd(REQUESTER).await;
+    let url = format!("{base}/v1/deposits?requester={REQUESTER}&amount=1234");
+    w.app
+        .service
+        .fail_after_deposit_settlement
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let paid = node_topup(
+        &url,
+        &format!("0x{key}"),
+        &format!("eip155:{}", w.local.config.chain_id),
+        &w.local.config.token.to_string(),
+        "20000000",
+    );
+    assert_eq!(
+        paid.get("status").and_then(Value::as_int),
+        Some(500),
+        "{paid:?}"
+    );
+    // The tokens left the payer; the requester was not credited, and the
+    // treasury holds more than the ledger says.
+    assert_eq!(
+        w.token_balance(wallet.address()).await,
+        U256::from(50_000_000u64 - 12_340_000)
+    );
+    assert_eq!(w.app.requester_usd(REQUESTER).await, before);
+    let r = reconcile(&w.app.service.store, w.payouts.chain(), "USD", 2)
+        .await
+        .unwrap();
+    assert!(
+        !r.is_clean(),
+        "the uncredited deposit must show: {}",
+        r.table()
+    );
+
+    // The payout cycle credits it from the chain, once.
+    w.app
+        .service
+        .fail_after_deposit_settlement
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..2 {
+        w.payouts
+            .run_cycle(std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        let after = w.app.requester_usd(REQUESTER).await;
+        assert_eq!(after.0, before.0 + 1234);
+    }
+    let recovery = w.payouts.recover_deposits().await.unwrap();
+    assert_eq!(recovery, Default::default(), "nothing is left pending");
+    let r = reconcile(&w.app.service.store, w.payouts.chain(), "USD", 2)
+        .await
+        .unwrap();
+    assert!(r.is_clean(), "{}", r.table());
+}
+
+on_both_backends!(
+    the_x402_sdk_tops_up_a_requester,
+    a_deposit_whose_request_died_is_credited_once,
+);

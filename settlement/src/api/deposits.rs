@@ -79,7 +79,7 @@ async fn check_query(req: Request, next: Next) -> Response {
 }
 
 /// The route: paywalled when deposits are configured, 409 otherwise.
-pub(super) fn route(service: &Service) -> MethodRouter<std::sync::Arc<Service>> {
+pub(super) fn route(service: &std::sync::Arc<Service>) -> MethodRouter<std::sync::Arc<Service>> {
     let Some(gate) = service.deposits.get().cloned() else {
         return axum::routing::post(disabled);
     };
@@ -95,7 +95,103 @@ pub(super) fn route(service: &Service) -> MethodRouter<std::sync::Arc<Service>> 
         });
     axum::routing::post(deposit)
         .layer(paywall)
+        .layer(axum::middleware::from_fn_with_state(
+            service.clone(),
+            record_pending,
+        ))
         .layer(axum::middleware::from_fn(check_query))
+}
+
+/// The EIP-3009 authorization a `PAYMENT-SIGNATURE` carries, as a pending
+/// deposit for the query's requester; `None` when it does not pay the
+/// treasury (the facilitator refuses it anyway).
+fn pending_of(
+    gate: &crate::payout::facilitator::DepositGate,
+    q: &DepositQuery,
+    header: &[u8],
+    now: i64,
+) -> Result<Option<crate::store::deposits::Deposit>, Failure> {
+    let (requester, _) = parse(q)?;
+    let payment = decode_header(PAYMENT_SIGNATURE, header).map_err(|e| bad(e.to_string()))?;
+    let auth = payment
+        .get("payload")
+        .and_then(|p| p.get("authorization"))
+        .ok_or_else(|| bad("PAYMENT-SIGNATURE: payload.authorization is missing"))?;
+    let text = |k: &str| -> Option<String> {
+        match auth.get(k)? {
+            Value::String(s) => Some(s.clone()),
+            // x402-rs takes integers too.
+            Value::Int(i) => Some(i.to_string()),
+            _ => None,
+        }
+    };
+    let field = |k: &str| {
+        text(k).ok_or_else(|| {
+            bad(format!(
+                "PAYMENT-SIGNATURE: payload.authorization.{k} is missing"
+            ))
+        })
+    };
+    let to: alloy::primitives::Address = field("to")?
+        .parse()
+        .map_err(|_| bad("PAYMENT-SIGNATURE: payload.authorization.to: not an address"))?;
+    if to != gate.pay_to {
+        return Ok(None);
+    }
+    let payer: alloy::primitives::Address = field("from")?
+        .parse()
+        .map_err(|_| bad("PAYMENT-SIGNATURE: payload.authorization.from: not an address"))?;
+    let nonce: alloy::primitives::B256 = field("nonce")?
+        .parse()
+        .map_err(|_| bad("PAYMENT-SIGNATURE: payload.authorization.nonce: not 32 bytes of hex"))?;
+    let value = alloy::primitives::U256::from_str_radix(&field("value")?, 10).map_err(|_| {
+        bad("PAYMENT-SIGNATURE: payload.authorization.value: not a decimal integer")
+    })?;
+    let valid_before = field("validBefore")?
+        .parse::<i64>()
+        .map_err(|_| bad("PAYMENT-SIGNATURE: payload.authorization.validBefore: not an integer"))?;
+    let Some(minor) = from_token_units(
+        value,
+        gate.currency_decimals,
+        u32::from(gate.token.decimals),
+    )
+    .filter(|m| *m > 0) else {
+        return Ok(None);
+    };
+    Ok(Some(crate::store::deposits::Deposit {
+        payer: payer.to_string(),
+        nonce: nonce.to_string(),
+        requester,
+        currency: gate.currency.clone(),
+        token_value: value.to_string(),
+        amount_minor: minor,
+        valid_before,
+        state: "pending".into(),
+        tx_hash: None,
+        created_at: now,
+    }))
+}
+
+/// Records the deposit a payment carries before the paywall settles it,
+/// so that whatever becomes of this request, the payment is credited from
+/// the chain's evidence (see `payout::deposits`).
+async fn record_pending(State(s): Shared, req: Request, next: Next) -> Response {
+    if let (Some(gate), Some(header), Some(q)) = (
+        s.deposits.get(),
+        req.headers().get(PAYMENT_SIGNATURE),
+        query_of(req.uri()),
+    ) {
+        let pending = match pending_of(gate, &q, header.as_bytes(), s.clock.now_us()) {
+            Ok(p) => p,
+            Err(f) => return f.into_response(),
+        };
+        if let Some(d) = pending
+            && let Err(f) = s.record_deposit(&d).await
+        {
+            return f.into_response();
+        }
+    }
+    next.run(req).await
 }
 
 async fn disabled() -> Failure {
@@ -135,24 +231,17 @@ async fn deposit(
     let header = headers
         .get(PAYMENT_SIGNATURE)
         .ok_or_else(|| internal("settled without a payment header".into()))?;
-    let payment =
-        decode_header(PAYMENT_SIGNATURE, header.as_bytes()).map_err(|e| internal(e.to_string()))?;
-    let value = payment
-        .get("payload")
-        .and_then(|p| p.get("authorization"))
-        .and_then(|a| a.get("value"))
-        .and_then(Value::as_str)
-        .and_then(|v| alloy::primitives::U256::from_str_radix(v, 10).ok())
-        .ok_or_else(|| internal("payment without an authorization value".into()))?;
-    let minor = from_token_units(
-        value,
-        gate.currency_decimals,
-        u32::from(gate.token.decimals),
-    )
-    .filter(|m| *m > 0)
-    .ok_or_else(|| internal(format!("paid value {value} does not fit the ledger")))?;
+    let pending = pending_of(gate, &q, header.as_bytes(), s.clock.now_us())?
+        .ok_or_else(|| internal("settled a payment that does not pay the treasury".into()))?;
+    let minor = pending.amount_minor;
     let created = s
-        .credit_onchain_deposit(&tx, &requester, &gate.currency, minor)
+        .credit_onchain_deposit(
+            &tx,
+            (&pending.payer, &pending.nonce),
+            &requester,
+            &gate.currency,
+            minor,
+        )
         .await?;
     tracing::info!(requester = %requester, amount = minor, transaction = %tx, "x402 deposit credited");
     Ok(json_response(

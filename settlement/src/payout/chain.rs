@@ -353,8 +353,18 @@ impl Chain {
     /// Has the treasury's authorization with this nonce been used (or
     /// canceled)? The token's own answer: the final word on "was it paid".
     pub async fn authorization_used(&self, nonce: B256) -> Result<bool, ChainError> {
+        self.authorization_used_by(self.treasury.address(), nonce)
+            .await
+    }
+
+    /// Whether `authorizer`'s EIP-3009 `nonce` is used (or canceled).
+    pub async fn authorization_used_by(
+        &self,
+        authorizer: Address,
+        nonce: B256,
+    ) -> Result<bool, ChainError> {
         self.token
-            .authorizationState(self.treasury.address(), nonce)
+            .authorizationState(authorizer, nonce)
             .call()
             .await
             .map_err(rpc)
@@ -365,13 +375,23 @@ impl Chain {
     /// which block. `None` when the node shows neither (not yet, or a
     /// lagging or pruned node): never evidence that nothing happened.
     pub async fn nonce_event(&self, nonce: B256) -> Result<Option<NonceEvent>, ChainError> {
+        self.nonce_event_of(self.treasury.address(), nonce).await
+    }
+
+    /// [`Chain::nonce_event`] for another authorizer's nonce (a
+    /// depositor's).
+    pub async fn nonce_event_of(
+        &self,
+        authorizer: Address,
+        nonce: B256,
+    ) -> Result<Option<NonceEvent>, ChainError> {
         let filter = Filter::new()
             .address(self.config.token)
             .event_signature(vec![
                 EIP3009Token::AuthorizationUsed::SIGNATURE_HASH,
                 EIP3009Token::AuthorizationCanceled::SIGNATURE_HASH,
             ])
-            .topic1(self.treasury.address().into_word())
+            .topic1(authorizer.into_word())
             .topic2(nonce)
             .from_block(BlockNumberOrTag::Earliest)
             .to_block(BlockNumberOrTag::Latest);
@@ -433,13 +453,27 @@ impl Chain {
         to: Address,
         value: U256,
     ) -> Result<bool, ChainError> {
+        self.pays_from(tx, self.treasury.address(), nonce, to, value)
+            .await
+    }
+
+    /// [`Chain::pays`] for another authorizer: `tx` used `from`'s `nonce`
+    /// and moved exactly `value` from `from` to `to`.
+    pub async fn pays_from(
+        &self,
+        tx: B256,
+        from: Address,
+        nonce: B256,
+        to: Address,
+        value: U256,
+    ) -> Result<bool, ChainError> {
         let Some(receipt) = self.receipt(tx).await? else {
             return Ok(false);
         };
         if !receipt.status() {
             return Ok(false);
         }
-        let treasury = self.treasury.address();
+        let treasury = from;
         let used = receipt
             .inner
             .logs()

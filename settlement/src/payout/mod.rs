@@ -28,6 +28,7 @@
 //! transaction. The same nonce can only be used once, so a resend is safe.
 
 pub mod chain;
+pub mod deposits;
 pub mod facilitator;
 pub mod local;
 pub mod reconcile;
@@ -191,6 +192,11 @@ impl Payouts {
         let _one = self.cycle.lock().await;
         let mut report = CycleReport::default();
         let deadline = tokio::time::Instant::now() + wait;
+        // Deposits whose requests did not finish are credited from the
+        // chain first: the treasury's books then match what came in.
+        if let Err(e) = self.recover_deposits().await {
+            tracing::warn!(error = %e, "deposit recovery failed; will retry");
+        }
         // Resume first: a provider with an unfinished payout gets no new one.
         self.drive_open(&mut report, None).await?;
         for p in self.plan().await? {

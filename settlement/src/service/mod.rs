@@ -76,6 +76,9 @@ pub struct Service {
     pub group_commit: GroupCommit,
     /// Seconds before a destination a provider sets takes effect.
     pub destination_delay_s: std::sync::atomic::AtomicU64,
+    /// Fault tests: the deposit route fails after the payment is settled,
+    /// as a dropped request would.
+    pub fail_after_deposit_settlement: std::sync::atomic::AtomicBool,
     /// Records many charges share, parsed once.
     shared: SharedRecords,
 }
@@ -113,6 +116,7 @@ impl Service {
             records,
             group_commit: GroupCommit::default(),
             destination_delay_s: std::sync::atomic::AtomicU64::new(DESTINATION_DELAY_S),
+            fail_after_deposit_settlement: std::sync::atomic::AtomicBool::new(false),
             shared: SharedRecords::default(),
         })
     }

@@ -264,18 +264,50 @@ impl Service {
         })
     }
 
+    /// Records an x402 deposit before its payment is settled. A payment
+    /// authorization already recorded for another requester is refused:
+    /// whoever relays a payment cannot redeem it for another DID once it
+    /// was presented.
+    pub async fn record_deposit(&self, d: &crate::store::deposits::Deposit) -> Result<(), Failure> {
+        let stored = self.store.record_deposit(d).await?;
+        if stored.requester != d.requester {
+            return Err(Failure::new(
+                FailureKind::Conflict,
+                "deposit-bound-elsewhere",
+                "this payment authorization was presented for another requester",
+            ));
+        }
+        Ok(())
+    }
+
     /// Credits a requester with tokens paid into the treasury by
     /// transaction `tx`; whether it was credited now (not before).
     pub async fn credit_onchain_deposit(
         &self,
         tx: &str,
+        payment: (&str, &str),
         requester: &str,
         currency: &str,
         amount_minor: i64,
     ) -> Result<bool, Failure> {
-        Ok(self
+        if self
+            .fail_after_deposit_settlement
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Err(Failure::new(
+                FailureKind::Internal,
+                "internal",
+                "failpoint: after the deposit's settlement",
+            ));
+        }
+        let created = self
             .store
             .credit_from_treasury(tx, requester, currency, amount_minor, &self.exchange.did)
-            .await?)
+            .await?;
+        let (payer, nonce) = payment;
+        self.store
+            .finish_deposit(payer, nonce, "credited", Some(tx), self.clock.now_us())
+            .await?;
+        Ok(created)
     }
 }

@@ -36,6 +36,7 @@ macro_rules! dispatch {
     };
 }
 
+pub mod deposits;
 pub mod payouts;
 mod records;
 mod revisions;
