@@ -25,6 +25,9 @@ use crate::service::Service;
 
 /// Largest deposit in minor units (10^12: ten billion dollars in cents).
 const DEPOSIT_MAX_MINOR: i64 = 1_000_000_000_000;
+/// Smallest deposit in minor units (1.00 of a two-decimal currency): each
+/// deposit is settled on chain at the treasury's gas, so dust is refused.
+pub const DEPOSIT_MIN_MINOR: i64 = 100;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,11 +53,12 @@ fn parse(q: &DepositQuery) -> Result<(String, i64), Failure> {
         .parse::<i64>()
         .ok()
         .filter(|a| {
-            amount.bytes().all(|b| b.is_ascii_digit()) && (1..=DEPOSIT_MAX_MINOR).contains(a)
+            amount.bytes().all(|b| b.is_ascii_digit())
+                && (DEPOSIT_MIN_MINOR..=DEPOSIT_MAX_MINOR).contains(a)
         })
         .ok_or_else(|| {
             bad(format!(
-                "amount: must be an integer in 1..={DEPOSIT_MAX_MINOR}"
+                "amount: must be an integer in {DEPOSIT_MIN_MINOR}..={DEPOSIT_MAX_MINOR} (minor units)"
             ))
         })?;
     Ok((requester.to_owned(), minor))
