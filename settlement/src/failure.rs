@@ -35,6 +35,8 @@ pub enum FailureKind {
     TooLarge,
     /// The body did not arrive within its time limit (408).
     BodyTimeout,
+    /// Too many requests of this kind from this client: retry later (429).
+    TooManyRequests,
     /// Overloaded or timed out: retry later (503).
     Unavailable,
     /// Ours, not the caller's (500); the message is for logs only.

@@ -229,7 +229,35 @@ async fn a_deposit_whose_request_died_is_credited_once(b: Backend) {
     assert!(r.is_clean(), "{}", r.table());
 }
 
+/// Security review, finding 5 in part: each payment is settled at the
+/// treasury's gas, so one client address presents at most ten a minute.
+async fn payments_from_one_client_are_limited(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let (base, _stop) = serve_with_deposits(&w).await;
+    let url = format!("{base}/v1/deposits?requester={REQUESTER}&amount=1234");
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..settlement::api::PAYMENTS_PER_CLIENT_MAX + 1 {
+        // Not a valid payment: the facilitator refuses it, but it was
+        // presented, and the next one over the limit is not even looked at.
+        let r = client
+            .post(&url)
+            .header("payment-signature", "e30=")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let last = statuses.pop().unwrap();
+    assert_eq!(last, 429, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s != 429), "{statuses:?}");
+    // Without a payment the price is still named.
+    let r = client.post(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 402);
+}
+
 on_both_backends!(
     the_x402_sdk_tops_up_a_requester,
     a_deposit_whose_request_died_is_credited_once,
+    payments_from_one_client_are_limited,
 );

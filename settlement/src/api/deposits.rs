@@ -100,7 +100,10 @@ pub(super) fn route(service: &std::sync::Arc<Service>) -> MethodRouter<std::sync
     axum::routing::post(deposit)
         .layer(paywall)
         .layer(axum::middleware::from_fn_with_state(
-            service.clone(),
+            (
+                service.clone(),
+                std::sync::Arc::new(PaymentLimiter::default()),
+            ),
             record_pending,
         ))
         .layer(axum::middleware::from_fn(check_query))
@@ -176,10 +179,71 @@ fn pending_of(
     }))
 }
 
+/// Payments (each settled at the treasury's gas) one client address may
+/// present per [`PAYMENT_WINDOW`].
+pub const PAYMENTS_PER_CLIENT_MAX: u32 = 10;
+const PAYMENT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+/// Client addresses the limiter remembers before it starts afresh.
+const CLIENTS_MAX: usize = 100_000;
+
+/// How many payments each client address presented in its current window
+/// (one per router).
+#[derive(Default)]
+pub(super) struct PaymentLimiter(
+    std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+);
+
+impl PaymentLimiter {
+    /// Counts a payment from `ip`: whether it is within the limit.
+    fn allowed(&self, ip: std::net::IpAddr) -> bool {
+        let now = std::time::Instant::now();
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CLIENTS_MAX {
+            map.retain(|_, (start, _)| now.duration_since(*start) < PAYMENT_WINDOW);
+            if map.len() >= CLIENTS_MAX {
+                map.clear();
+            }
+        }
+        let entry = map.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= PAYMENT_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= PAYMENTS_PER_CLIENT_MAX
+    }
+}
+
 /// Records the deposit a payment carries before the paywall settles it,
 /// so that whatever becomes of this request, the payment is credited from
-/// the chain's evidence (see `payout::deposits`).
-async fn record_pending(State(s): Shared, req: Request, next: Next) -> Response {
+/// the chain's evidence (see `payout::deposits`). A client address
+/// presents at most [`PAYMENTS_PER_CLIENT_MAX`] payments a minute.
+async fn record_pending(
+    State((s, limiter)): State<(std::sync::Arc<Service>, std::sync::Arc<PaymentLimiter>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let client = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<super::listener::ClientAddr>>()
+        .map(|c| c.0.0.ip());
+    if req.headers().contains_key(PAYMENT_SIGNATURE)
+        && let Some(ip) = client
+        && !limiter.allowed(ip)
+    {
+        let mut r = Failure::new(
+            FailureKind::TooManyRequests,
+            "rate-limited",
+            format!(
+                "at most {PAYMENTS_PER_CLIENT_MAX} deposit payments a minute from one client address"
+            ),
+        )
+        .into_response();
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+        return r;
+    }
     if let (Some(gate), Some(header), Some(q)) = (
         s.deposits.get(),
         req.headers().get(PAYMENT_SIGNATURE),

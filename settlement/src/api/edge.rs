@@ -231,6 +231,7 @@ impl IntoResponse for Failure {
             FailureKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             FailureKind::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            FailureKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             FailureKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             FailureKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };

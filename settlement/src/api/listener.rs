@@ -133,3 +133,16 @@ impl AsyncWrite for Counted {
         self.stream.is_write_vectored()
     }
 }
+
+/// The client address of a request served through [`PerClient`], as
+/// axum's `ConnectInfo`.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, PerClient>>
+    for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, PerClient>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}

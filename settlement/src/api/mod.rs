@@ -39,6 +39,7 @@ mod settlements;
 mod wire;
 
 use balances::*;
+pub use deposits::PAYMENTS_PER_CLIENT_MAX;
 pub use edge::DEVELOPMENT_HEADER;
 use edge::*;
 use records::*;
@@ -224,7 +225,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = listener::PerClient::new(listener, limits.connections_per_client_max);
-    axum::serve(listener, router_with(service, limits))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router_with(service, limits).into_make_service_with_connect_info::<listener::ClientAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
