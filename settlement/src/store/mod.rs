@@ -36,6 +36,23 @@ macro_rules! dispatch {
     };
 }
 
+/// The same code on either backend's pool: `$body` is compiled once per
+/// backend, with `$pool` that backend's pool.
+macro_rules! on_pool {
+    ($self:ident, $pool:ident => $body:expr) => {
+        match $self {
+            Store::Sqlite(l) => {
+                let $pool = ledger::LedgerStore::pool(l);
+                $body
+            }
+            Store::Postgres(l) => {
+                let $pool = ledger::LedgerStore::pool(l);
+                $body
+            }
+        }
+    };
+}
+
 pub mod deposits;
 pub mod payouts;
 mod records;

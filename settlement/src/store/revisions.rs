@@ -98,9 +98,7 @@ impl Store {
     /// The newest commit revision seen for `did`'s repository.
     pub async fn repo_rev(&self, did: &str) -> Result<Option<String>, StoreError> {
         let sql = "SELECT rev FROM settlement_repo_revs WHERE did = $1";
-        let rev = dispatch!(self, l => sqlite: sqlx::query_scalar(sql).bind(did).fetch_optional(l.pool()).await?,
-            postgres: sqlx::query_scalar(sql).bind(did).fetch_optional(l.pool()).await?);
-        Ok(rev)
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).bind(did).fetch_optional(pool).await?))
     }
 
     /// Remembers `rev` for `did` if it is newer than what is known (TIDs
@@ -108,8 +106,7 @@ impl Store {
     pub async fn note_rev(&self, did: &str, rev: &str) -> Result<(), StoreError> {
         let sql = "INSERT INTO settlement_repo_revs (did, rev) VALUES ($1, $2) ON CONFLICT (did) \
                    DO UPDATE SET rev = excluded.rev WHERE settlement_repo_revs.rev < excluded.rev";
-        dispatch!(self, l => sqlite: sqlx::query(sql).bind(did).bind(rev).execute(l.pool()).await.map(|_| ())?,
-            postgres: sqlx::query(sql).bind(did).bind(rev).execute(l.pool()).await.map(|_| ())?);
+        on_pool!(self, pool => sqlx::query(sql).bind(did).bind(rev).execute(pool).await.map(|_| ())?);
         Ok(())
     }
 

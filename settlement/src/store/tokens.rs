@@ -20,30 +20,16 @@ impl Store {
         let take = "INSERT INTO settlement_used_tokens (iss, jti, exp) VALUES ($1, $2, $3) \
                     ON CONFLICT (iss, jti) DO NOTHING";
         let before = now_s.saturating_sub(SKEW_S);
-        let inserted = match self {
-            Store::Sqlite(l) => {
-                let pool = ledger::LedgerStore::pool(l);
-                sqlx::query(forget).bind(before).execute(pool).await?;
-                sqlx::query(take)
-                    .bind(iss)
-                    .bind(jti)
-                    .bind(exp_s)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-            Store::Postgres(l) => {
-                let pool = ledger::LedgerStore::pool(l);
-                sqlx::query(forget).bind(before).execute(pool).await?;
-                sqlx::query(take)
-                    .bind(iss)
-                    .bind(jti)
-                    .bind(exp_s)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
-        };
+        let inserted = on_pool!(self, pool => {
+            sqlx::query(forget).bind(before).execute(pool).await?;
+            sqlx::query(take)
+                .bind(iss)
+                .bind(jti)
+                .bind(exp_s)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
         Ok(inserted == 1)
     }
 }
