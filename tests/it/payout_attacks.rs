@@ -280,7 +280,61 @@ async fn a_new_destination_waits_out_its_cooling_off(b: Backend) {
 }
 
 on_both_backends!(
+    two_engines_racing_cycles_pay_once,
     a_new_destination_waits_out_its_cooling_off,
     a_used_authorization_whose_log_is_hidden_is_not_paid_twice,
     a_reported_transaction_that_does_not_pay_never_confirms,
 );
+
+/// Several processes on one database (replicas, or `serve` beside
+/// `payout run`) never run payout cycles at once: two engines racing
+/// cycles pay the provider once, in one payout.
+async fn two_engines_racing_cycles_pay_once(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let bob = w.local.spare[0].address();
+    w.settle(PROVIDER, "two-engines", 4).await;
+    w.pay_to(PROVIDER, bob).await;
+    let other = Payouts::new(
+        w.app.service.store.clone(),
+        Chain::connect(w.local.config.clone(), w.local.treasury.clone())
+            .await
+            .unwrap(),
+        PayoutConfig::default(),
+        w.app.service.exchange.clone(),
+        w.app.service.clock.clone(),
+    )
+    .await
+    .unwrap();
+    // While another process holds the cycle's lock, a cycle does nothing.
+    let held = w.app.service.store.try_payout_cycle_lock().await.unwrap();
+    assert!(held.is_some());
+    assert!(
+        w.app
+            .service
+            .store
+            .try_payout_cycle_lock()
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let report = w.payouts.run_cycle(Duration::ZERO).await.unwrap();
+    assert!(report.planned.is_empty(), "{report:?}");
+    assert!(w.payouts_of(PROVIDER).await.is_empty());
+    drop(held);
+    for _ in 0..3 {
+        let (a, b2) = tokio::join!(
+            w.payouts.run_cycle(Duration::from_secs(5)),
+            other.run_cycle(Duration::from_secs(5)),
+        );
+        a.unwrap();
+        b2.unwrap();
+    }
+    let payouts = w.payouts_of(PROVIDER).await;
+    assert_eq!(payouts.len(), 1, "{payouts:?}");
+    assert_eq!(payouts[0].state, PayoutState::Confirmed);
+    assert_eq!(
+        w.token_balance(bob).await,
+        U256::from(4 * SHARE as u64 * UNITS_PER_CENT)
+    );
+    w.assert_reconciled().await;
+}

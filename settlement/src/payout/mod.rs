@@ -187,10 +187,18 @@ impl Payouts {
     }
 
     /// One cycle: resume every unfinished payout, plan new ones, and drive
-    /// all of them until they are final or `wait` has passed.
+    /// all of them until they are final or `wait` has passed. One cycle
+    /// runs at a time in this process and across every process on the
+    /// database (see `store::CycleLock`).
     pub async fn run_cycle(&self, wait: Duration) -> Result<CycleReport, PayoutError> {
         let _one = self.cycle.lock().await;
         let mut report = CycleReport::default();
+        // And one at a time across processes on this database: another
+        // replica (or `payout run`) running one makes this one a no-op.
+        let Some(_everywhere) = self.store.try_payout_cycle_lock().await? else {
+            tracing::info!("another process is running a payout cycle; this one is skipped");
+            return Ok(report);
+        };
         let deadline = tokio::time::Instant::now() + wait;
         // Deposits whose requests did not finish are credited from the
         // chain first: the treasury's books then match what came in.

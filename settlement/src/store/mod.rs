@@ -53,6 +53,7 @@ macro_rules! on_pool {
     };
 }
 
+mod cycle_lock;
 pub mod deposits;
 pub mod payouts;
 mod records;
@@ -60,6 +61,7 @@ mod revisions;
 mod rows;
 mod settle;
 mod tokens;
+pub use cycle_lock::CycleLock;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredRecord {
