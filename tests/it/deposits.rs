@@ -56,17 +56,51 @@ fn node_topup(url: &str, key_hex: &str, network: &str, token: &str, max_units: &
     json::parse_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
-async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
+/// A world serving deposits, a payer wallet (spare 4) holding 50 tokens,
+/// and the URL of a 12.34 USD top-up for the requester.
+struct Topup {
+    w: crate::payouts::World,
+    stop: tokio::sync::oneshot::Sender<()>,
+    /// The payer's key, hex.
+    key: String,
+    url: String,
+    /// The requester's balance before.
+    before: (i128, i128, i128),
+    /// The deposit server's base URL.
+    base: String,
+}
+
+async fn topup(b: Backend) -> Topup {
     let w = world(b, 1_000_000, 1).await;
-    let (base, _stop) = serve_with_deposits(&w).await;
-    let alice_wallet = &w.local.spare[4];
+    let (base, stop) = serve_with_deposits(&w).await;
+    let wallet = &w.local.spare[4];
     w.local
-        .mint(alice_wallet.address(), U256::from(50_000_000u64))
+        .mint(wallet.address(), U256::from(50_000_000u64))
         .await
         .unwrap();
-    let key = alloy::hex::encode(alice_wallet.to_bytes());
+    let key = alloy::hex::encode(wallet.to_bytes());
     let before = w.app.requester_usd(REQUESTER).await;
     let url = format!("{base}/v1/deposits?requester={REQUESTER}&amount=1234");
+    Topup {
+        w,
+        stop,
+        key,
+        url,
+        before,
+        base,
+    }
+}
+
+async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
+    let Topup {
+        w,
+        stop: _stop,
+        key,
+        url,
+        before,
+        base,
+    } = topup(b).await;
+    let alice_wallet = &w.local.spare[4];
 
     // Without payment: 402 naming the price, to the treasury, in the token.
     let plain = reqwest::Client::new().post(&url).send().await.unwrap();
@@ -166,16 +200,15 @@ async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
 /// recorded before settlement, so the payout cycle finds the payment by
 /// its nonce and credits it once; the ledger and the chain then agree.
 async fn a_deposit_whose_request_died_is_credited_once(b: Backend) {
-    let w = world(b, 1_000_000, 1).await;
-    let (base, _stop) = serve_with_deposits(&w).await;
+    let Topup {
+        w,
+        stop: _stop,
+        key,
+        url,
+        before,
+        ..
+    } = topup(b).await;
     let wallet = &w.local.spare[4];
-    w.local
-        .mint(wallet.address(), U256::from(50_000_000u64))
-        .await
-        .unwrap();
-    let key = alloy::hex::encode(wallet.to_bytes());
-    let before = w.app.requester_usd(REQUESTER).await;
-    let url = format!("{base}/v1/deposits?requester={REQUESTER}&amount=1234");
     w.app
         .service
         .fail_after_deposit_settlement
