@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let out = settlement::cli::verify_charge(data);
+    let out = settlement::cmd::verify_charge(data);
     match out.exit {
         0 | 1 => assert!(!out.stdout.is_empty() && out.stderr.is_empty()),
         2 => assert!(out.stdout.is_empty() && !out.stderr.is_empty()),

@@ -42,6 +42,7 @@ use balances::*;
 pub use deposits::PAYMENTS_PER_CLIENT_MAX;
 pub use edge::DEVELOPMENT_HEADER;
 use edge::*;
+pub use records::CAR_MEDIA_TYPE;
 use records::*;
 use settlements::*;
 
