@@ -323,23 +323,16 @@ impl Identity {
     /// GET with a bounded body.
     async fn get(&self, url: reqwest::Url, limit: usize) -> Result<(u16, Vec<u8>), String> {
         check_reachable(&url, self.config.egress)?;
-        let mut resp = self
+        let resp = self
             .http
             .get(url.clone())
             .send()
             .await
             .map_err(|e| format!("{url}: {e}"))?;
         let status = resp.status().as_u16();
-        if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(format!("{url}: the answer is larger than {limit} bytes"));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("{url}: {e}"))? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(format!("{url}: the answer is larger than {limit} bytes"));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let bytes = crate::egress::read_bounded(resp, limit)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
         Ok((status, bytes))
     }
 

@@ -9,7 +9,6 @@
 
 use axum::Extension;
 use axum::extract::{Query, Request, State};
-use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
@@ -253,10 +252,14 @@ async fn record_pending(
             Ok(p) => p,
             Err(f) => return f.into_response(),
         };
-        if let Some(d) = pending
-            && let Err(f) = s.record_deposit(&d).await
-        {
-            return f.into_response();
+        if let Some(d) = pending {
+            if let Err(f) = s.record_deposit(&d).await {
+                return f.into_response();
+            }
+            // The handler credits this deposit: decoded once, here.
+            let mut req = req;
+            req.extensions_mut().insert(d);
+            return next.run(req).await;
         }
     }
     next.run(req).await
@@ -274,7 +277,7 @@ async fn disabled() -> Failure {
 async fn deposit(
     State(s): Shared,
     Query(q): Query<DepositQuery>,
-    headers: HeaderMap,
+    pending: Option<Extension<crate::store::deposits::Deposit>>,
     Extension(settled): Extension<Option<x402_types::proto::SettleResponse>>,
 ) -> Result<Response, Failure> {
     let internal = |m: String| Failure::new(FailureKind::Internal, "internal", m);
@@ -295,11 +298,9 @@ async fn deposit(
         field("transaction").ok_or_else(|| internal("settlement without a transaction".into()))?;
     let payer = field("payer").unwrap_or_default();
     // What was actually transferred, from the payment the facilitator
-    // verified (it may exceed the price; all of it is credited).
-    let header = headers
-        .get(PAYMENT_SIGNATURE)
-        .ok_or_else(|| internal("settled without a payment header".into()))?;
-    let pending = pending_of(gate, &q, header.as_bytes(), s.clock.now_us())?
+    // verified (it may exceed the price; all of it is credited), as
+    // `record_pending` read it before settlement.
+    let Extension(pending) = pending
         .ok_or_else(|| internal("settled a payment that does not pay the treasury".into()))?;
     let minor = pending.amount_minor;
     let created = s

@@ -144,7 +144,7 @@ pub(super) fn exchange(exchange: &Exchange, policy: &FeePolicy) -> Value {
 
 pub(super) fn authorization(view: &AuthorizationView) -> Value {
     let state = &view.state;
-    let money = |amount: i64| money(amount, &state.currency);
+    let in_currency = |amount: i64| money(amount, &state.currency);
     let mut m = Map::new();
     m.insert("uri".into(), state.authorization_uri.as_str().into());
     m.insert("cid".into(), state.authorization_cid.as_str().into());
@@ -152,7 +152,7 @@ pub(super) fn authorization(view: &AuthorizationView) -> Value {
     m.insert("scope".into(), state.scope.as_str().into());
     // The published terms, from the stored record.
     if let Some(t) = &view.terms {
-        let published = |p: &crate::records::Money| super::wire::money(p.amount, &p.currency);
+        let published = |p: &crate::records::Money| money(p.amount, &p.currency);
         m.insert("ceiling".into(), published(&t.data.ceiling));
         if let Some(budget) = &t.data.session_budget {
             m.insert("budget".into(), published(budget));
@@ -163,9 +163,9 @@ pub(super) fn authorization(view: &AuthorizationView) -> Value {
     } else {
         state.limit_minor - state.charged_minor
     };
-    m.insert("limit".into(), money(state.limit_minor));
-    m.insert("charged".into(), money(state.charged_minor));
-    m.insert("remaining".into(), money(remaining));
+    m.insert("limit".into(), in_currency(state.limit_minor));
+    m.insert("charged".into(), in_currency(state.charged_minor));
+    m.insert("remaining".into(), in_currency(remaining));
     m.insert("charges".into(), state.charges.into());
     m.insert("consumed".into(), state.consumed.into());
     m.insert("expiresAt".into(), datetime(state.expires_at));

@@ -47,10 +47,7 @@ impl Payouts {
             U256::from_str_radix(&d.token_value, 10),
         ) else {
             // Not a payment any chain can hold: nothing to wait for.
-            self.store
-                .finish_deposit(&d.payer, &d.nonce, "void", None, self.clock.now_us())
-                .await?;
-            return Ok(Recovered::Void);
+            return self.void(d).await;
         };
         let treasury = self.chain.treasury().address();
         match self.chain.nonce_event_of(payer, nonce).await? {
@@ -71,7 +68,7 @@ impl Payouts {
                             &d.nonce,
                             "void",
                             Some(&tx.to_string()),
-                            self.clock.now_us(),
+                            self.now(),
                         )
                         .await?;
                     return Ok(Recovered::Void);
@@ -88,13 +85,7 @@ impl Payouts {
                     )
                     .await?;
                 self.store
-                    .finish_deposit(
-                        &d.payer,
-                        &d.nonce,
-                        "credited",
-                        Some(&tx),
-                        self.clock.now_us(),
-                    )
+                    .finish_deposit(&d.payer, &d.nonce, "credited", Some(&tx), self.now())
                     .await?;
                 if credited {
                     tracing::warn!(requester = %d.requester, transaction = %tx, amount = d.amount_minor,
@@ -124,7 +115,7 @@ impl Payouts {
 
     async fn void(&self, d: &Deposit) -> Result<Recovered, PayoutError> {
         self.store
-            .finish_deposit(&d.payer, &d.nonce, "void", None, self.clock.now_us())
+            .finish_deposit(&d.payer, &d.nonce, "void", None, self.now())
             .await?;
         Ok(Recovered::Void)
     }
