@@ -70,11 +70,15 @@ pub(super) async fn put_destination(
             if u.len() > 2048 {
                 return Err(bad("x402: longer than 2048 bytes"));
             }
-            // Public https only (development: loopback too), checked after
-            // DNS; the payout engine checks again when it connects.
-            let egress = crate::egress::Egress {
-                loopback: !s.records.is_proven(),
-            };
+            // What the payout engine may reach (public https; loopback in
+            // development), checked after DNS; the engine checks again
+            // when it connects.
+            let egress = s.payouts.get().map_or(
+                crate::egress::Egress {
+                    loopback: !s.records.is_proven(),
+                },
+                |p| p.config().egress,
+            );
             egress
                 .resolve(&url)
                 .await
