@@ -307,6 +307,7 @@ async fn start_payouts(
         let setup = settlement::cmd::config::PayoutSetup {
             chain: local.config.clone(),
             treasury: local.treasury.clone(),
+            relayer: Some(local.relayer.clone()),
             payout: payout_config,
         };
         (Some(setup), Some(local))
@@ -321,15 +322,23 @@ async fn start_payouts(
             .await
             .map_err(|e| e.to_string())?;
     let decimals = chain.decimals().await.map_err(|e| e.to_string())?;
-    let gate = settlement::payout::facilitator::DepositGate::start(
-        &setup.chain,
-        &setup.treasury,
-        decimals,
-        &setup.payout.currency,
-        setup.payout.currency_decimals,
-    )
-    .await?;
-    let _ = service.deposits.set(gate);
+    match &setup.relayer {
+        Some(relayer) => {
+            let gate = settlement::payout::facilitator::DepositGate::start(
+                &setup.chain,
+                relayer,
+                setup.treasury.address(),
+                decimals,
+                &setup.payout.currency,
+                setup.payout.currency_decimals,
+            )
+            .await?;
+            let _ = service.deposits.set(gate);
+        }
+        None => tracing::warn!(
+            "x402 deposits are disabled: no deposit relayer key (--deposit-relayer-key-file or SETTLEMENT_DEPOSIT_RELAYER_KEY)"
+        ),
+    }
     let payouts = settlement::payout::Payouts::new(store, chain, setup.payout, exchange, clock)
         .await
         .map_err(|e| e.to_string())?;

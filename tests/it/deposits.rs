@@ -20,9 +20,16 @@ use crate::payouts::world;
 async fn serve_with_deposits(
     w: &crate::payouts::World,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let gate = DepositGate::start(&w.local.config, &w.local.treasury, 6, "USD", 2)
-        .await
-        .expect("deposit gate");
+    let gate = DepositGate::start(
+        &w.local.config,
+        &w.local.relayer,
+        w.local.treasury.address(),
+        6,
+        "USD",
+        2,
+    )
+    .await
+    .expect("deposit gate");
     let service = w.app.service.clone();
     assert!(service.deposits.set(gate).is_ok());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -39,11 +46,22 @@ async fn serve_with_deposits(
     (base, stop)
 }
 
-fn node_topup(url: &str, key_hex: &str, network: &str, token: &str, max_units: &str) -> Value {
+/// Pays `url` with the x402 TypeScript SDK: through a scheme client that
+/// binds the payment to `requester`, or (`None`) through the SDK's own
+/// `exact` scheme, whose nonce binds nothing.
+fn node_topup(
+    url: &str,
+    key_hex: &str,
+    network: &str,
+    token: &str,
+    max_units: &str,
+    requester: Option<&str>,
+) -> Value {
     let root = settlement::payout::local::ensure_node_tools().expect("npm tools");
     let out = Command::new("node")
         .arg(root.join("tests/x402/topup.mjs"))
         .args([url, key_hex, network, token, max_units])
+        .args(requester)
         .current_dir(&root)
         .output()
         .expect("run node");
@@ -124,6 +142,16 @@ async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
         accept.get("amount").and_then(Value::as_str),
         Some("12340000")
     );
+    // It declares how a payment binds the requester.
+    assert!(
+        required
+            .get("extensions")
+            .and_then(|e| e.get("settlementDeposit"))
+            .and_then(|d| d.get("nonce"))
+            .and_then(Value::as_str)
+            .is_some_and(|rule| rule.contains("settlement-deposit-v1:")),
+        "{required:?}"
+    );
     assert_eq!(
         accept.get("network").and_then(Value::as_str),
         Some(format!("eip155:{}", w.local.config.chain_id).as_str())
@@ -143,6 +171,7 @@ async fn the_x402_sdk_tops_up_a_requester(b: Backend) {
         &format!("eip155:{}", w.local.config.chain_id),
         &w.local.config.token.to_string(),
         "20000000",
+        Some(REQUESTER),
     );
     assert_eq!(
         paid.get("status").and_then(Value::as_int),
@@ -219,6 +248,7 @@ async fn a_deposit_whose_request_died_is_credited_once(b: Backend) {
         &format!("eip155:{}", w.local.config.chain_id),
         &w.local.config.token.to_string(),
         "20000000",
+        Some(REQUESTER),
     );
     assert_eq!(
         paid.get("status").and_then(Value::as_int),
@@ -289,8 +319,260 @@ async fn payments_from_one_client_are_limited(b: Backend) {
     assert_eq!(r.status().as_u16(), 402);
 }
 
+/// The problem code of a refused deposit.
+async fn refusal(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let body = json::parse(&r.bytes().await.unwrap()).unwrap();
+    let code = body
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    (status, code)
+}
+
+/// The chain's clock, for an authorization's validity window.
+async fn chain_now(w: &crate::payouts::World) -> u64 {
+    w.payouts.chain().latest_block().await.unwrap().1
+}
+
+/// Security review, finding 5: Mallory relays Alice's payment (a captured
+/// `PAYMENT-SIGNATURE`) with her own DID in the query before Alice does.
+/// The nonce Alice signed binds Alice: the payment is refused before any
+/// settlement, nothing moves, and Alice's own request is then credited.
+async fn a_relayed_payment_cannot_credit_another_requester(b: Backend) {
+    let Topup {
+        w,
+        stop: _stop,
+        url,
+        before,
+        base,
+        ..
+    } = topup(b).await;
+    let alice_wallet = settlement::payout::chain::Treasury::from_signer(w.local.spare[4].clone());
+    let client = reqwest::Client::new();
+    let payment = settlement::payout::x402::deposit_payment(
+        &client,
+        &url,
+        REQUESTER,
+        &alice_wallet,
+        U256::from(12_340_000u64),
+        &w.local.config,
+        chain_now(&w).await,
+    )
+    .await
+    .unwrap();
+    let header = settlement::payout::x402::encode_header(&payment);
+    let mallory = "did:web:mallory.example";
+    let mallory_balance = || {
+        w.app
+            .get("/v1/requesters/did:web:mallory.example/balance?currency=USD")
+    };
+    let mallory_before = mallory_balance().await;
+    assert_eq!(mallory_before.status, 200);
+    let mallory_before = mallory_before.body;
+    let relayed = client
+        .post(format!(
+            "{base}/v1/deposits?requester={mallory}&amount=1234"
+        ))
+        .header("payment-signature", &header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refusal(relayed).await, (400, "deposit-not-bound".into()));
+    assert_eq!(mallory_balance().await.body, mallory_before);
+    assert_eq!(
+        w.token_balance(alice_wallet.address()).await,
+        U256::from(50_000_000u64),
+        "nothing was settled"
+    );
+    assert!(
+        w.app
+            .service
+            .store
+            .pending_deposits(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Stripping the salt, or bringing another, does not help either.
+    let mut unsalted = payment.clone();
+    if let Value::Object(m) = &mut unsalted {
+        m.remove("extensions");
+    }
+    let r = client
+        .post(format!(
+            "{base}/v1/deposits?requester={mallory}&amount=1234"
+        ))
+        .header(
+            "payment-signature",
+            settlement::payout::x402::encode_header(&unsalted),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refusal(r).await, (400, "deposit-not-bound".into()));
+
+    // Alice's own request is credited.
+    let r = client
+        .post(&url)
+        .header("payment-signature", &header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(w.app.requester_usd(REQUESTER).await.0, before.0 + 1234);
+    assert_eq!(mallory_balance().await.body, mallory_before);
+    let r = reconcile(&w.app.service.store, w.payouts.chain(), "USD", 2)
+        .await
+        .unwrap();
+    assert!(r.is_clean(), "{}", r.table());
+}
+
+/// The SDK's own `exact` scheme picks a random nonce, which binds no
+/// requester: refused before settlement, nothing moved.
+async fn an_unbound_payment_is_refused(b: Backend) {
+    let Topup {
+        w,
+        stop: _stop,
+        key,
+        url,
+        before,
+        ..
+    } = topup(b).await;
+    let paid = node_topup(
+        &url,
+        &format!("0x{key}"),
+        &format!("eip155:{}", w.local.config.chain_id),
+        &w.local.config.token.to_string(),
+        "20000000",
+        None,
+    );
+    assert_eq!(
+        paid.get("status").and_then(Value::as_int),
+        Some(400),
+        "{paid:?}"
+    );
+    let body = json::parse_str(paid.get("body").and_then(Value::as_str).unwrap()).unwrap();
+    assert_eq!(
+        body.get("code").and_then(Value::as_str),
+        Some("deposit-not-bound"),
+        "{body:?}"
+    );
+    assert_eq!(w.app.requester_usd(REQUESTER).await, before);
+    assert_eq!(
+        w.token_balance(w.local.spare[4].address()).await,
+        U256::from(50_000_000u64)
+    );
+}
+
+/// Each recorded deposit is one the treasury may settle at its gas and
+/// the payout cycle watches: a payment the facilitator would not settle
+/// (here from a wallet holding no tokens) is not recorded, and one payer
+/// has at most a few deposits pending.
+async fn pending_deposits_are_bounded(b: Backend) {
+    let Topup {
+        w,
+        stop: _stop,
+        url,
+        before,
+        ..
+    } = topup(b).await;
+    let client = reqwest::Client::new();
+    let now = chain_now(&w).await;
+    // A bound, well-signed payment from an empty wallet.
+    let empty = settlement::payout::chain::Treasury::from_signer(w.local.spare[5].clone());
+    let payment = settlement::payout::x402::deposit_payment(
+        &client,
+        &url,
+        REQUESTER,
+        &empty,
+        U256::from(12_340_000u64),
+        &w.local.config,
+        now,
+    )
+    .await
+    .unwrap();
+    let r = client
+        .post(&url)
+        .header(
+            "payment-signature",
+            settlement::payout::x402::encode_header(&payment),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refusal(r).await, (400, "payment-invalid".into()));
+    assert!(
+        w.app
+            .service
+            .store
+            .pending_deposits(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A funded payer with the most deposits pending already.
+    let alice_wallet = settlement::payout::chain::Treasury::from_signer(w.local.spare[4].clone());
+    let payer = alice_wallet.address().to_string();
+    for i in 0..settlement::store::deposits::PENDING_PER_PAYER_MAX {
+        let d = settlement::store::deposits::Deposit {
+            payer: payer.clone(),
+            nonce: alloy::primitives::B256::from(U256::from(i)).to_string(),
+            requester: REQUESTER.into(),
+            currency: "USD".into(),
+            token_value: "1000000".into(),
+            amount_minor: 100,
+            valid_before: i64::try_from(now).unwrap() + 600,
+            state: "pending".into(),
+            tx_hash: None,
+            created_at: 0,
+        };
+        assert!(
+            w.app
+                .service
+                .store
+                .record_deposit(&d)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    let payment = settlement::payout::x402::deposit_payment(
+        &client,
+        &url,
+        REQUESTER,
+        &alice_wallet,
+        U256::from(12_340_000u64),
+        &w.local.config,
+        now,
+    )
+    .await
+    .unwrap();
+    let r = client
+        .post(&url)
+        .header(
+            "payment-signature",
+            settlement::payout::x402::encode_header(&payment),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refusal(r).await, (429, "too-many-pending-deposits".into()));
+    assert_eq!(w.app.requester_usd(REQUESTER).await, before);
+    assert_eq!(
+        w.token_balance(alice_wallet.address()).await,
+        U256::from(50_000_000u64)
+    );
+}
+
 on_both_backends!(
     the_x402_sdk_tops_up_a_requester,
     a_deposit_whose_request_died_is_credited_once,
     payments_from_one_client_are_limited,
+    a_relayed_payment_cannot_credit_another_requester,
+    an_unbound_payment_is_refused,
+    pending_deposits_are_bounded,
 );

@@ -15,7 +15,8 @@ use axum::routing::MethodRouter;
 
 use super::{Shared, bad, json_response, wire};
 use crate::failure::{Failure, FailureKind};
-use crate::payout::facilitator::price_tag;
+use crate::payout::binding;
+use crate::payout::facilitator::{DepositGate, Verdict, price_tag};
 use crate::payout::x402::{PAYMENT_SIGNATURE, decode_header};
 use crate::payout::{from_token_units, to_token_units};
 use crate::records::formats::is_did;
@@ -88,6 +89,7 @@ pub(super) fn route(service: &std::sync::Arc<Service>) -> MethodRouter<std::sync
     };
     let decimals = u32::from(gate.token.decimals);
     let paywall = x402_axum::X402Middleware::from_facilitator(gate.facilitator.clone())
+        .with_extension(binding::Declaration::new())
         .settle_before_execution()
         .with_dynamic_price(move |_headers, uri, _base| {
             let tag = query_of(uri)
@@ -112,7 +114,7 @@ pub(super) fn route(service: &std::sync::Arc<Service>) -> MethodRouter<std::sync
 /// deposit for the query's requester; `None` when it does not pay the
 /// treasury (the facilitator refuses it anyway).
 fn pending_of(
-    gate: &crate::payout::facilitator::DepositGate,
+    gate: &DepositGate,
     q: &DepositQuery,
     header: &[u8],
     now: i64,
@@ -150,6 +152,13 @@ fn pending_of(
     let nonce: alloy::primitives::B256 = field("nonce")?
         .parse()
         .map_err(|_| bad("PAYMENT-SIGNATURE: payload.authorization.nonce: not 32 bytes of hex"))?;
+    let salt = payment
+        .get("extensions")
+        .and_then(|e| e.get(binding::EXTENSION_KEY))
+        .and_then(|b| b.get("salt"))
+        .and_then(Value::as_str);
+    binding::check(&requester, &nonce, salt)
+        .map_err(|u| Failure::new(FailureKind::BadRequest, "deposit-not-bound", u.message()))?;
     let value = alloy::primitives::U256::from_str_radix(&field("value")?, 10).map_err(|_| {
         bad("PAYMENT-SIGNATURE: payload.authorization.value: not a decimal integer")
     })?;
@@ -253,6 +262,9 @@ async fn record_pending(
             Err(f) => return f.into_response(),
         };
         if let Some(d) = pending {
+            if let Err(f) = verify_payment(gate, &q, header.as_bytes()).await {
+                return f.into_response();
+            }
             if let Err(f) = s.record_deposit(&d).await {
                 return f.into_response();
             }
@@ -265,11 +277,64 @@ async fn record_pending(
     next.run(req).await
 }
 
+/// Asks the facilitator whether the payment would settle now against
+/// this deposit's price (signature, the payer's balance, an unused nonce,
+/// the validity window). Only such a payment is recorded pending, so each
+/// pending row costs whoever presents it a funded account and a signature.
+/// The paywall verifies again before it settles.
+async fn verify_payment(
+    gate: &DepositGate,
+    q: &DepositQuery,
+    header: &[u8],
+) -> Result<(), Failure> {
+    use base64::Engine as _;
+    let (_, minor) = parse(q)?;
+    let (units, _) = to_token_units(
+        minor,
+        gate.currency_decimals,
+        u32::from(gate.token.decimals),
+    )
+    .ok_or_else(|| bad("amount: not representable in the token's units"))?;
+    let requirements = price_tag(gate.pay_to, &gate.token, units).requirements;
+    let payload: serde_json::Value = base64::engine::general_purpose::STANDARD
+        .decode(header)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad("PAYMENT-SIGNATURE: not base64 of JSON"))?;
+    let request = serde_json::json!({
+        "x402Version": 2,
+        "paymentPayload": payload,
+        "paymentRequirements": requirements,
+    });
+    let raw = serde_json::value::to_raw_value(&request)
+        .map_err(|e| Failure::new(FailureKind::Internal, "internal", e.to_string()))?;
+    match gate
+        .facilitator
+        .check(&x402_types::proto::VerifyRequest::from(raw))
+        .await
+    {
+        Verdict::Valid => Ok(()),
+        Verdict::Invalid(reason) => Err(Failure::new(
+            FailureKind::BadRequest,
+            "payment-invalid",
+            format!(
+                "PAYMENT-SIGNATURE: the facilitator refuses this payment for this deposit: {reason}"
+            ),
+        )),
+        Verdict::Unknown => Err(Failure::new(
+            FailureKind::Unavailable,
+            "chain-unavailable",
+            "the payment cannot be verified against the chain now: retry later",
+        )),
+    }
+}
+
 async fn disabled() -> Failure {
     Failure::new(
         FailureKind::Conflict,
         "deposits-disabled",
-        "no chain is configured: start the server with --rpc-url (or --local-chain)",
+        "x402 deposits are not configured: start the server with a chain (--rpc-url or --local-chain) \
+         and a deposit relayer key (--deposit-relayer-key-file)",
     )
 }
 

@@ -334,6 +334,12 @@ pub struct ChainArgs {
     /// SETTLEMENT_TREASURY_KEY.
     #[arg(long, env = "SETTLEMENT_TREASURY_KEY_FILE")]
     pub treasury_key_file: Option<PathBuf>,
+    /// File holding the key (hex, mode 0600) of the account that sends x402
+    /// deposits' transactions and pays their gas, or set
+    /// SETTLEMENT_DEPOSIT_RELAYER_KEY. It must not be the treasury. Without
+    /// it, `POST /v1/deposits` is disabled.
+    #[arg(long, env = "SETTLEMENT_DEPOSIT_RELAYER_KEY_FILE")]
+    pub deposit_relayer_key_file: Option<PathBuf>,
     /// Ledger currency paid out in the token.
     #[arg(long, env = "SETTLEMENT_PAYOUT_CURRENCY", default_value = "USD")]
     pub payout_currency: String,
@@ -350,6 +356,8 @@ pub struct ChainArgs {
 pub struct PayoutSetup {
     pub chain: crate::payout::chain::ChainConfig,
     pub treasury: crate::payout::chain::Treasury,
+    /// Sends x402 deposits' transactions; `None`: deposits are disabled.
+    pub relayer: Option<crate::payout::chain::Treasury>,
     pub payout: crate::payout::PayoutConfig,
 }
 
@@ -385,9 +393,29 @@ impl ChainArgs {
                     .map_err(|e| e.to_string())?
             }
         };
-        let key = treasury.secret_hex();
-        crate::secrets::register(&key);
-        crate::secrets::register(key.trim_start_matches("0x"));
+        let relayer = match &self.deposit_relayer_key_file {
+            Some(path) => {
+                Some(crate::payout::chain::Treasury::from_file(path).map_err(|e| e.to_string())?)
+            }
+            None => std::env::var("SETTLEMENT_DEPOSIT_RELAYER_KEY")
+                .ok()
+                .map(|hex| {
+                    crate::payout::chain::Treasury::from_hex(&hex, "SETTLEMENT_DEPOSIT_RELAYER_KEY")
+                        .map_err(|e| e.to_string())
+                })
+                .transpose()?,
+        };
+        if relayer.as_ref().map(|r| r.address()) == Some(treasury.address()) {
+            return Err(
+                "deposit relayer key: must not be the treasury's key (deposits and payouts would race for its nonces)"
+                    .into(),
+            );
+        }
+        for key in std::iter::once(&treasury).chain(relayer.as_ref()) {
+            let key = key.secret_hex();
+            crate::secrets::register(&key);
+            crate::secrets::register(key.trim_start_matches("0x"));
+        }
         crate::secrets::register(&rpc_url);
         Ok(Some(PayoutSetup {
             chain: crate::payout::chain::ChainConfig {
@@ -399,6 +427,7 @@ impl ChainArgs {
                 confirmations: self.confirmations,
             },
             treasury,
+            relayer,
             payout: self.payout_config(),
         }))
     }
@@ -543,6 +572,38 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::resolve_in(&args, no_env).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Finding 5: deposits and payouts never send from one account.
+    #[test]
+    fn the_deposit_relayer_is_not_the_treasury() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("relayer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = |name: &str, hex: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, hex).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            path
+        };
+        let treasury = key("treasury.hex", &"11".repeat(32));
+        let relayer = key("relayer.hex", &"22".repeat(32));
+        let args = |relayer: Option<PathBuf>| ChainArgs {
+            rpc_url: Some("http://127.0.0.1:8545".into()),
+            chain_id: Some(31337),
+            token: Some("0x5FbDB2315678afecb367f032d93F642f64180aa3".into()),
+            treasury_key_file: Some(treasury.clone()),
+            deposit_relayer_key_file: relayer,
+            confirmations: 1,
+            min_payout_minor: 1,
+            ..ChainArgs::default()
+        };
+        let err = args(Some(treasury.clone())).resolve().unwrap_err();
+        assert!(err.contains("must not be the treasury"), "{err}");
+        let setup = args(Some(relayer)).resolve().unwrap().unwrap();
+        let relayer = setup.relayer.expect("a relayer");
+        assert_ne!(relayer.address(), setup.treasury.address());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

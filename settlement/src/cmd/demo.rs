@@ -30,6 +30,8 @@ use crate::testkit::{self, PROVIDER, REQUESTER, Scenario};
 
 /// Eve, whose receipt is forged.
 pub const EVE: &str = "did:plc:evevevevevevevevevevevev";
+/// Relays a captured deposit payment for herself.
+const MALLORY: &str = "did:plc:mmmmmmmmmmmmmmmmmmmmmmmm";
 const ADMIN_TOKEN: &str = "demo-admin-token-not-a-secret";
 
 struct Client {
@@ -155,7 +157,8 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     let _ = service.payouts.set(Arc::new(payouts));
     let gate = crate::payout::facilitator::DepositGate::start(
         &local.config,
-        &local.treasury,
+        &local.relayer,
+        local.treasury.address(),
         6,
         &payout_config.currency,
         payout_config.currency_decimals,
@@ -201,9 +204,10 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     )
     .ok();
     let (_, chain_now) = chain.latest_block().await.map_err(|e| e.to_string())?;
-    let (status, body, tx) = crate::payout::x402::pay_resource(
+    let payment = crate::payout::x402::deposit_payment(
         &api.http,
         &format!("{base}/v1/deposits?requester={REQUESTER}&amount=100000"),
+        REQUESTER,
         &alice_wallet,
         U256::from(1_000_000_000u64),
         &local.config,
@@ -211,7 +215,48 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     )
     .await
     .map_err(|e| format!("x402 deposit: {e}"))?;
+    let header = crate::payout::x402::encode_header(&payment);
+    let present = |requester: &'static str| {
+        api.http
+            .post(format!(
+                "{base}/v1/deposits?requester={requester}&amount=100000"
+            ))
+            .header(crate::payout::x402::PAYMENT_SIGNATURE, header.clone())
+            .send()
+    };
+    // Mallory captured Alice's payment and presents it first, for herself.
+    let relayed = present(MALLORY).await.map_err(|e| e.to_string())?;
+    let status = relayed.status().as_u16();
+    let body = json::parse(&relayed.bytes().await.map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let code = body.get("code").and_then(Value::as_str).unwrap_or("");
+    if status != 400 || code != "deposit-not-bound" {
+        return Err(format!(
+            "a relayed deposit was not refused: {status} {code}"
+        ));
+    }
+    writeln!(
+        out,
+        "Mallory relays Alice's PAYMENT-SIGNATURE with her own DID: {status} {code} (the nonce Alice signed binds her DID)"
+    )
+    .ok();
+    let paid = present(REQUESTER).await.map_err(|e| e.to_string())?;
+    let status = paid.status().as_u16();
+    let tx = paid
+        .headers()
+        .get(crate::payout::x402::PAYMENT_RESPONSE)
+        .and_then(|h| {
+            crate::payout::x402::decode_header(crate::payout::x402::PAYMENT_RESPONSE, h.as_bytes())
+                .ok()
+        })
+        .and_then(|r| {
+            r.get("transaction")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
     if status != 201 {
+        let body = paid.bytes().await.unwrap_or_default();
         return Err(format!(
             "x402 deposit: {status} {}",
             String::from_utf8_lossy(&body)

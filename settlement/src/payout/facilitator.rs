@@ -57,7 +57,48 @@ impl Facilitator for InProcess {
     }
 }
 
+/// What the facilitator says of a payment before anything is settled.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Refused, with x402's reason code (`insufficient_funds`, ...).
+    Invalid(String),
+    /// The chain could not be asked; nothing is known.
+    Unknown,
+}
+
 impl InProcess {
+    /// Verifies a payment against its requirements (signature, the payer's
+    /// balance, an unused nonce, the validity window), settling nothing.
+    pub async fn check(&self, request: &proto::VerifyRequest) -> Verdict {
+        use x402_types::proto::AsPaymentProblem as _;
+        use x402_types::scheme::X402SchemeFacilitatorError as E;
+        let code = |reason: x402_types::proto::ErrorReason| {
+            serde_json::to_value(reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unspecified".into())
+        };
+        match self.0.verify(request).await {
+            Ok(answer) if answer.0.get("isValid") == Some(&serde_json::Value::Bool(true)) => {
+                Verdict::Valid
+            }
+            Ok(answer) => Verdict::Invalid(
+                answer
+                    .0
+                    .get("invalidReason")
+                    .and_then(serde_json::Value::as_str)
+                    .filter(|r| r.len() <= 64 && r.bytes().all(|b| b.is_ascii_graphic()))
+                    .unwrap_or("unspecified")
+                    .to_owned(),
+            ),
+            Err(E::PaymentVerification(e)) => {
+                Verdict::Invalid(code(e.as_payment_problem().reason()))
+            }
+            Err(E::OnchainFailure(_)) => Verdict::Unknown,
+        }
+    }
+
     /// The `exact` scheme on `chain`, sending transactions as `relayer`.
     /// The key goes to the x402-rs provider in memory only.
     pub async fn start(chain: &ChainConfig, relayer: &Treasury) -> Result<InProcess, String> {
@@ -123,19 +164,28 @@ pub struct DepositGate {
 }
 
 impl DepositGate {
-    /// A gate on `chain` paying to the treasury, whose key also pays the
-    /// facilitator's gas.
+    /// A gate on `chain` paying to `treasury`. The facilitator's
+    /// transactions are sent (and their gas paid) by `relayer`, an account
+    /// of its own: the treasury's transactions then have one sender, the
+    /// payout engine, and deposits never race payouts for its nonces.
     pub async fn start(
         chain: &ChainConfig,
-        treasury: &Treasury,
+        relayer: &Treasury,
+        treasury: Address,
         token_decimals: u8,
         currency: &str,
         currency_decimals: u32,
     ) -> Result<DepositGate, String> {
+        if relayer.address() == treasury {
+            return Err(
+                "deposit relayer: must be an account of its own, not the treasury (they would race for the treasury's nonces)"
+                    .into(),
+            );
+        }
         Ok(DepositGate {
-            facilitator: InProcess::start(chain, treasury).await?,
+            facilitator: InProcess::start(chain, relayer).await?,
             token: token_deployment(chain, token_decimals),
-            pay_to: treasury.address(),
+            pay_to: treasury,
             currency: currency.to_owned(),
             currency_decimals,
         })

@@ -109,8 +109,12 @@ pub struct LocalChain {
     pub deployer: Address,
     /// Dev account 1's key: the treasury (it has ether for gas).
     pub treasury: Treasury,
-    /// Dev accounts 2..: with ether, free for tests and the demo.
+    /// Dev accounts 2..=8: with ether, free for tests and the demo.
     pub spare: Vec<PrivateKeySigner>,
+    /// The last dev account: pays the gas of x402 deposits (the deposit
+    /// facilitator's relayer), so that the treasury's transactions have
+    /// one sender.
+    pub relayer: Treasury,
 }
 
 /// How to start the local chain.
@@ -145,11 +149,12 @@ impl LocalChain {
         let mut signers = anvil.keys().iter().map(PrivateKeySigner::from);
         let deployer_key = signers.next().ok_or("anvil has no dev accounts")?;
         let treasury_key = signers.next().ok_or("anvil has one dev account only")?;
-        let spare: Vec<PrivateKeySigner> = signers.collect();
+        let mut spare: Vec<PrivateKeySigner> = signers.collect();
+        let relayer_key = spare.pop().ok_or("anvil has two dev accounts only")?;
         let deployer = deployer_key.address();
         let mut wallet = alloy::network::EthereumWallet::new(deployer_key);
         wallet.register_signer(treasury_key.clone());
-        for s in &spare {
+        for s in spare.iter().chain([&relayer_key]) {
             wallet.register_signer(s.clone());
         }
         let admin = super::chain::signing_provider(wallet, anvil.endpoint_url());
@@ -179,6 +184,7 @@ impl LocalChain {
             deployer,
             treasury: Treasury::from_signer(treasury_key),
             spare,
+            relayer: Treasury::from_signer(relayer_key),
         };
         for addr in super::facilitator::REQUIRED_CONTRACTS {
             chain

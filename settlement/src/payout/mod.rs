@@ -27,6 +27,7 @@
 //! whether the nonce was used, `AuthorizationUsed` events say by which
 //! transaction. The same nonce can only be used once, so a resend is safe.
 
+pub mod binding;
 pub mod chain;
 pub mod deposits;
 pub mod facilitator;

@@ -286,8 +286,13 @@ pub async fn pay(
     }
     let u = payout_url(url, p)?;
     let client = egress.client_for(&u, X402_TIMEOUT).await?;
-    let (_, _, tx) =
-        send_payment(client.get(u.clone()), &u, &accepted, auth, signature, chain).await?;
+    let (_, _, tx) = send_payment(
+        client.get(u.clone()),
+        &u,
+        payment_payload(&accepted, auth, signature),
+        chain,
+    )
+    .await?;
     Ok(tx)
 }
 
@@ -296,12 +301,10 @@ pub async fn pay(
 async fn send_payment(
     request: reqwest::RequestBuilder,
     u: &reqwest::Url,
-    accepted: &Accepted,
-    auth: &Authorization,
-    signature: &Bytes,
+    payment: Value,
     chain: &ChainConfig,
 ) -> Result<(u16, Vec<u8>, B256), X402Error> {
-    let header = encode_header(&payment_payload(accepted, auth, signature));
+    let header = encode_header(&payment);
     let resp = request
         .header(PAYMENT_SIGNATURE, header)
         .send()
@@ -334,48 +337,55 @@ async fn send_payment(
     Ok((status.as_u16(), body, tx))
 }
 
-/// Pays an x402-protected resource as any x402 client does: `POST url`,
-/// expect 402, pick the requirement for exactly `amount` units, sign the
-/// EIP-3009 authorization with `payer`'s key (valid for 10 minutes from
-/// `now_secs`), send it. Returns the final status, the body and the
-/// settling transaction.
-pub async fn pay_resource(
+/// A payment topping up `requester` through an exchange's x402 deposit
+/// route (`url`, naming the requester and the amount), as an x402 client
+/// makes it: `POST url`, expect 402, pick the requirement for exactly
+/// `amount` units, sign the EIP-3009 authorization with `payer`'s key
+/// (valid for 10 minutes from `now_secs`) under a nonce that binds the
+/// requester ([`super::binding`]), with the salt in its extensions.
+pub async fn deposit_payment(
     client: &reqwest::Client,
     url: &str,
+    requester: &str,
     payer: &super::chain::Treasury,
     amount: alloy::primitives::U256,
     chain: &ChainConfig,
     now_secs: u64,
-) -> Result<(u16, Vec<u8>, B256), X402Error> {
-    let u = reqwest::Url::parse(url).map_err(|e| X402Error::Http {
-        url: url.to_owned(),
-        message: format!("not a URL: {e}"),
-    })?;
+) -> Result<Value, X402Error> {
+    let u = parse_url(url)?;
     let required = payment_required(client.post(u.clone()), &u).await?;
     let accepted = choose_amount(&required, &amount.to_string(), "the", chain)?;
-    let mut nonce = [0u8; 32];
+    let mut salt = [0u8; 32];
     {
         use p256::elliptic_curve::rand_core::{OsRng, RngCore};
-        OsRng.fill_bytes(&mut nonce);
+        OsRng.fill_bytes(&mut salt);
     }
+    let salt = B256::from(salt);
     let auth = Authorization {
         from: payer.address(),
         to: accepted.pay_to,
         value: amount,
         valid_after: 0,
         valid_before: now_secs + 600,
-        nonce: B256::from(nonce),
+        nonce: super::binding::deposit_nonce(requester, &salt),
     };
     let signature = auth.sign(payer, &chain.domain());
-    send_payment(
-        client.post(u.clone()),
-        &u,
-        &accepted,
-        &auth,
-        &signature,
-        chain,
-    )
-    .await
+    let mut payment = payment_payload(&accepted, &auth, &signature);
+    if let Value::Object(m) = &mut payment {
+        let mut binding = Map::new();
+        binding.insert("salt".into(), salt.to_string().into());
+        let mut extensions = Map::new();
+        extensions.insert(super::binding::EXTENSION_KEY.into(), Value::Object(binding));
+        m.insert("extensions".into(), Value::Object(extensions));
+    }
+    Ok(payment)
+}
+
+fn parse_url(url: &str) -> Result<reqwest::Url, X402Error> {
+    reqwest::Url::parse(url).map_err(|e| X402Error::Http {
+        url: url.to_owned(),
+        message: format!("not a URL: {e}"),
+    })
 }
 
 /// The transaction of a successful `PAYMENT-RESPONSE`.

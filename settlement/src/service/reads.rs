@@ -269,7 +269,17 @@ impl Service {
     /// whoever relays a payment cannot redeem it for another DID once it
     /// was presented.
     pub async fn record_deposit(&self, d: &crate::store::deposits::Deposit) -> Result<(), Failure> {
-        let stored = self.store.record_deposit(d).await?;
+        let Some(stored) = self.store.record_deposit(d).await? else {
+            return Err(Failure::new(
+                FailureKind::TooManyRequests,
+                "too-many-pending-deposits",
+                format!(
+                    "the payer {} has {} deposits pending: wait until they settle",
+                    d.payer,
+                    crate::store::deposits::PENDING_PER_PAYER_MAX
+                ),
+            ));
+        };
         if stored.requester != d.requester {
             return Err(Failure::new(
                 FailureKind::Conflict,

@@ -24,6 +24,10 @@ pub struct Deposit {
     pub created_at: Micros,
 }
 
+/// Pending deposits one payer address may have at once: each is a payment
+/// the treasury settles at its gas and the payout cycle watches.
+pub const PENDING_PER_PAYER_MAX: i64 = 8;
+
 const COLUMNS: &str = "payer, nonce, requester, currency, token_value, amount_minor, valid_before, state, tx_hash, created_at";
 
 macro_rules! deposit_rows {
@@ -47,11 +51,13 @@ macro_rules! deposit_rows {
                 })
             }
 
-            pub(super) async fn record(pool: &$pool, d: &Deposit) -> Result<Deposit, StoreError> {
+            pub(super) async fn record(pool: &$pool, d: &Deposit) -> Result<Option<Deposit>, StoreError> {
                 sqlx::query(
                     "INSERT INTO settlement_deposits (payer, nonce, requester, currency, token_value, amount_minor, \
                      valid_before, state, tx_hash, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, $8) ON CONFLICT (payer, nonce) DO NOTHING",
+                     SELECT $1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, $8 \
+                     WHERE (SELECT COUNT(*) FROM settlement_deposits WHERE payer = $1 AND state = 'pending') < $9 \
+                     ON CONFLICT (payer, nonce) DO NOTHING",
                 )
                 .bind(&d.payer)
                 .bind(&d.nonce)
@@ -61,15 +67,16 @@ macro_rules! deposit_rows {
                 .bind(d.amount_minor)
                 .bind(d.valid_before)
                 .bind(d.created_at)
+                .bind(PENDING_PER_PAYER_MAX)
                 .execute(pool)
                 .await?;
                 let sql = format!("SELECT {COLUMNS} FROM settlement_deposits WHERE payer = $1 AND nonce = $2");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&d.payer)
                     .bind(&d.nonce)
-                    .fetch_one(pool)
+                    .fetch_optional(pool)
                     .await?;
-                from_row(&row)
+                row.as_ref().map(from_row).transpose()
             }
 
             pub(super) async fn pending(pool: &$pool, limit: i64) -> Result<Vec<Deposit>, StoreError> {
@@ -110,8 +117,9 @@ deposit_rows!(postgres_deposits, sqlx::PgPool);
 
 impl Store {
     /// Records `d` pending, unless its (payer, nonce) is recorded already:
-    /// the row as it stands (whose requester may be another).
-    pub async fn record_deposit(&self, d: &Deposit) -> Result<Deposit, StoreError> {
+    /// the row as it stands (whose requester may be another). `None` when
+    /// the payer has [`PENDING_PER_PAYER_MAX`] deposits pending already.
+    pub async fn record_deposit(&self, d: &Deposit) -> Result<Option<Deposit>, StoreError> {
         dispatch!(self, l => sqlite: sqlite_deposits::record(ledger::LedgerStore::pool(l), d).await,
             postgres: postgres_deposits::record(ledger::LedgerStore::pool(l), d).await)
     }

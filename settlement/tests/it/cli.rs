@@ -130,6 +130,7 @@ fn the_demo_tells_the_whole_story() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     for line in [
+        "Mallory relays Alice's PAYMENT-SIGNATURE with her own DID: 400 deposit-not-bound",
         "pays 1000.00 USDC to POST /v1/deposits (402, then PAYMENT-SIGNATURE): credited",
         "Alice: balance 992.50, held 192.50, available 800.00 USD",
         "Eve's receipt refused: 422 signature-invalid",
