@@ -55,6 +55,42 @@ pub fn capital(currency: &str) -> Id {
     id(&format!("capital:{currency}"))
 }
 
+/// What a provider owes the exchange: refunds the exchange advanced after
+/// the provider was paid. Debit-normal; recovered from its next payouts.
+pub fn receivable(did: &str, currency: &str) -> Id {
+    id(&format!("recv:{}:{currency}", short_hash(&[did])))
+}
+/// Providers' shares withheld by a `forfeit-payout` verdict.
+pub fn forfeits(currency: &str) -> Id {
+    id(&format!("forfeits:{currency}"))
+}
+
+/// The accounts a dispute's verdict moves money through, opened if absent.
+pub fn reversal_accounts(
+    provider: &str,
+    currency: &Currency,
+    exchange_did: &str,
+) -> Vec<NewAccount> {
+    let c = currency.as_str();
+    vec![
+        new_account(
+            receivable(provider, c),
+            currency,
+            "provider-receivable",
+            owner(provider),
+            // Never credited beyond what the provider owes.
+            AccountFlags::CREDITS_MUST_NOT_EXCEED_DEBITS,
+        ),
+        new_account(
+            forfeits(c),
+            currency,
+            "forfeits",
+            owner(exchange_did),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        ),
+    ]
+}
+
 /// An id built by this module's schemes (short printable ASCII).
 pub fn id(s: &str) -> Id {
     Id::new(s).expect("account ids are short printable ASCII")

@@ -64,6 +64,8 @@ pub const LXM_PROVIDER_BALANCE: &str = "dev.cocore.compute.getProviderBalance";
 /// ... a provider's payouts, and to set where a provider is paid.
 pub const LXM_PROVIDER_PAYOUTS: &str = "dev.cocore.compute.getProviderPayouts";
 pub const LXM_SET_PAYOUT_DESTINATION: &str = "dev.cocore.compute.setPayoutDestination";
+/// ... and for a requester to dispute one of its settlements.
+pub const LXM_OPEN_DISPUTE: &str = "dev.cocore.compute.openDispute";
 
 fn record_uri(uri: &str) -> Result<AtUri, Failure> {
     AtUri::parse(uri).ok_or_else(Failure::not_a_record_uri)

@@ -166,6 +166,12 @@ impl Exchange {
         jwk(self.verifying_key())
     }
 
+    /// Adds `sig` to any record the exchange publishes (a dispute, a
+    /// refund): the same ES256 over the canonical JSON of the other fields.
+    pub fn sign_record(&self, record: &mut Map) {
+        self.sign_settlement(record);
+    }
+
     /// Adds `sig` to a settlement record.
     pub fn sign_settlement(&self, record: &mut Map) {
         let input = settlement_signing_input(record);

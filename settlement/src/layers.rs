@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["exchange", "authorize", "testkit"],
     &["identity", "store"],
     &["failure"],
+    &["dispute"],
     &["authentic", "payout", "audit"],
     &["service"],
     &["api"],

@@ -23,6 +23,7 @@ mod audit;
 mod chain;
 mod claims;
 mod deposits;
+mod disputes;
 mod interop;
 mod payout_attacks;
 mod payouts;

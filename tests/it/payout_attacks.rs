@@ -125,7 +125,10 @@ async fn a_used_authorization_whose_log_is_hidden_is_not_paid_twice(b: Backend) 
         Chain::connect(config, w.local.treasury.clone())
             .await
             .unwrap(),
-        PayoutConfig::default(),
+        PayoutConfig {
+            maturity_secs: 0,
+            ..PayoutConfig::default()
+        },
         w.app.service.exchange.clone(),
         w.app.service.clock.clone(),
     )
@@ -299,7 +302,10 @@ async fn two_engines_racing_cycles_pay_once(b: Backend) {
         Chain::connect(w.local.config.clone(), w.local.treasury.clone())
             .await
             .unwrap(),
-        PayoutConfig::default(),
+        PayoutConfig {
+            maturity_secs: 0,
+            ..PayoutConfig::default()
+        },
         w.app.service.exchange.clone(),
         w.app.service.clock.clone(),
     )

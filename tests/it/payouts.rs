@@ -55,8 +55,11 @@ pub async fn world(backend: Backend, treasury_cents: u64, confirmations: u64) ->
         store,
         chain,
         // The providers' x402 endpoints are on loopback (development).
+        // Charges are paid at once here; tests of the dispute window set
+        // their own.
         PayoutConfig {
             egress: settlement::egress::Egress { loopback: true },
+            maturity_secs: 0,
             ..PayoutConfig::default()
         },
         app.service.exchange.clone(),

@@ -186,7 +186,10 @@ async fn a_payout_url_on_this_machine_is_never_reached(b: Backend) {
         settlement::payout::chain::Chain::connect(w.local.config.clone(), w.local.treasury.clone())
             .await
             .unwrap(),
-        settlement::payout::PayoutConfig::default(),
+        settlement::payout::PayoutConfig {
+            maturity_secs: 0,
+            ..settlement::payout::PayoutConfig::default()
+        },
         w.app.service.exchange.clone(),
         w.app.service.clock.clone(),
     )

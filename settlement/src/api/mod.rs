@@ -31,6 +31,7 @@ pub const PAGE_MAX: i64 = 1000;
 
 mod balances;
 mod deposits;
+mod disputes;
 mod edge;
 mod listener;
 mod payouts;
@@ -63,6 +64,12 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/v1/records", post(post_record).get(get_record))
         .route("/v1/settle", post(settle))
         .route("/v1/revocations", post(post_revocation))
+        .route(
+            "/v1/disputes",
+            post(disputes::open).get(disputes::of_settlement),
+        )
+        .route("/v1/disputes/{id}", get(disputes::get))
+        .route("/v1/admin/disputes/{id}/resolve", post(disputes::resolve))
         .route("/v1/admin/deposits", post(deposit))
         .route("/v1/deposits", deposits::route(&service))
         .route("/v1/admin/payouts/run", post(payouts::run_payouts))
@@ -125,6 +132,9 @@ pub const ROUTES: &[&str] = &[
     "/xrpc/dev.cocore.compute.verifyReceipt",
     "/xrpc/dev.cocore.compute.verifySettlement",
     "/v1/revocations",
+    "/v1/disputes",
+    "/v1/disputes/{id}",
+    "/v1/admin/disputes/{id}/resolve",
 ];
 
 /// Records each request's latency under its route template (never the raw

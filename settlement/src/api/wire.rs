@@ -187,6 +187,8 @@ pub(super) fn balance(b: &Balance) -> Value {
 pub(super) fn provider_balance(b: &ProviderBalance) -> Value {
     object([
         ("payable", b.payable.into()),
+        ("maturing", b.maturing.into()),
+        ("owed", b.owed.into()),
         ("pending", b.pending.into()),
         ("paid", b.paid.into()),
     ])
@@ -302,4 +304,41 @@ pub(super) fn deposit(fields: &[(&str, &str)], amount: Value) -> Value {
 /// The answer of a revocation.
 pub(super) fn revocation(uri: &str, revoked: bool) -> Value {
     object([("uri", uri.into()), ("revoked", revoked.into())])
+}
+
+/// A dispute: its record and where it stands.
+pub(super) fn dispute(d: &crate::dispute::DisputeRow) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), d.id.as_str().into());
+    m.insert("uri".into(), d.uri.as_str().into());
+    m.insert("cid".into(), d.cid.as_str().into());
+    m.insert("value".into(), d.value.clone());
+    m.insert("settlement".into(), d.settlement_uri.as_str().into());
+    m.insert("status".into(), d.status.as_str().into());
+    if let Some(v) = &d.verdict {
+        m.insert("verdict".into(), v.as_str().into());
+    }
+    Value::Object(m)
+}
+
+/// What a verdict moved back, with the refund record if there is one.
+pub(super) fn reversal(r: &crate::dispute::ReversalRow) -> Value {
+    let mut m = Map::new();
+    m.insert("kind".into(), r.kind.as_str().into());
+    m.insert("dispute".into(), r.dispute_id.as_str().into());
+    m.insert("amount".into(), money(r.amount_minor, &r.currency));
+    m.insert("providerShare".into(), money(r.provider_minor, &r.currency));
+    m.insert("fee".into(), money(r.fee_minor, &r.currency));
+    m.insert(
+        "fromPayable".into(),
+        money(r.from_payable_minor, &r.currency),
+    );
+    m.insert(
+        "advanced".into(),
+        money(r.provider_minor - r.from_payable_minor, &r.currency),
+    );
+    if let (Some(uri), Some(cid)) = (&r.uri, &r.cid) {
+        m.insert("refund".into(), record(uri, cid, r.value.as_ref()));
+    }
+    Value::Object(m)
 }

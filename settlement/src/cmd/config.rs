@@ -349,6 +349,14 @@ pub struct ChainArgs {
     /// Payable balances below this (minor units) wait for a later cycle.
     #[arg(long, env = "SETTLEMENT_MIN_PAYOUT_MINOR", default_value_t = 1)]
     pub min_payout_minor: i64,
+    /// Seconds a charge waits before it is paid out: the window in which a
+    /// dispute needs no clawback (0 pays at once).
+    #[arg(
+        long,
+        env = "SETTLEMENT_PAYOUT_MATURITY_SECS",
+        default_value_t = 86_400
+    )]
+    pub payout_maturity_secs: u64,
 }
 
 /// A resolved chain configuration. Its `Debug` never shows the key.
@@ -437,6 +445,7 @@ impl ChainArgs {
             currency: self.payout_currency.clone(),
             currency_decimals: self.currency_decimals,
             min_payout_minor: self.min_payout_minor,
+            maturity_secs: self.payout_maturity_secs,
             ..crate::payout::PayoutConfig::default()
         }
     }

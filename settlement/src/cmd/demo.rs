@@ -119,7 +119,12 @@ pub async fn run(out: &mut String) -> Result<(), String> {
         .await
         .map_err(|e| format!("open {db}: {e}"))?;
     let exchange = Exchange::new(testkit::EXCHANGE, testkit::key("exchange signing key"));
-    let payout_config = PayoutConfig::default();
+    // The demo pays at once; a deployment waits out the dispute window
+    // (--payout-maturity-secs, 24 h by default).
+    let payout_config = PayoutConfig {
+        maturity_secs: 0,
+        ..PayoutConfig::default()
+    };
 
     writeln!(out, "== 1. The local chain").ok();
     let local =

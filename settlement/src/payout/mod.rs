@@ -68,6 +68,9 @@ pub struct PayoutConfig {
     /// Which x402 payout URLs may be reached: public https only, unless
     /// development allows loopback.
     pub egress: crate::egress::Egress,
+    /// Seconds a charge waits before it is paid out (the dispute window):
+    /// a dispute within it never needs a clawback. 0 pays at once.
+    pub maturity_secs: u64,
 }
 
 impl Default for PayoutConfig {
@@ -79,6 +82,7 @@ impl Default for PayoutConfig {
             validity_secs: 24 * 3600,
             max_attempts: 5,
             egress: crate::egress::Egress::default(),
+            maturity_secs: 24 * 3600,
         }
     }
 }
@@ -175,6 +179,18 @@ impl Payouts {
 
     fn now(&self) -> i64 {
         self.clock.now_us()
+    }
+
+    /// Settlements made before this are mature (past the dispute window);
+    /// with no window, every settlement is.
+    pub fn mature_before(&self) -> i64 {
+        if self.config.maturity_secs == 0 {
+            return i64::MAX;
+        }
+        let window = i64::try_from(self.config.maturity_secs)
+            .unwrap_or(i64::MAX / 1_000_000)
+            .saturating_mul(1_000_000);
+        self.now().saturating_sub(window)
     }
 
     fn failpoint(&self, name: &str, id: &str) {
@@ -275,13 +291,24 @@ impl Payouts {
                 // does the money.
                 continue;
             }
+            // What the provider owes (refunds advanced after it was paid)
+            // is recovered first; what is not mature or is disputed stays.
+            crate::dispute::recover_debt(&self.store, &dest.provider, &currency).await?;
             let account = accounts::provider(&dest.provider, &currency);
             let balance = match self.store.ledger().balance(&account).await {
                 Ok(b) => b,
                 Err(ledger::Error::AccountNotFound { .. }) => continue,
                 Err(e) => return Err(StoreError::from(e).into()),
             };
-            let payable = balance.available.unwrap_or(0);
+            let mature_before = self.mature_before();
+            let held = crate::dispute::store::holdback(
+                &self.store,
+                &dest.provider,
+                &currency,
+                mature_before,
+            )
+            .await?;
+            let payable = balance.available.unwrap_or(0) - held;
             let Some((value, paid_minor)) =
                 to_token_units(payable, self.config.currency_decimals, self.token_decimals)
             else {
@@ -318,6 +345,7 @@ impl Payouts {
                 valid_before: i64::try_from(start + self.config.validity_secs).unwrap_or(i64::MAX),
                 exchange_did: self.exchange.did.clone(),
                 now: self.now(),
+                mature_before,
             };
             if let Some(row) = self.store.plan_payout(&new).await? {
                 self.failpoint("planned", &row.id);

@@ -19,6 +19,7 @@ pub const NSID_RECEIPT: &str = "dev.cocore.compute.receipt";
 pub const NSID_ATTESTATION: &str = "dev.cocore.compute.attestation";
 pub const NSID_AUTHORIZATION: &str = "dev.cocore.compute.paymentAuthorization";
 pub const NSID_SETTLEMENT: &str = "dev.cocore.compute.settlement";
+pub const NSID_DISPUTE: &str = "dev.cocore.compute.dispute";
 
 /// A record as it arrives: the URI it claims, optionally the CID it claims,
 /// and its JSON content.

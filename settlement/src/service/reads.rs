@@ -33,8 +33,13 @@ pub struct Balance {
 /// Where a provider's money stands, in minor units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProviderBalance {
-    /// Earned and not yet in a payout.
+    /// Earned, mature, not disputed and not yet in a payout.
     pub payable: i64,
+    /// Earned but held back: within the dispute window, or disputed.
+    pub maturing: i64,
+    /// Refunds the exchange advanced after paying the provider, recovered
+    /// from its next payouts.
+    pub owed: i64,
     /// In payouts on their way (planned, signed, submitted).
     pub pending: i64,
     /// In confirmed payouts.
@@ -180,8 +185,24 @@ impl Service {
     ) -> Result<ProviderBalance, Failure> {
         let payable = self.balance(&accounts::provider(did, currency)).await?;
         let totals = self.store.payout_totals(did, currency).await?;
+        let mature_before = self.payouts.get().map_or(i64::MAX, |p| p.mature_before());
+        let held =
+            crate::dispute::store::holdback(&self.store, did, currency, mature_before).await?;
+        let maturing = held.min(payable.balance.max(0));
+        let owed = match self
+            .store
+            .ledger()
+            .balance(&accounts::receivable(did, currency))
+            .await
+        {
+            Ok(b) => b.available.unwrap_or(0),
+            Err(ledger::Error::AccountNotFound { .. }) => 0,
+            Err(e) => return Err(StoreError::from(e).into()),
+        };
         Ok(ProviderBalance {
-            payable: payable.balance,
+            payable: payable.balance - maturing,
+            maturing,
+            owed,
             pending: totals.in_flight,
             paid: totals.paid,
         })

@@ -151,6 +151,8 @@ pub struct NewPayout {
     pub valid_before: i64,
     pub exchange_did: String,
     pub now: Micros,
+    /// Settlements made at or after this are not carried (not mature).
+    pub mature_before: Micros,
 }
 
 /// A forward move of a payout that moves no money.
@@ -360,13 +362,17 @@ macro_rules! payout_backend {
                     format!("payout:{}", p.id),
                 )?;
                 tx.submit(&[op]).await?;
+                // Mature settlements not under an open dispute: those whose
+                // money the payout carries.
                 sqlx::query(
                     "UPDATE settlement_settlements SET payout_id = $1 WHERE provider = $2 AND currency = $3 \
-                     AND payout_id IS NULL",
+                     AND payout_id IS NULL AND created_at < $4 AND NOT EXISTS (SELECT 1 FROM settlement_disputes d \
+                     WHERE d.settlement_uri = settlement_settlements.uri AND d.status = 'open')",
                 )
                 .bind(&p.id)
                 .bind(&p.provider)
                 .bind(&p.currency)
+                .bind(p.mature_before)
                 .execute(&mut **tx.sqlx())
                 .await?;
                 let planned = payout_from_row(&row)?;

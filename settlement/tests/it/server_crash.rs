@@ -102,6 +102,8 @@ impl Env {
             .args(["--token", &self.local.config.token.to_string()])
             .arg("--treasury-key-file")
             .arg(&self.treasury_file)
+            // Paid at once: this test is about crashes, not the dispute window.
+            .env("SETTLEMENT_PAYOUT_MATURITY_SECS", "0")
             .env("SETTLEMENT_ADMIN_TOKEN", ADMIN)
             .env_remove("DATABASE_URL")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
