@@ -200,6 +200,26 @@ fn fixtures() -> &'static Fixtures {
                     now + 60,
                 ),
             },
+            // 10: Alice disputes one of her settlements.
+            TokenSpec {
+                alg: Alg::P256,
+                key_seed: ALICE_KEY,
+                payload: with_jti(
+                    claims(REQUESTER, EXCHANGE, DISPUTE_LXM, now + 60),
+                    "alice-dispute-1",
+                ),
+            },
+            // 11: Bob, the provider, tries to dispute Alice's settlement.
+            TokenSpec {
+                alg: Alg::K256,
+                key_seed: BOB_KEY,
+                payload: with_jti(
+                    claims(PROVIDER, EXCHANGE, DISPUTE_LXM, now + 60),
+                    "bob-dispute-1",
+                ),
+            },
+            // 12: Alice without a jti: not single-use, refused.
+            token(ALICE_KEY, REQUESTER, EXCHANGE, DISPUTE_LXM, now + 60),
         ];
         let (mut repos, tokens) = make_fixtures(&repos, &tokens);
         assert_eq!(repos.len(), 6);
@@ -223,6 +243,8 @@ fn fixtures() -> &'static Fixtures {
         }
     })
 }
+
+const DISPUTE_LXM: &str = "dev.cocore.compute.openDispute";
 
 fn uri(text: &str) -> AtUri {
     AtUri::parse(text).unwrap()
@@ -619,6 +641,82 @@ async fn a_deleted_authorization_is_revoked(b: Backend) {
     assert_eq!(alice_usd(&app).await, (99_750, 0, 99_750));
 }
 
+/// Only a settlement's requester opens a dispute of it, with a single-use
+/// token for `openDispute`: the provider's token, a token without `jti`
+/// and a replayed token are refused, and nothing is written.
+async fn only_the_requester_disputes_its_settlement(b: Backend) {
+    let f = fixtures();
+    let pds = genuine_world().await;
+    let (app, _clock) = spawn_app_proven(b, identity(&pds)).await;
+    let s = &f.sealed;
+    let auth = &f.alice.proofs[&s.authorization.uri];
+    assert_eq!(
+        post_car(&app, Some(&s.authorization.uri), &auth.car)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(app.post_record(&s.job).await.status, 201);
+    let receipt = &f.bob.proofs[&s.receipt.uri];
+    assert_eq!(
+        post_car(&app, Some(&s.receipt.uri), &receipt.car)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dispute").await.status, 201);
+    let r = app.settle(&s.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let settlement = r
+        .body
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    let body = settlement::records::json::parse_str(&format!(
+        r#"{{"settlement":"{settlement}","reason":{{"category":"quality-failure"}}}}"#
+    ))
+    .unwrap();
+    let open = |token: Option<&'static str>| {
+        let (app, body) = (&app, body.clone());
+        async move {
+            app.request(reqwest::Method::POST, "/v1/disputes", Some(&body), token)
+                .await
+        }
+    };
+    for (token, why) in [
+        (None, "no token"),
+        (Some(f.tokens[11].as_str()), "the provider's token"),
+        (Some(f.tokens[12].as_str()), "a token without jti"),
+        (Some(f.tokens[2].as_str()), "a token for another method"),
+    ] {
+        let r = open(token).await;
+        assert_eq!((r.status, r.code()), (401, "unauthorized"), "{why}: {r:?}");
+    }
+    let none = app
+        .get(&format!("/v1/disputes?settlement={settlement}"))
+        .await;
+    assert_eq!(
+        none.body.get("disputes"),
+        Some(&Value::Array(vec![])),
+        "{none:?}"
+    );
+    let r = open(Some(f.tokens[10].as_str())).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let record = r.body.get("value").unwrap();
+    assert_eq!(
+        record.get("raisedBy").and_then(Value::as_str),
+        Some(REQUESTER)
+    );
+    assert_eq!(
+        record.get("exchange").and_then(Value::as_str),
+        Some(EXCHANGE)
+    );
+    // The same token again: single-use.
+    let r = open(Some(f.tokens[10].as_str())).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"), "{r:?}");
+}
+
 async fn private_reads_need_a_service_auth_token(b: Backend) {
     let f = fixtures();
     let pds = genuine_world().await;
@@ -804,6 +902,7 @@ on_both_backends!(
     a_forged_authorization_cannot_be_charged,
     a_deleted_authorization_is_revoked,
     private_reads_need_a_service_auth_token,
+    only_the_requester_disputes_its_settlement,
     did_web_on_localhost,
 );
 
