@@ -327,6 +327,135 @@ async fn tampered_history_is_caught(b: Backend) {
     );
 }
 
+async fn admin_post(app: &App, path: &str, body: &str) -> crate::app::Reply {
+    let body = json::parse_str(body).unwrap();
+    app.request(
+        reqwest::Method::POST,
+        path,
+        Some(&body),
+        Some(crate::app::ADMIN_TOKEN),
+    )
+    .await
+}
+
+/// Opens a dispute of `settlement` and resolves it with `verdict` (JSON):
+/// the resolution's answer.
+async fn dispute(app: &App, settlement: &str, verdict: &str) -> crate::app::Reply {
+    let r = admin_post(
+        app,
+        "/v1/disputes",
+        &format!(r#"{{"settlement":"{settlement}","reason":{{"category":"quality-failure"}}}}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.body.get("id").and_then(Value::as_str).unwrap();
+    let r = admin_post(app, &format!("/v1/admin/disputes/{id}/resolve"), verdict).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r
+}
+
+/// Disputes and refunds audit clean; a refund or a dispute record changed
+/// in the server's database is caught by its signature.
+async fn disputes_and_refunds_are_audited(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep").await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "audit-disputes");
+    let auth = base.authorization_uri.clone();
+    let s = history(&app, &base, "disputes", &[Some(250), Some(1000)]).await;
+    let first = dispute(
+        &app,
+        &s[0].uri,
+        r#"{"verdict":"refund-partial","amount":100}"#,
+    )
+    .await;
+    dispute(&app, &s[0].uri, r#"{"verdict":"refund-full"}"#).await;
+    let upheld = dispute(&app, &s[1].uri, r#"{"verdict":"uphold-charge"}"#).await;
+    // One left open.
+    let r = admin_post(
+        &app,
+        "/v1/disputes",
+        &format!(
+            r#"{{"settlement":"{}","reason":{{"category":"other"}}}}"#,
+            s[1].uri
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let report = audit(&app.base, &auth).await.unwrap();
+    assert!(report.is_clean(), "{}", report.render());
+
+    // The first refund's amount is raised behind the exchange's back.
+    let refund = first
+        .body
+        .get("reversal")
+        .and_then(|r| r.get("refund"))
+        .unwrap();
+    let refund_uri = refund
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    let mut value = refund
+        .get("value")
+        .and_then(Value::as_object)
+        .unwrap()
+        .clone();
+    value.insert(
+        "amountCharged".into(),
+        json::parse_str(r#"{"amount":150,"currency":"USD"}"#).unwrap(),
+    );
+    let tampered = json::to_canonical_string(&Value::Object(value));
+    tamper(
+        b,
+        &app.db_url,
+        "UPDATE settlement_reversals SET value = $1 WHERE uri = $2",
+        &[&tampered, &refund_uri],
+    )
+    .await;
+    // And the upheld dispute now says it was refunded in full.
+    let d = upheld.body.get("dispute").unwrap();
+    let d_id = d.get("id").and_then(Value::as_str).unwrap();
+    let d_uri = d.get("uri").and_then(Value::as_str).unwrap().to_owned();
+    let mut value = d.get("value").and_then(Value::as_object).unwrap().clone();
+    let mut outcome = value
+        .get("outcome")
+        .and_then(Value::as_object)
+        .unwrap()
+        .clone();
+    outcome.insert("verdict".into(), "forfeit-payout".into());
+    value.insert("outcome".into(), Value::Object(outcome));
+    let tampered = json::to_canonical_string(&Value::Object(value));
+    tamper(
+        b,
+        &app.db_url,
+        "UPDATE settlement_disputes SET value = $1 WHERE id = $2",
+        &[&tampered, d_id],
+    )
+    .await;
+    let report = audit(&app.base, &auth).await.unwrap();
+    let first_dispute = first
+        .body
+        .get("dispute")
+        .and_then(|d| d.get("uri"))
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    // The changed refund cannot be trusted: its dispute names no sound
+    // refund, and the sound one left breaks the fee policy's sum.
+    let expected: BTreeSet<(String, &'static str)> = [
+        (refund_uri.clone(), "refund-invalid"),
+        (refund_uri, "refund-sig-invalid"),
+        (first_dispute, "refund-missing"),
+        (s[0].uri.clone(), "refund-fee-policy"),
+        (d_uri.clone(), "dispute-invalid"),
+        (d_uri, "dispute-sig-invalid"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(found(&report), expected, "{}", report.render());
+    assert_eq!(report.exit_code(), 1);
+}
+
 /// Nothing listens on the port: the exit-2 class, with the reason.
 #[tokio::test]
 async fn unreachable_server_is_not_an_audit() {
@@ -351,4 +480,8 @@ async fn unreachable_server_is_not_an_audit() {
     assert!(out.stderr.contains("--authorization"), "{}", out.stderr);
 }
 
-on_both_backends!(clean_history_audits_clean, tampered_history_is_caught);
+on_both_backends!(
+    clean_history_audits_clean,
+    tampered_history_is_caught,
+    disputes_and_refunds_are_audited,
+);

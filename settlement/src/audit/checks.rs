@@ -379,11 +379,14 @@ impl Auditor {
         row.fee = Some(fee.clone());
         row.payout = Some(payout.clone());
 
-        if status != "settled" {
+        // A disputed settlement is the same charge, with a dispute open.
+        if status != "settled" && status != "disputed" {
             self.note(
                 &subject,
                 "status-unsupported",
-                format!("status {status:?}: this auditor checks settled charges only"),
+                format!(
+                    "status {status:?}: this auditor checks settled (or disputed) charges only"
+                ),
             );
         }
         if auth_named.uri.as_str() != auth.uri || auth_named.cid.to_string() != auth.cid {

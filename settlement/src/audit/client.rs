@@ -46,12 +46,17 @@ impl Api {
         Ok(Api { base, client })
     }
 
+    #[cfg(test)]
     pub(super) fn url(&self, path: &str, uri: Option<&str>) -> reqwest::Url {
+        self.url_with(path, uri.map(|u| ("uri", u)))
+    }
+
+    fn url_with(&self, path: &str, param: Option<(&str, &str)>) -> reqwest::Url {
         let mut url = self.base.clone();
         let prefix = self.base.path().trim_end_matches('/');
         url.set_path(&format!("{prefix}{path}"));
-        if let Some(uri) = uri {
-            url.query_pairs_mut().append_pair("uri", uri);
+        if let Some((k, v)) = param {
+            url.query_pairs_mut().append_pair(k, v);
         }
         url
     }
@@ -62,13 +67,23 @@ impl Api {
         uri: Option<&str>,
         limit: usize,
     ) -> Result<Reply, AuditError> {
+        self.get_with(path, uri.map(|u| ("uri", u)), limit).await
+    }
+
+    /// `GET path?KEY=VALUE`, the answer read up to `limit` bytes.
+    pub(super) async fn get_with(
+        &self,
+        path: &str,
+        param: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Reply, AuditError> {
         let unreachable = |e: reqwest::Error| AuditError::Unreachable {
             server: self.base.to_string(),
             detail: error_chain(&e),
         };
         let mut resp = self
             .client
-            .get(self.url(path, uri))
+            .get(self.url_with(path, param))
             .header("accept", "application/json")
             .send()
             .await

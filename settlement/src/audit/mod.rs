@@ -30,6 +30,7 @@ use crate::verify::{Bundle, verify_records};
 
 mod checks;
 mod client;
+pub mod disputes;
 
 pub use checks::check_stored_settlement;
 use checks::*;
@@ -427,6 +428,8 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
         if !row.pro_bono {
             totals.charges += 1;
         }
+        let mut row = row;
+        row.failed.extend(a.disputes(item).await?);
         rows.push(row);
     }
 
@@ -521,6 +524,34 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
         discrepancies: a.discrepancies,
         totals,
     })
+}
+
+impl Auditor {
+    /// The disputes and refunds of one listed settlement
+    /// ([`disputes::check`]): the names of the checks that failed.
+    async fn disputes(&mut self, item: &Value) -> Result<Vec<&'static str>, AuditError> {
+        let (Some(uri), Some(value)) = (item.get("uri").and_then(Value::as_str), item.get("value"))
+        else {
+            return Ok(Vec::new());
+        };
+        let Source::Api(api) = &self.source else {
+            return Ok(Vec::new());
+        };
+        let reply = api
+            .get_with("/v1/disputes", Some(("settlement", uri)), LISTING_BYTES_MAX)
+            .await?;
+        let found = match (reply.status, reply.body) {
+            (200, Ok(listing)) => disputes::check(uri, value, &listing, &self.exchange, &self.key),
+            (status, _) => vec![Discrepancy {
+                subject: uri.to_owned(),
+                check: "dispute-invalid",
+                detail: format!("GET /v1/disputes answered {status} without a usable listing"),
+            }],
+        };
+        let names = found.iter().map(|d| d.check).collect();
+        self.discrepancies.extend(found);
+        Ok(names)
+    }
 }
 
 /// `{amount, currency}` with an amount in u64.
