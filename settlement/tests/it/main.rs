@@ -5,6 +5,7 @@
 mod charge_rules;
 mod cli;
 mod common;
+mod dispute_crash;
 mod group_commit;
 mod payout_crash;
 mod properties;
