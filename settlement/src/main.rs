@@ -51,6 +51,13 @@ enum Command {
         #[command(subcommand)]
         command: PayoutCommand,
     },
+    /// The operator's side of disputes: open one, resolve one (the admin
+    /// token from SETTLEMENT_ADMIN_TOKEN). Prints the server's answer;
+    /// exits 0 (done), 1 (refused) or 2 (cannot ask).
+    Dispute {
+        #[command(subcommand)]
+        command: settlement::cmd::dispute::DisputeCommand,
+    },
     /// Compare the ledger with the chain (treasury balance, every payout).
     /// Prints a table; exits 0 (clean), 1 (a difference) or 2 (cannot run).
     Reconcile(settlement::cmd::payout::ReconcileArgs),
@@ -115,6 +122,10 @@ fn main() -> ExitCode {
             let failpoint = std::env::var("SETTLEMENT_FAILPOINT").ok();
             run_async(|| async { settlement::cmd::payout::payout_run(&args, failpoint).await })
         }
+        Command::Dispute { command } => run_async(|| async {
+            let token = std::env::var("SETTLEMENT_ADMIN_TOKEN").ok();
+            settlement::cmd::dispute::run(&command, token.as_deref()).await
+        }),
         Command::Reconcile(args) => {
             run_async(|| async { settlement::cmd::payout::reconcile_command(&args).await })
         }

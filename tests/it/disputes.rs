@@ -492,7 +492,43 @@ async fn only_the_operator_opens_without_proofs(b: Backend) {
     assert_eq!(r.status, 404, "{r:?}");
 }
 
+/// `settlement dispute open|resolve`, as the command runs them.
+async fn the_operator_decides_from_the_command_line(b: Backend) {
+    use settlement::cmd::dispute::{DisputeCommand, run};
+    let w = world(b, 1_000_000, 1).await;
+    let uri = settle_one(&w, "cli").await;
+    let before = w.app.requester_usd(REQUESTER).await;
+    let open = DisputeCommand::Open {
+        server: w.app.base.clone(),
+        settlement: uri.clone(),
+        category: "duplicate-charge".into(),
+        detail: Some("charged twice for one job".into()),
+    };
+    let out = run(&open, None).await;
+    assert_eq!(out.exit, 2, "{out:?}");
+    let out = run(&open, Some("not-the-token")).await;
+    assert_eq!(out.exit, 1, "{out:?}");
+    let out = run(&open, Some(ADMIN_TOKEN)).await;
+    assert_eq!(out.exit, 0, "{out:?}");
+    let opened = json::parse_str(out.stdout.trim()).unwrap();
+    let id = opened.get("id").and_then(Value::as_str).unwrap().to_owned();
+    let resolve = |amount| DisputeCommand::Resolve {
+        server: w.app.base.clone(),
+        id: id.clone(),
+        verdict: "refund-partial".into(),
+        amount: Some(amount),
+        rationale: Some("one of two identical charges".into()),
+    };
+    let out = run(&resolve(CHARGE as i64 + 1), Some(ADMIN_TOKEN)).await;
+    assert_eq!(out.exit, 1, "{out:?}");
+    assert!(out.stdout.contains("refund-exceeds-charge"), "{out:?}");
+    let out = run(&resolve(125), Some(ADMIN_TOKEN)).await;
+    assert_eq!(out.exit, 0, "{out:?}");
+    assert_eq!(w.app.requester_usd(REQUESTER).await.0, before.0 + 125);
+}
+
 on_both_backends!(
+    the_operator_decides_from_the_command_line,
     a_refund_before_payout_never_needs_a_clawback,
     a_refund_after_payout_is_recovered_from_the_next_payout,
     partial_refunds_add_up_to_at_most_the_charge,

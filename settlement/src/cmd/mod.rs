@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod dispute;
 pub mod payout;
 
 use crate::records::RawRecord;
