@@ -63,7 +63,8 @@ enum Command {
     Reconcile(settlement::cmd::payout::ReconcileArgs),
     /// The whole story on the embedded default: a local chain, a requester
     /// who deposits and authorizes, a provider who is paid on chain, a
-    /// forged receipt refused, and the reconciliation.
+    /// forged receipt refused, a paid charge disputed and refunded, and the
+    /// reconciliation.
     Demo,
     /// Settled receipts per second through the HTTP API, on each backend,
     /// against the fastest raw P-256 verification rate of this machine.

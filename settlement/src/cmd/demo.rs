@@ -484,7 +484,87 @@ pub async fn run(out: &mut String) -> Result<(), String> {
         }
     }
 
-    writeln!(out, "\n== 7. Reconciliation").ok();
+    writeln!(
+        out,
+        "\n== 7. Alice disputes a paid charge; the operator refunds it"
+    )
+    .ok();
+    let disputed = settled.first().ok_or("nothing was settled")?;
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/disputes",
+            Some(obj(&format!(
+                r#"{{"settlement":"{disputed}","reason":{{"category":"quality-failure","detail":"empty output"}}}}"#
+            ))),
+            true,
+        )
+        .await?;
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if status != 201 {
+        return Err(format!(
+            "dispute: {status} {}",
+            json::to_canonical_string(&body)
+        ));
+    }
+    writeln!(
+        out,
+        "dispute {id} open: a signed dev.cocore.compute.dispute record; the settlement's new version says disputed"
+    )
+    .ok();
+    let before = int(
+        &api.get(&format!("/v1/requesters/{REQUESTER}/balance?currency=USD"))
+            .await?,
+        &["USD", "balance"],
+    );
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/admin/disputes/{id}/resolve"),
+            Some(obj(
+                r#"{"verdict":"refund-full","rationale":"the output was empty"}"#,
+            )),
+            true,
+        )
+        .await?;
+    if status != 200 {
+        return Err(format!(
+            "resolve: {status} {}",
+            json::to_canonical_string(&body)
+        ));
+    }
+    let after = int(
+        &api.get(&format!("/v1/requesters/{REQUESTER}/balance?currency=USD"))
+            .await?,
+        &["USD", "balance"],
+    );
+    let bob = api
+        .get(&format!("/v1/providers/{PROVIDER}/balance?currency=USD"))
+        .await?;
+    writeln!(
+        out,
+        "refund-full: Alice's balance {} -> {} USD ({} from Bob's share, {} of fee); a refunded settlement record names the original",
+        dollars(before),
+        dollars(after),
+        dollars(int(&body, &["reversal", "providerShare", "amount"])),
+        dollars(int(&body, &["reversal", "fee", "amount"])),
+    )
+    .ok();
+    writeln!(
+        out,
+        "Bob was paid already: he owes {} USD, taken from his next payout before anything leaves",
+        dollars(int(&bob, &["USD", "owed"]))
+    )
+    .ok();
+    if after - before != 250 || int(&bob, &["USD", "owed"]) != 244 {
+        return Err("the refund did not move 2.50 back with 2.44 owed by Bob".into());
+    }
+
+    writeln!(out, "\n== 8. Reconciliation").ok();
     let r = reconcile(
         &store,
         &chain,

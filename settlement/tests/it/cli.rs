@@ -136,6 +136,8 @@ fn the_demo_tells_the_whole_story() {
         "Eve's receipt refused: 422 signature-invalid",
         "Bob's wallet holds 7320000 token units",
         "Bob: payable 0.00, in flight 0.00, paid 7.32 USD",
+        "refund-full: Alice's balance 992.50 -> 995.00 USD (2.44 from Bob's share, 0.06 of fee)",
+        "Bob was paid already: he owes 2.44 USD",
         "0 differences",
         "demo: every step held",
     ] {
