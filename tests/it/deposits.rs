@@ -319,6 +319,41 @@ async fn payments_from_one_client_are_limited(b: Backend) {
     assert_eq!(r.status().as_u16(), 402);
 }
 
+/// A payment of 12.34 bound to the requester, from spare dev account `n`.
+async fn payment_from(
+    w: &crate::payouts::World,
+    client: &reqwest::Client,
+    url: &str,
+    n: usize,
+    now: u64,
+) -> Value {
+    let wallet = settlement::payout::chain::Treasury::from_signer(w.local.spare[n].clone());
+    settlement::payout::x402::deposit_payment(
+        client,
+        url,
+        REQUESTER,
+        &wallet,
+        U256::from(12_340_000u64),
+        &w.local.config,
+        now,
+    )
+    .await
+    .unwrap()
+}
+
+/// Presents a payment at `url`, as an x402 client's second request does.
+async fn present(client: &reqwest::Client, url: &str, payment: &Value) -> reqwest::Response {
+    client
+        .post(url)
+        .header(
+            "payment-signature",
+            settlement::payout::x402::encode_header(payment),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The problem code of a refused deposit.
 async fn refusal(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
@@ -351,17 +386,7 @@ async fn a_relayed_payment_cannot_credit_another_requester(b: Backend) {
     } = topup(b).await;
     let alice_wallet = settlement::payout::chain::Treasury::from_signer(w.local.spare[4].clone());
     let client = reqwest::Client::new();
-    let payment = settlement::payout::x402::deposit_payment(
-        &client,
-        &url,
-        REQUESTER,
-        &alice_wallet,
-        U256::from(12_340_000u64),
-        &w.local.config,
-        chain_now(&w).await,
-    )
-    .await
-    .unwrap();
+    let payment = payment_from(&w, &client, &url, 4, chain_now(&w).await).await;
     let header = settlement::payout::x402::encode_header(&payment);
     let mallory = "did:web:mallory.example";
     let mallory_balance = || {
@@ -482,27 +507,8 @@ async fn pending_deposits_are_bounded(b: Backend) {
     let client = reqwest::Client::new();
     let now = chain_now(&w).await;
     // A bound, well-signed payment from an empty wallet.
-    let empty = settlement::payout::chain::Treasury::from_signer(w.local.spare[5].clone());
-    let payment = settlement::payout::x402::deposit_payment(
-        &client,
-        &url,
-        REQUESTER,
-        &empty,
-        U256::from(12_340_000u64),
-        &w.local.config,
-        now,
-    )
-    .await
-    .unwrap();
-    let r = client
-        .post(&url)
-        .header(
-            "payment-signature",
-            settlement::payout::x402::encode_header(&payment),
-        )
-        .send()
-        .await
-        .unwrap();
+    let payment = payment_from(&w, &client, &url, 5, now).await;
+    let r = present(&client, &url, &payment).await;
     assert_eq!(refusal(r).await, (400, "payment-invalid".into()));
     assert!(
         w.app
@@ -540,26 +546,8 @@ async fn pending_deposits_are_bounded(b: Backend) {
                 .is_some()
         );
     }
-    let payment = settlement::payout::x402::deposit_payment(
-        &client,
-        &url,
-        REQUESTER,
-        &alice_wallet,
-        U256::from(12_340_000u64),
-        &w.local.config,
-        now,
-    )
-    .await
-    .unwrap();
-    let r = client
-        .post(&url)
-        .header(
-            "payment-signature",
-            settlement::payout::x402::encode_header(&payment),
-        )
-        .send()
-        .await
-        .unwrap();
+    let payment = payment_from(&w, &client, &url, 4, now).await;
+    let r = present(&client, &url, &payment).await;
     assert_eq!(refusal(r).await, (429, "too-many-pending-deposits".into()));
     assert_eq!(w.app.requester_usd(REQUESTER).await, before);
     assert_eq!(

@@ -28,17 +28,7 @@ pub(super) async fn open(
         if !s.records.is_proven() {
             require_admin(&s, &headers)?;
         }
-        let settlement = s
-            .store
-            .settlement_by_uri(&req.settlement_uri)
-            .await?
-            .ok_or_else(|| {
-                Failure::new(
-                    FailureKind::NotFound,
-                    "not-found",
-                    "settlement: no such settlement of this exchange",
-                )
-            })?;
+        let settlement = dispute::settlement(&s.store, &req.settlement_uri).await?;
         s.authenticate_once(
             bearer(&headers),
             &settlement.requester,

@@ -139,6 +139,17 @@ fn from_store(e: store::DisputeStoreError) -> Failure {
     }
 }
 
+/// The settlement a dispute is about, or 404.
+pub async fn settlement(store: &Store, uri: &str) -> Result<crate::store::SettlementRow, Failure> {
+    store.settlement_by_uri(uri).await?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "not-found",
+            "settlement: no such settlement of this exchange",
+        )
+    })
+}
+
 /// Opens a dispute: the signed record (open) and the settlement's
 /// `disputed` version, in one transaction. Only the settlement's requester
 /// or the operator may.
@@ -149,16 +160,7 @@ pub async fn open(
     raiser: &Raiser,
     req: &OpenRequest,
 ) -> Result<DisputeRow, Failure> {
-    let s = store
-        .settlement_by_uri(&req.settlement_uri)
-        .await?
-        .ok_or_else(|| {
-            Failure::new(
-                FailureKind::NotFound,
-                "not-found",
-                "settlement: no such settlement of this exchange",
-            )
-        })?;
+    let s = settlement(store, &req.settlement_uri).await?;
     let raised_by = match raiser {
         Raiser::Requester(did) if *did == s.requester => did.clone(),
         Raiser::Requester(_) => {

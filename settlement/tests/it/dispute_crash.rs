@@ -12,8 +12,7 @@
 
 use crate::common;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -30,53 +29,23 @@ const DEPOSIT: i64 = 10_000_000;
 const ADMIN: &str = "dispute-crash-admin-token-0123";
 const EXCHANGE: &str = settlement::testkit::EXCHANGE;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn spawn(dir: &std::path::Path, db: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_settlement"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--insecure-trust-submitted-records",
-        ])
-        .args(["--database-url", db, "--exchange-did", EXCHANGE])
-        .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
-        .arg("--signing-key")
-        .arg(dir.join("exchange-key.hex"))
-        .env("SETTLEMENT_ADMIN_TOKEN", ADMIN)
-        .env_remove("DATABASE_URL")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn settlement serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(rest) = line.split("listening on ").nth(1) {
-                let _ = tx.send(rest.trim().to_owned());
-                sent = true;
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the server never said where it listens");
-    (child, base)
+    common::spawn_serve(
+        Command::new(env!("CARGO_BIN_EXE_settlement"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--insecure-trust-submitted-records",
+            ])
+            .args(["--database-url", db, "--exchange-did", EXCHANGE])
+            .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
+            .arg("--signing-key")
+            .arg(dir.join("exchange-key.hex"))
+            .env("SETTLEMENT_ADMIN_TOKEN", ADMIN)
+            .env_remove("DATABASE_URL")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
 }
 
 async fn admin_post(http: &reqwest::Client, url: String, body: String) -> Option<(u16, Value)> {
@@ -109,7 +78,7 @@ async fn open(http: &reqwest::Client, base: &str, settlement: &str) -> Option<St
 /// by a new dispute of the same settlement.
 async fn traffic(base: String, settlements: Arc<Vec<String>>, seed: u64, stop: Arc<AtomicBool>) {
     let http = reqwest::Client::new();
-    let mut rng = Rng(seed | 1);
+    let mut rng = common::Rng(seed | 1);
     while !stop.load(Ordering::Relaxed) {
         let s = &settlements[rng.below(settlements.len() as u64) as usize];
         // The open dispute of this settlement, or a new one.
@@ -233,19 +202,10 @@ async fn check(db: &str, round: usize) -> i64 {
 }
 
 async fn harness(postgres: bool) {
-    let seed: u64 = std::env::var("CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let seed = common::crash_seed();
     let backend = if postgres { "postgres" } else { "sqlite" };
     eprintln!("dispute crash harness ({backend}): seed {seed} (replay with CRASH_SEED={seed})");
-    let mut rng = Rng(seed);
+    let mut rng = common::Rng(seed);
     let dir = common::temp_dir(&format!("dispcrash-{backend}"));
     let db = common::database(postgres, &dir, "dispcrash").await;
 

@@ -14,8 +14,7 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use settlement::records::json::{self, Value};
@@ -41,36 +40,22 @@ fn start(dir: &std::path::Path, db: &str) -> Replica {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_settlement").to_owned());
     let token = dir.join("admin-token");
     std::fs::write(&token, ADMIN_TOKEN).unwrap();
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
-        .args([
-            "--exchange-did",
-            EXCHANGE,
-            "--insecure-trust-submitted-records",
-        ])
-        .arg("--signing-key")
-        .arg(dir.join("exchange-key.hex"))
-        .arg("--admin-token-file")
-        .arg(&token)
-        .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn settlement serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let _ = tx.send(rest.trim().to_owned());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("replica started");
+    let (child, base) = common::spawn_serve(
+        Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
+            .args([
+                "--exchange-did",
+                EXCHANGE,
+                "--insecure-trust-submitted-records",
+            ])
+            .arg("--signing-key")
+            .arg(dir.join("exchange-key.hex"))
+            .arg("--admin-token-file")
+            .arg(&token)
+            .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
+            .env("RUST_LOG", "warn")
+            .current_dir(dir),
+    );
     Replica { child, base }
 }
 

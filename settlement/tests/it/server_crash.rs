@@ -13,8 +13,7 @@
 
 use crate::common;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -41,20 +40,6 @@ const RECEIPTS: usize = 24;
 const SHARE: u64 = 244;
 const ADMIN: &str = "crash-admin-token-0123456789";
 const EXCHANGE: &str = settlement::testkit::EXCHANGE;
-
-/// xorshift64*: small, seeded, good enough to pick moments.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Records valid now (the server runs on the wall clock): per provider an
 /// authorization, an attestation, and jobs with receipts.
@@ -86,46 +71,29 @@ struct Env {
 
 impl Env {
     fn spawn(&self) -> (Child, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_settlement"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--insecure-trust-submitted-records",
-            ])
-            .args(["--database-url", &self.db, "--exchange-did", EXCHANGE])
-            .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
-            .arg("--signing-key")
-            .arg(self.dir.join("exchange-key.hex"))
-            .args(["--rpc-url", &self.local.config.rpc_url])
-            .args(["--chain-id", &self.local.config.chain_id.to_string()])
-            .args(["--token", &self.local.config.token.to_string()])
-            .arg("--treasury-key-file")
-            .arg(&self.treasury_file)
-            // Paid at once: this test is about crashes, not the dispute window.
-            .env("SETTLEMENT_PAYOUT_MATURITY_SECS", "0")
-            .env("SETTLEMENT_ADMIN_TOKEN", ADMIN)
-            .env_remove("DATABASE_URL")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn settlement serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && let Some(rest) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(rest.trim().to_owned());
-                    sent = true;
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server never said where it listens");
-        (child, base)
+        common::spawn_serve(
+            Command::new(env!("CARGO_BIN_EXE_settlement"))
+                .args([
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--insecure-trust-submitted-records",
+                ])
+                .args(["--database-url", &self.db, "--exchange-did", EXCHANGE])
+                .env("SETTLEMENT_ACCEPT_UNPROVEN_RECORDS", "yes")
+                .arg("--signing-key")
+                .arg(self.dir.join("exchange-key.hex"))
+                .args(["--rpc-url", &self.local.config.rpc_url])
+                .args(["--chain-id", &self.local.config.chain_id.to_string()])
+                .args(["--token", &self.local.config.token.to_string()])
+                .arg("--treasury-key-file")
+                .arg(&self.treasury_file)
+                // Paid at once: this test is about crashes, not the dispute window.
+                .env("SETTLEMENT_PAYOUT_MATURITY_SECS", "0")
+                .env("SETTLEMENT_ADMIN_TOKEN", ADMIN)
+                .env_remove("DATABASE_URL")
+                .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        )
     }
 }
 
@@ -242,19 +210,10 @@ invariants!(invariants_sqlite, sqlx::SqlitePool);
 invariants!(invariants_pg, sqlx::PgPool);
 
 async fn crash_harness(postgres: bool) {
-    let seed: u64 = std::env::var("CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let seed = common::crash_seed();
     let backend = if postgres { "postgres" } else { "sqlite" };
     eprintln!("server crash harness ({backend}): seed {seed} (replay with CRASH_SEED={seed})");
-    let mut rng = Rng(seed);
+    let mut rng = common::Rng(seed);
     let dir = common::temp_dir(&format!("srvcrash-{backend}"));
     let db = common::database(postgres, &dir, "srvcrash").await;
     let local = LocalChain::start(LocalOptions {
