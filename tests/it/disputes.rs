@@ -290,6 +290,44 @@ async fn a_refund_after_payout_is_recovered_from_the_next_payout(b: Backend) {
     w.assert_reconciled().await;
 }
 
+/// A dispute opened while the settlement's payout is on its way: once the
+/// payout is confirmed, the settlement's version keeps both the
+/// `disputed` status and the payout's `processorReference` (confirmation
+/// re-signs the version stored at that moment, under its transaction).
+async fn a_payout_confirmed_during_a_dispute_keeps_its_status(b: Backend) {
+    let w = world(b, 1_000_000, 3).await;
+    let bob = w.local.spare[0].address();
+    w.pay_to(PROVIDER, bob).await;
+    let uri = settle_one(&w, "confirm-race").await;
+    // Planned, signed and sent; not yet deep enough.
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(report.planned.len(), 1, "{report:?}");
+    assert!(report.confirmed.is_empty(), "{report:?}");
+    open(&w, &uri).await;
+    w.local.mine(3).await.unwrap();
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(report.confirmed.len(), 1, "{report:?}");
+    assert_eq!(status(&w, &uri).await, "disputed");
+    let s = w
+        .app
+        .service
+        .store
+        .settlement_by_uri(&uri)
+        .await
+        .unwrap()
+        .unwrap();
+    let reference = s.value.get("processorReference").and_then(Value::as_str);
+    assert!(reference.is_some_and(|r| !r.is_empty()), "{s:?}");
+}
+
 async fn partial_refunds_add_up_to_at_most_the_charge(b: Backend) {
     let w = world(b, 1_000_000, 1).await;
     let uri = settle_one(&w, "partial").await;
@@ -529,6 +567,7 @@ async fn the_operator_decides_from_the_command_line(b: Backend) {
 
 on_both_backends!(
     the_operator_decides_from_the_command_line,
+    a_payout_confirmed_during_a_dispute_keeps_its_status,
     a_refund_before_payout_never_needs_a_clawback,
     a_refund_after_payout_is_recovered_from_the_next_payout,
     partial_refunds_add_up_to_at_most_the_charge,

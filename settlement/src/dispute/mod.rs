@@ -160,6 +160,45 @@ pub async fn open(
     raiser: &Raiser,
     req: &OpenRequest,
 ) -> Result<DisputeRow, Failure> {
+    // The settlement may get a new version between the read and the write
+    // (its payout confirmed): read it again, a few times.
+    let mut attempt = 0;
+    loop {
+        match open_once(store, exchange, now, raiser, req).await {
+            Err(OpenError::Store(store::DisputeStoreError::SettlementChanged)) if attempt < 3 => {
+                attempt += 1
+            }
+            other => return other.map_err(from_store_or_failure),
+        }
+    }
+}
+
+/// A failure of [`open_once`]: the store's, or a refusal already decided.
+enum OpenError {
+    Store(store::DisputeStoreError),
+    Failure(Failure),
+}
+
+impl From<Failure> for OpenError {
+    fn from(f: Failure) -> Self {
+        OpenError::Failure(f)
+    }
+}
+
+fn from_store_or_failure(e: OpenError) -> Failure {
+    match e {
+        OpenError::Store(e) => from_store(e),
+        OpenError::Failure(f) => f,
+    }
+}
+
+async fn open_once(
+    store: &Store,
+    exchange: &Exchange,
+    now: Micros,
+    raiser: &Raiser,
+    req: &OpenRequest,
+) -> Result<DisputeRow, OpenError> {
     let s = settlement(store, &req.settlement_uri).await?;
     let raised_by = match raiser {
         Raiser::Requester(did) if *did == s.requester => did.clone(),
@@ -168,12 +207,13 @@ pub async fn open(
                 FailureKind::Unauthorized,
                 "not-your-settlement",
                 "only the settlement's requester (or the operator) may dispute it",
-            ));
+            )
+            .into());
         }
         Raiser::Operator => exchange.did.clone(),
     };
     if s.value.get("status").and_then(json::Value::as_str) == Some("refunded") {
-        return Err(bad("settlement: a refund cannot be disputed"));
+        return Err(bad("settlement: a refund cannot be disputed").into());
     }
     let at = Datetime::from_unix_micros(now);
     let intake = record::Intake {
@@ -212,7 +252,7 @@ pub async fn open(
     };
     store::open(store, &row, &s.cid, &version)
         .await
-        .map_err(from_store)?;
+        .map_err(OpenError::Store)?;
     Ok(row)
 }
 

@@ -7,7 +7,7 @@ use super::chain::{ChainError, NonceEvent, TxStatus, payout_nonce};
 use super::{PayoutError, Payouts, Step, data, parse_address, processor_reference, x402};
 use crate::records::cid::Cid;
 use crate::records::json::Value;
-use crate::store::payouts::{Advance, PayoutRow, PayoutState, Rail, SettlementUpdate};
+use crate::store::payouts::{Advance, PayoutRow, PayoutState, Rail};
 
 /// What the provider is told of an x402 failure (the payout row's error,
 /// which its reads show): a short code, never the endpoint's own text or
@@ -366,29 +366,24 @@ impl Payouts {
         block_hash: B256,
     ) -> Result<Step, PayoutError> {
         let reference = processor_reference(self.chain.config.chain_id, tx);
-        let mut updates = Vec::new();
-        for s in self.store.settlements_of_payout(&p.id).await? {
-            let Value::Object(mut m) = s.value else {
-                return Err(data(&p.id, "a carried settlement is not an object"));
+        let exchange = &self.exchange;
+        let resign = |stored: &Value| -> Result<(String, Value), String> {
+            let Value::Object(mut m) = stored.clone() else {
+                return Err("a carried settlement is not an object".into());
             };
             m.insert("processorReference".into(), reference.clone().into());
-            self.exchange.sign_settlement(&mut m);
+            exchange.sign_settlement(&mut m);
             let value = Value::Object(m);
-            let cid = Cid::for_record(&value)
-                .map_err(|e| data(&p.id, &format!("settlement CID: {e}")))?;
-            updates.push(SettlementUpdate {
-                uri: s.uri,
-                cid: cid.to_string(),
-                value,
-            });
-        }
+            let cid = Cid::for_record(&value).map_err(|e| format!("settlement CID: {e}"))?;
+            Ok((cid.to_string(), value))
+        };
         if self
             .store
             .confirm_payout(
                 p,
                 i64::try_from(block_number).unwrap_or(i64::MAX),
                 &block_hash.to_string(),
-                &updates,
+                &resign,
                 self.now(),
             )
             .await?

@@ -61,6 +61,7 @@ mod revisions;
 mod rows;
 mod settle;
 mod tokens;
+mod treasury;
 pub use cycle_lock::CycleLock;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,14 +4,15 @@
 //!
 //! - plan: provider payable -> payouts in flight, and the row `planned`;
 //! - confirm: in flight -> treasury (the asset leaves), row `confirmed`,
-//!   and the carried settlements get their `processorReference`;
+//!   and the carried settlements get their `processorReference` (each
+//!   re-signed from its version stored at that moment);
 //! - fail: in flight -> provider payable again, row `failed`, and the
 //!   settlements are free to be carried by the next payout.
 
 use ledger::{Currency, Id, LedgerStore, LedgerTx, NewTransfer, Op, Reference};
 
 use super::{PoolDb, Store, StoreError};
-use crate::accounts::{self, code, short_hash};
+use crate::accounts::{self, code};
 use crate::records::formats::Micros;
 use crate::records::json::{self, Value};
 
@@ -169,15 +170,12 @@ pub struct Advance {
     pub count_attempt: bool,
 }
 
-/// A settlement record's new version, once its payout is on chain.
-#[derive(Clone, Debug)]
-pub struct SettlementUpdate {
-    pub uri: String,
-    pub cid: String,
-    pub value: Value,
-}
+/// Makes a settlement record's new version once its payout is on chain:
+/// from the version stored at that moment (which may say `disputed`), its
+/// CID and value.
+pub type Resign<'a> = dyn Fn(&Value) -> Result<(String, Value), String> + Send + Sync + 'a;
 
-fn transfer(
+pub(super) fn transfer(
     id: String,
     (debit, credit): (Id, Id),
     amount: i64,
@@ -205,7 +203,7 @@ macro_rules! payout_columns {
 }
 
 macro_rules! payout_backend {
-    ($name:ident, $rows:ident, $ledger:ty, $pool:ty) => {
+    ($name:ident, $rows:ident, $ledger:ty, $pool:ty, $lock:literal) => {
         mod $name {
             use super::*;
             use sqlx::Row as _;
@@ -413,7 +411,7 @@ macro_rules! payout_backend {
                 p: &PayoutRow,
                 block_number: i64,
                 block_hash: &str,
-                updates: &[SettlementUpdate],
+                resign: &Resign<'_>,
                 now: Micros,
             ) -> Result<bool, StoreError> {
                 let currency = Currency::new(p.currency.as_str())?;
@@ -442,12 +440,25 @@ macro_rules! payout_backend {
                     format!("payout:{}", p.id),
                 )?;
                 tx.submit(&[op]).await?;
-                for u in updates {
-                    sqlx::query("UPDATE settlement_settlements SET cid = $2, value = $3 WHERE uri = $1 AND payout_id = $4")
-                        .bind(&u.uri)
-                        .bind(&u.cid)
-                        .bind(json::to_canonical_string(&u.value))
-                        .bind(&p.id)
+                // Each carried settlement re-signed from the version stored
+                // now, under the transaction's lock: a dispute opened or
+                // resolved meanwhile keeps its status.
+                let carried = sqlx::query(concat!(
+                    "SELECT uri, value FROM settlement_settlements WHERE payout_id = $1 ORDER BY seq",
+                    $lock
+                ))
+                .bind(&p.id)
+                .fetch_all(&mut **tx.sqlx())
+                .await?;
+                for row in &carried {
+                    let (uri, value): (String, String) = (row.try_get("uri")?, row.try_get("value")?);
+                    let value = json::parse_str(&value)
+                        .map_err(|e| StoreError::Corrupt(format!("settlement {uri}: {e}")))?;
+                    let (cid, value) = resign(&value).map_err(StoreError::Corrupt)?;
+                    sqlx::query("UPDATE settlement_settlements SET cid = $2, value = $3 WHERE uri = $1")
+                        .bind(&uri)
+                        .bind(&cid)
+                        .bind(json::to_canonical_string(&value))
                         .execute(&mut **tx.sqlx())
                         .await?;
                 }
@@ -533,13 +544,22 @@ pub enum PayoutFilter<'a> {
     All,
 }
 
+// SQLite's transactions take the write lock at BEGIN; PostgreSQL locks
+// the rows it re-signs.
 payout_backend!(
     sqlite_payouts,
     sqlite,
     ledger::SqliteLedger,
-    sqlx::SqlitePool
+    sqlx::SqlitePool,
+    ""
 );
-payout_backend!(postgres_payouts, postgres, ledger::PgLedger, sqlx::PgPool);
+payout_backend!(
+    postgres_payouts,
+    postgres,
+    ledger::PgLedger,
+    sqlx::PgPool,
+    " FOR UPDATE"
+);
 
 macro_rules! dispatch {
     ($self:ident, $l:ident => $f:ident ( $($arg:expr),* )) => {
@@ -602,10 +622,10 @@ impl Store {
         p: &PayoutRow,
         block_number: i64,
         block_hash: &str,
-        updates: &[SettlementUpdate],
+        resign: &Resign<'_>,
         now: Micros,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, l => confirm(l, p, block_number, block_hash, updates, now))
+        dispatch!(self, l => confirm(l, p, block_number, block_hash, resign, now))
     }
 
     /// A payout that can never be paid: its money is payable again.
@@ -632,64 +652,5 @@ impl Store {
         payout_id: &str,
     ) -> Result<Vec<super::SettlementRow>, StoreError> {
         dispatch!(self, l => settlements_of(l.pool(), payout_id))
-    }
-
-    /// Credits a requester with tokens that came into the treasury (an x402
-    /// deposit): treasury -> requester. `id` (the transaction) makes it
-    /// idempotent. Returns whether it was new.
-    pub async fn credit_from_treasury(
-        &self,
-        id: &str,
-        requester: &str,
-        currency: &str,
-        amount_minor: i64,
-        exchange_did: &str,
-    ) -> Result<bool, StoreError> {
-        let cur = Currency::new(currency)?;
-        let ledger = self.ledger();
-        let mut accounts_needed = accounts::payout_accounts(&cur, exchange_did);
-        accounts_needed.push(accounts::requester_account(requester, &cur));
-        for account in accounts_needed {
-            ledger.create_account(&account).await?;
-        }
-        let op = transfer(
-            format!("deposit-onchain:{}", short_hash(&[id])),
-            (
-                accounts::treasury(currency),
-                accounts::requester(requester, currency),
-            ),
-            amount_minor,
-            &cur,
-            "deposit-onchain",
-            format!("deposit:{id}"),
-        )?;
-        let out = ledger.submit(&[op]).await?;
-        Ok(out.first().is_some_and(|s| !s.replayed))
-    }
-
-    /// Records treasury funding (tokens the operator put in): capital ->
-    /// treasury. `id` makes it idempotent.
-    pub async fn fund_treasury(
-        &self,
-        id: &str,
-        currency: &str,
-        amount_minor: i64,
-        exchange_did: &str,
-    ) -> Result<(), StoreError> {
-        let cur = Currency::new(currency)?;
-        let ledger = self.ledger();
-        for account in accounts::payout_accounts(&cur, exchange_did) {
-            ledger.create_account(&account).await?;
-        }
-        let op = transfer(
-            format!("treasury-funding:{}", short_hash(&[id])),
-            (accounts::treasury(currency), accounts::capital(currency)),
-            amount_minor,
-            &cur,
-            "treasury-funding",
-            format!("treasury-funding:{id}"),
-        )?;
-        ledger.submit(&[op]).await?;
-        Ok(())
     }
 }
