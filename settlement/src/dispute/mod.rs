@@ -116,7 +116,7 @@ fn from_store(e: store::DisputeStoreError) -> Failure {
             "dispute-open",
             "a dispute of this settlement is open already",
         ),
-        E::SettlementChanged => Failure::new(
+        E::SettlementChanged | E::IdTaken => Failure::new(
             FailureKind::Conflict,
             "settlement-changed",
             "the settlement changed while the dispute was written: retry",
@@ -162,12 +162,12 @@ pub async fn open(
 ) -> Result<DisputeRow, Failure> {
     // The settlement may get a new version between the read and the write
     // (its payout confirmed): read it again, a few times.
-    let mut attempt = 0;
+    let mut attempt = 0u32;
     loop {
-        match open_once(store, exchange, now, raiser, req).await {
-            Err(OpenError::Store(store::DisputeStoreError::SettlementChanged)) if attempt < 3 => {
-                attempt += 1
-            }
+        match open_once(store, exchange, now, raiser, req, attempt).await {
+            Err(OpenError::Store(
+                store::DisputeStoreError::SettlementChanged | store::DisputeStoreError::IdTaken,
+            )) if attempt < 3 => attempt += 1,
             other => return other.map_err(from_store_or_failure),
         }
     }
@@ -198,8 +198,28 @@ async fn open_once(
     now: Micros,
     raiser: &Raiser,
     req: &OpenRequest,
+    attempt: u32,
 ) -> Result<DisputeRow, OpenError> {
     let s = settlement(store, &req.settlement_uri).await?;
+    // Nothing is left to decide of a charge refunded in full or forfeited.
+    let earlier = store::reversals(store, &s.uri)
+        .await
+        .map_err(|e| OpenError::Failure(e.into()))?;
+    let refunded: i64 = earlier
+        .iter()
+        .filter(|r| r.kind == "refund")
+        .map(|r| r.amount_minor)
+        .sum();
+    if earlier.iter().any(|r| r.kind == "forfeit")
+        || (s.amount_minor > 0 && refunded >= s.amount_minor)
+    {
+        return Err(Failure::new(
+            FailureKind::Conflict,
+            "settlement-closed",
+            "this settlement was refunded in full or its provider share forfeited: nothing is left to dispute",
+        )
+        .into());
+    }
     let raised_by = match raiser {
         Raiser::Requester(did) if *did == s.requester => did.clone(),
         Raiser::Requester(_) => {
@@ -212,9 +232,6 @@ async fn open_once(
         }
         Raiser::Operator => exchange.did.clone(),
     };
-    if s.value.get("status").and_then(json::Value::as_str) == Some("refunded") {
-        return Err(bad("settlement: a refund cannot be disputed").into());
-    }
     let at = Datetime::from_unix_micros(now);
     let intake = record::Intake {
         settlement_uri: s.uri.clone(),
@@ -228,7 +245,7 @@ async fn open_once(
         .map_err(|m| Failure::new(FailureKind::Internal, "internal", m))?;
     let disputed = record::with_status(exchange, &s.value, "disputed")
         .map_err(|m| Failure::new(FailureKind::Internal, "internal", m))?;
-    let id = tid(now, &format!("dispute:{}:{}", s.uri, s.cid));
+    let id = tid(now, &format!("dispute:{}:{}:{attempt}", s.uri, s.cid));
     let row = DisputeRow {
         uri: format!("at://{}/{NSID_DISPUTE}/{id}", exchange.did),
         id,
@@ -355,7 +372,7 @@ pub async fn recover_debt(
     let currency = ledger::Currency::new(currency)?;
     let id = format!(
         "recover:{}:{}:{}",
-        crate::accounts::short_hash(&[provider]),
+        crate::accounts::short_hash(&[provider, currency.as_str()]),
         debt.debits_posted,
         debt.credits_posted
     );

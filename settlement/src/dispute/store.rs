@@ -79,6 +79,8 @@ pub enum DisputeStoreError {
     AlreadyOpen,
     #[error("the settlement changed while the dispute was written: retry")]
     SettlementChanged,
+    #[error("the dispute's id is taken: retry with another")]
+    IdTaken,
     #[error("no such dispute")]
     NotFound,
     #[error("the dispute is resolved already")]
@@ -124,7 +126,7 @@ fn reversed(rows: &[ReversalRow]) -> Reversed {
 }
 
 macro_rules! dispute_rows {
-    ($name:ident, $ledger:ty, $pool:ty) => {
+    ($name:ident, $ledger:ty, $pool:ty, $lock:literal) => {
         mod $name {
             use super::*;
 
@@ -198,8 +200,20 @@ macro_rules! dispute_rows {
                 .await?
                 .rows_affected();
                 if inserted != 1 {
+                    // The one open dispute of the settlement, or (rarely) an
+                    // id another dispute took in the same microsecond.
+                    let open = sqlx::query(
+                        "SELECT 1 FROM settlement_disputes WHERE settlement_uri = $1 AND status = 'open'",
+                    )
+                    .bind(&d.settlement_uri)
+                    .fetch_optional(&mut **tx.sqlx())
+                    .await?;
                     tx.rollback().await?;
-                    return Err(DisputeStoreError::AlreadyOpen);
+                    return Err(if open.is_some() {
+                        DisputeStoreError::AlreadyOpen
+                    } else {
+                        DisputeStoreError::IdTaken
+                    });
                 }
                 let updated = sqlx::query(
                     "UPDATE settlement_settlements SET cid = $2, value = $3 WHERE uri = $1 AND cid = $4",
@@ -249,7 +263,10 @@ macro_rules! dispute_rows {
                     return Err(DisputeStoreError::NotOpen);
                 }
                 let d = dispute(&row)?;
-                let s = sqlx::query("SELECT cid, value, amount_minor, fee_minor FROM settlement_settlements WHERE uri = $1")
+                let s = sqlx::query(concat!(
+                    "SELECT cid, value, amount_minor, fee_minor FROM settlement_settlements WHERE uri = $1",
+                    $lock
+                ))
                     .bind(&d.settlement_uri)
                     .fetch_one(&mut **tx.sqlx())
                     .await?;
@@ -335,8 +352,14 @@ macro_rules! dispute_rows {
                 for a in accounts::reversal_accounts(&d.provider, &currency, &decision.exchange.did) {
                     tx.create_account(&a).await?;
                 }
+                let payable_id = accounts::provider(&d.provider, &d.currency);
+                // Held until commit, so that the split below stays true.
+                sqlx::query(concat!("SELECT id FROM ledger_accounts WHERE id = $1", $lock))
+                    .bind(payable_id.as_str())
+                    .fetch_optional(&mut **tx.sqlx())
+                    .await?;
                 let payable = tx
-                    .balance(&accounts::provider(&d.provider, &d.currency))
+                    .balance(&payable_id)
                     .await?
                     .available
                     .unwrap_or(0);
@@ -464,8 +487,15 @@ macro_rules! dispute_rows {
     };
 }
 
-dispute_rows!(sqlite_disputes, ledger::SqliteLedger, sqlx::SqlitePool);
-dispute_rows!(postgres_disputes, ledger::PgLedger, sqlx::PgPool);
+// SQLite's transactions take the write lock at BEGIN; PostgreSQL locks the
+// rows a resolution reads and then rewrites or debits.
+dispute_rows!(sqlite_disputes, ledger::SqliteLedger, sqlx::SqlitePool, "");
+dispute_rows!(
+    postgres_disputes,
+    ledger::PgLedger,
+    sqlx::PgPool,
+    " FOR UPDATE"
+);
 
 macro_rules! on_backend {
     ($store:expr, $l:ident => $m:ident :: $f:ident ( $($arg:expr),* )) => {

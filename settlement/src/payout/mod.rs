@@ -293,7 +293,14 @@ impl Payouts {
             }
             // What the provider owes (refunds advanced after it was paid)
             // is recovered first; what is not mature or is disputed stays.
-            crate::dispute::recover_debt(&self.store, &dest.provider, &currency).await?;
+            if let Err(e) =
+                crate::dispute::recover_debt(&self.store, &dest.provider, &currency).await
+            {
+                // A balance moved between the reads and the transfer: this
+                // provider waits for the next cycle; the others go on.
+                tracing::warn!(provider = %dest.provider, error = %e, "debt recovery failed; planned next cycle");
+                continue;
+            }
             let account = accounts::provider(&dest.provider, &currency);
             let balance = match self.store.ledger().balance(&account).await {
                 Ok(b) => b,

@@ -31,7 +31,7 @@ pub const PENDING_PER_PAYER_MAX: i64 = 8;
 const COLUMNS: &str = "payer, nonce, requester, currency, token_value, amount_minor, valid_before, state, tx_hash, created_at";
 
 macro_rules! deposit_rows {
-    ($name:ident, $pool:ty) => {
+    ($name:ident, $pool:ty, $lock:literal) => {
         mod $name {
             use super::*;
             use sqlx::Row as _;
@@ -52,6 +52,12 @@ macro_rules! deposit_rows {
             }
 
             pub(super) async fn record(pool: &$pool, d: &Deposit) -> Result<Option<Deposit>, StoreError> {
+                let mut tx = pool.begin().await?;
+                if !$lock.is_empty() {
+                    // One payer's presentations one at a time, so that the
+                    // count below holds under READ COMMITTED.
+                    sqlx::query($lock).bind(&d.payer).execute(&mut *tx).await?;
+                }
                 sqlx::query(
                     "INSERT INTO settlement_deposits (payer, nonce, requester, currency, token_value, amount_minor, \
                      valid_before, state, tx_hash, created_at, updated_at) \
@@ -68,14 +74,15 @@ macro_rules! deposit_rows {
                 .bind(d.valid_before)
                 .bind(d.created_at)
                 .bind(PENDING_PER_PAYER_MAX)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
                 let sql = format!("SELECT {COLUMNS} FROM settlement_deposits WHERE payer = $1 AND nonce = $2");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&d.payer)
                     .bind(&d.nonce)
-                    .fetch_optional(pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 row.as_ref().map(from_row).transpose()
             }
 
@@ -112,8 +119,12 @@ macro_rules! deposit_rows {
     };
 }
 
-deposit_rows!(sqlite_deposits, sqlx::SqlitePool);
-deposit_rows!(postgres_deposits, sqlx::PgPool);
+deposit_rows!(sqlite_deposits, sqlx::SqlitePool, "");
+deposit_rows!(
+    postgres_deposits,
+    sqlx::PgPool,
+    "SELECT pg_advisory_xact_lock(hashtextextended($1, 3))"
+);
 
 impl Store {
     /// Records `d` pending, unless its (payer, nonce) is recorded already:

@@ -351,17 +351,9 @@ macro_rules! payout_backend {
                     tx.rollback().await?;
                     return Ok(None);
                 };
-                let op = transfer(
-                    format!("payout:{}", p.id),
-                    (accounts::provider(&p.provider, &p.currency), accounts::in_flight(&p.currency)),
-                    p.amount_minor,
-                    &currency,
-                    "payout-planned",
-                    format!("payout:{}", p.id),
-                )?;
-                tx.submit(&[op]).await?;
                 // Mature settlements not under an open dispute: those whose
-                // money the payout carries.
+                // money the payout carries. Their rows are locked before the
+                // payable account, in the order a dispute's resolution takes.
                 sqlx::query(
                     "UPDATE settlement_settlements SET payout_id = $1 WHERE provider = $2 AND currency = $3 \
                      AND payout_id IS NULL AND created_at < $4 AND NOT EXISTS (SELECT 1 FROM settlement_disputes d \
@@ -373,6 +365,40 @@ macro_rules! payout_backend {
                 .bind(p.mature_before)
                 .execute(&mut **tx.sqlx())
                 .await?;
+                let op = transfer(
+                    format!("payout:{}", p.id),
+                    (accounts::provider(&p.provider, &p.currency), accounts::in_flight(&p.currency)),
+                    p.amount_minor,
+                    &currency,
+                    "payout-planned",
+                    format!("payout:{}", p.id),
+                )?;
+                tx.submit(&[op]).await?;
+                // What stays (the share of every settlement not carried:
+                // immature, disputed, or charged meanwhile) must still be
+                // there after this payout, counted under this transaction's
+                // locks: a refund or a dispute that came between the
+                // engine's reads and now makes this plan wait a cycle.
+                let held: i64 = sqlx::query(
+                    "SELECT CAST(COALESCE(SUM(s.amount_minor - s.fee_minor - COALESCE((SELECT SUM(r.provider_minor) \
+                     FROM settlement_reversals r WHERE r.settlement_uri = s.uri), 0)), 0) AS BIGINT) AS held \
+                     FROM settlement_settlements s WHERE s.provider = $1 AND s.currency = $2 AND s.payout_id IS NULL",
+                )
+                .bind(&p.provider)
+                .bind(&p.currency)
+                .fetch_one(&mut **tx.sqlx())
+                .await?
+                .try_get("held")?;
+                let left = tx
+                    .balance(&accounts::provider(&p.provider, &p.currency))
+                    .await?
+                    .available
+                    .unwrap_or(0);
+                if left < held {
+                    tracing::warn!(payout = %p.id, left, held, "a payout would take money held back; planned again next cycle");
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
                 let planned = payout_from_row(&row)?;
                 tx.commit().await?;
                 Ok(Some(planned))
