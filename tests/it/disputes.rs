@@ -374,6 +374,44 @@ async fn a_plan_from_stale_reads_never_takes_held_money(b: Backend) {
     assert_eq!(w.payable(PROVIDER).await, SHARE);
 }
 
+/// A refund resolved while the same provider is being charged: every
+/// charge and the resolution succeed (no lock taken in an order the other
+/// inverts), and the requester's balance is charges less the refund.
+async fn a_refund_races_charges_of_the_same_provider(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let uri = settle_one(&w, "busy").await;
+    let id = open(&w, &uri).await;
+    let before = w.app.requester_usd(REQUESTER).await;
+    let base = Scenario::new(REQUESTER, PROVIDER, "busy-more");
+    let sealed: Vec<_> = (0..6)
+        .map(|i| base.sharing(&format!("busy-{i}")).seal())
+        .collect();
+    for s in &sealed {
+        w.app.post_all(s).await;
+    }
+    let settle = |i: usize| w.app.settle(&sealed[i].receipt.uri);
+    let (c0, c1, c2, refund, c3, c4, c5) = tokio::join!(
+        settle(0),
+        settle(1),
+        settle(2),
+        resolve(&w, &id, r#"{"verdict":"refund-full"}"#),
+        settle(3),
+        settle(4),
+        settle(5)
+    );
+    let charged = [c0, c1, c2, c3, c4, c5];
+    assert_eq!(refund.status, 200, "{refund:?}");
+    for r in &charged {
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+    assert_eq!(
+        w.app.requester_usd(REQUESTER).await.0,
+        before.0 - 6 * CHARGE + CHARGE
+    );
+    assert_eq!(w.payable(PROVIDER).await, 6 * SHARE);
+    w.assert_reconciled().await;
+}
+
 async fn partial_refunds_add_up_to_at_most_the_charge(b: Backend) {
     let w = world(b, 1_000_000, 1).await;
     let uri = settle_one(&w, "partial").await;
@@ -615,6 +653,7 @@ async fn the_operator_decides_from_the_command_line(b: Backend) {
 
 on_both_backends!(
     the_operator_decides_from_the_command_line,
+    a_refund_races_charges_of_the_same_provider,
     a_plan_from_stale_reads_never_takes_held_money,
     a_payout_confirmed_during_a_dispute_keeps_its_status,
     a_refund_before_payout_never_needs_a_clawback,

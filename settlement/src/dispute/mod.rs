@@ -334,7 +334,27 @@ pub async fn resolve(
         exchange,
         now,
     };
-    store::resolve(store, &decision).await.map_err(from_store)
+    // A deadlock, a busy database, or the provider's payable balance moved
+    // by a charge or a payout between the resolution's read and its
+    // transfer: the transaction rolled back whole; run it again.
+    let mut attempt = 0;
+    loop {
+        match store::resolve(store, &decision).await {
+            Err(store::DisputeStoreError::Store(e)) if attempt < 5 && transient(&e) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+            }
+            other => return other.map_err(from_store),
+        }
+    }
+}
+
+fn transient(e: &crate::store::StoreError) -> bool {
+    e.is_retryable()
+        || matches!(
+            e,
+            crate::store::StoreError::Ledger(ledger::Error::InsufficientFunds { .. })
+        )
 }
 
 /// Recovers what a provider owes on its receivable (refunds the exchange

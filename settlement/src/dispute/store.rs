@@ -352,14 +352,12 @@ macro_rules! dispute_rows {
                 for a in accounts::reversal_accounts(&d.provider, &currency, &decision.exchange.did) {
                     tx.create_account(&a).await?;
                 }
-                let payable_id = accounts::provider(&d.provider, &d.currency);
-                // Held until commit, so that the split below stays true.
-                sqlx::query(concat!("SELECT id FROM ledger_accounts WHERE id = $1", $lock))
-                    .bind(payable_id.as_str())
-                    .fetch_optional(&mut **tx.sqlx())
-                    .await?;
+                // Not locked here: the ledger locks every account of the
+                // submit below in its own order. Should the balance move in
+                // between, the payable leg fails its limit and the whole
+                // resolution is tried again (see `dispute::resolve`).
                 let payable = tx
-                    .balance(&payable_id)
+                    .balance(&accounts::provider(&d.provider, &d.currency))
                     .await?
                     .available
                     .unwrap_or(0);
@@ -488,7 +486,7 @@ macro_rules! dispute_rows {
 }
 
 // SQLite's transactions take the write lock at BEGIN; PostgreSQL locks the
-// rows a resolution reads and then rewrites or debits.
+// settlement row a resolution reads and then rewrites.
 dispute_rows!(sqlite_disputes, ledger::SqliteLedger, sqlx::SqlitePool, "");
 dispute_rows!(
     postgres_disputes,

@@ -354,9 +354,17 @@ impl Payouts {
                 now: self.now(),
                 mature_before,
             };
-            if let Some(row) = self.store.plan_payout(&new).await? {
-                self.failpoint("planned", &row.id);
-                planned.push(row);
+            match self.store.plan_payout(&new).await {
+                Ok(Some(row)) => {
+                    self.failpoint("planned", &row.id);
+                    planned.push(row);
+                }
+                Ok(None) => {}
+                // Rolled back whole (a balance moved, a deadlock): this
+                // provider waits for the next cycle; the others go on.
+                Err(e) => {
+                    tracing::warn!(provider = %dest.provider, error = %e, "planning a payout failed; planned next cycle");
+                }
             }
         }
         Ok(planned)

@@ -144,7 +144,7 @@ impl From<Refusal> for StoreError {
 }
 
 impl StoreError {
-    fn is_retryable(&self) -> bool {
+    pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::Ledger(e) => e.is_retryable() || is_unique_violation(e),
             _ => false,

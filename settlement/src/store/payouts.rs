@@ -352,8 +352,8 @@ macro_rules! payout_backend {
                     return Ok(None);
                 };
                 // Mature settlements not under an open dispute: those whose
-                // money the payout carries. Their rows are locked before the
-                // payable account, in the order a dispute's resolution takes.
+                // money the payout carries. Settlement rows are locked before
+                // ledger accounts here as in a resolution and a failure.
                 sqlx::query(
                     "UPDATE settlement_settlements SET payout_id = $1 WHERE provider = $2 AND currency = $3 \
                      AND payout_id IS NULL AND created_at < $4 AND NOT EXISTS (SELECT 1 FROM settlement_disputes d \
@@ -365,6 +365,20 @@ macro_rules! payout_backend {
                 .bind(p.mature_before)
                 .execute(&mut **tx.sqlx())
                 .await?;
+                // A dispute opened while the tagging waited on its row is
+                // not seen by that statement's snapshot: look again.
+                let disputed: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM settlement_settlements s JOIN settlement_disputes d \
+                     ON d.settlement_uri = s.uri AND d.status = 'open' WHERE s.payout_id = $1",
+                )
+                .bind(&p.id)
+                .fetch_one(&mut **tx.sqlx())
+                .await?
+                .try_get("n")?;
+                if disputed > 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
                 let op = transfer(
                     format!("payout:{}", p.id),
                     (accounts::provider(&p.provider, &p.currency), accounts::in_flight(&p.currency)),
@@ -517,11 +531,12 @@ macro_rules! payout_backend {
                     "payout-failed",
                     format!("payout:{}", p.id),
                 )?;
-                tx.submit(&[op]).await?;
+                // The settlement rows before the accounts, as everywhere.
                 sqlx::query("UPDATE settlement_settlements SET payout_id = NULL WHERE payout_id = $1")
                     .bind(&p.id)
                     .execute(&mut **tx.sqlx())
                     .await?;
+                tx.submit(&[op]).await?;
                 tx.commit().await?;
                 Ok(true)
             }
