@@ -48,14 +48,19 @@ async fn admin(w: &World, path: &str, body: &str) -> Reply {
         .await
 }
 
-/// The operator opens a dispute of `settlement`: its id.
-async fn open(w: &World, settlement: &str) -> String {
-    let r = admin(
+/// The operator asks to open a dispute of `settlement`.
+async fn try_open(w: &World, settlement: &str, category: &str) -> Reply {
+    admin(
         w,
         "/v1/disputes",
-        &format!(r#"{{"settlement":"{settlement}","reason":{{"category":"non-delivery","detail":"no output"}}}}"#),
+        &format!(r#"{{"settlement":"{settlement}","reason":{{"category":"{category}","detail":"no output"}}}}"#),
     )
-    .await;
+    .await
+}
+
+/// The operator opens a dispute of `settlement`: its id.
+async fn open(w: &World, settlement: &str) -> String {
+    let r = try_open(w, settlement, "non-delivery").await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(r.body.get("status").and_then(Value::as_str), Some("open"));
     r.body.get("id").and_then(Value::as_str).unwrap().to_owned()
@@ -140,12 +145,7 @@ async fn a_refund_before_payout_never_needs_a_clawback(b: Backend) {
     let id = open(&w, &uri).await;
     assert_eq!(status(&w, &uri).await, "disputed");
     // A second dispute of the same settlement waits for the first.
-    let again = admin(
-        &w,
-        "/v1/disputes",
-        &format!(r#"{{"settlement":"{uri}","reason":{{"category":"fraud"}}}}"#),
-    )
-    .await;
+    let again = try_open(&w, &uri, "fraud").await;
     assert_eq!(
         (again.status, again.code()),
         (409, "dispute-open"),
@@ -461,12 +461,7 @@ async fn partial_refunds_add_up_to_at_most_the_charge(b: Backend) {
         (CHARGE, 244, 6)
     );
     // Nothing is left to decide: a third dispute is not even opened.
-    let r = admin(
-        &w,
-        "/v1/disputes",
-        &format!(r#"{{"settlement":"{uri}","reason":{{"category":"fraud"}}}}"#),
-    )
-    .await;
+    let r = try_open(&w, &uri, "fraud").await;
     assert_eq!((r.status, r.code()), (409, "settlement-closed"), "{r:?}");
     w.assert_reconciled().await;
 }
@@ -549,12 +544,7 @@ async fn each_verdict_moves_what_it_says(b: Backend) {
         .unwrap();
     assert_eq!(forfeits, SHARE);
     // A forfeited settlement is not disputed (nor refunded) later.
-    let r = admin(
-        &w,
-        "/v1/disputes",
-        &format!(r#"{{"settlement":"{forfeited}","reason":{{"category":"fraud"}}}}"#),
-    )
-    .await;
+    let r = try_open(&w, &forfeited, "fraud").await;
     assert_eq!((r.status, r.code()), (409, "settlement-closed"), "{r:?}");
     w.assert_reconciled().await;
 }
