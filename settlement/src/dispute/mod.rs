@@ -326,22 +326,25 @@ pub async fn resolve(
     id: &str,
     req: &ResolveRequest,
 ) -> Result<(DisputeRow, Option<ReversalRow>), Failure> {
-    let decision = store::Decision {
+    let mut decision = store::Decision {
         dispute_id: id,
         verdict: req.verdict,
         amount: req.amount,
         rationale: req.rationale.as_deref(),
         exchange,
         now,
+        attempt: 0,
     };
-    // A deadlock, a busy database, or the provider's payable balance moved
-    // by a charge or a payout between the resolution's read and its
-    // transfer: the transaction rolled back whole; run it again.
-    let mut attempt = 0;
+    // A deadlock, a busy database, a refund key taken in the same
+    // microsecond, or the provider's payable balance moved by a charge or a
+    // payout between the resolution's read and its transfer: the
+    // transaction rolled back whole; run it again.
+    let mut attempt = 0u32;
     loop {
         match store::resolve(store, &decision).await {
             Err(store::DisputeStoreError::Store(e)) if attempt < 5 && transient(&e) => {
                 attempt += 1;
+                decision.attempt = attempt;
                 tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
             }
             other => return other.map_err(from_store),

@@ -69,6 +69,9 @@ pub struct Decision<'a> {
     pub rationale: Option<&'a str>,
     pub exchange: &'a Exchange,
     pub now: Micros,
+    /// Which try this is: salts the refund record's key, so that a key
+    /// taken in the same microsecond is not taken again.
+    pub attempt: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -389,7 +392,10 @@ macro_rules! dispute_rows {
                         "at://{}/{}/{}",
                         decision.exchange.did,
                         crate::records::NSID_SETTLEMENT,
-                        crate::records::formats::tid(decision.now, &format!("refund:{}", d.id))
+                        crate::records::formats::tid(
+                            decision.now,
+                            &format!("refund:{}:{}", d.id, decision.attempt)
+                        )
                     )
                 });
                 let row = ReversalRow {
