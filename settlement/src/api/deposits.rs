@@ -82,20 +82,29 @@ async fn check_query(req: Request, next: Next) -> Response {
     }
 }
 
+/// The x402 price of a deposit of `minor`: its token units, to the
+/// treasury (`None` when the token cannot carry it).
+fn price(gate: &DepositGate, minor: i64) -> Option<x402_types::proto::v2::PriceTag> {
+    to_token_units(
+        minor,
+        gate.currency_decimals,
+        u32::from(gate.token.decimals),
+    )
+    .map(|(units, _)| price_tag(gate.pay_to, &gate.token, units))
+}
+
 /// The route: paywalled when deposits are configured, 409 otherwise.
 pub(super) fn route(service: &std::sync::Arc<Service>) -> MethodRouter<std::sync::Arc<Service>> {
     let Some(gate) = service.deposits.get().cloned() else {
         return axum::routing::post(disabled);
     };
-    let decimals = u32::from(gate.token.decimals);
     let paywall = x402_axum::X402Middleware::from_facilitator(gate.facilitator.clone())
         .with_extension(binding::Declaration::new())
         .settle_before_execution()
         .with_dynamic_price(move |_headers, uri, _base| {
             let tag = query_of(uri)
                 .and_then(|q| parse(&q).ok())
-                .and_then(|(_, minor)| to_token_units(minor, gate.currency_decimals, decimals))
-                .map(|(units, _)| price_tag(gate.pay_to, &gate.token, units));
+                .and_then(|(_, minor)| price(&gate, minor));
             async move { tag.into_iter().collect::<Vec<_>>() }
         });
     axum::routing::post(deposit)
@@ -289,13 +298,9 @@ async fn verify_payment(
 ) -> Result<(), Failure> {
     use base64::Engine as _;
     let (_, minor) = parse(q)?;
-    let (units, _) = to_token_units(
-        minor,
-        gate.currency_decimals,
-        u32::from(gate.token.decimals),
-    )
-    .ok_or_else(|| bad("amount: not representable in the token's units"))?;
-    let requirements = price_tag(gate.pay_to, &gate.token, units).requirements;
+    let requirements = price(gate, minor)
+        .ok_or_else(|| bad("amount: not representable in the token's units"))?
+        .requirements;
     let payload: serde_json::Value = base64::engine::general_purpose::STANDARD
         .decode(header)
         .ok()

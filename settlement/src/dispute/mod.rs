@@ -205,14 +205,8 @@ async fn open_once(
     let earlier = store::reversals(store, &s.uri)
         .await
         .map_err(|e| OpenError::Failure(e.into()))?;
-    let refunded: i64 = earlier
-        .iter()
-        .filter(|r| r.kind == "refund")
-        .map(|r| r.amount_minor)
-        .sum();
-    if earlier.iter().any(|r| r.kind == "forfeit")
-        || (s.amount_minor > 0 && refunded >= s.amount_minor)
-    {
+    let before = store::reversed(&earlier);
+    if before.forfeited || (s.amount_minor > 0 && before.refunded >= s.amount_minor) {
         return Err(Failure::new(
             FailureKind::Conflict,
             "settlement-closed",

@@ -116,7 +116,7 @@ fn parse_value(text: &str) -> Result<Value, StoreError> {
 }
 
 /// The sums of earlier reversals, as the rules count them.
-fn reversed(rows: &[ReversalRow]) -> Reversed {
+pub fn reversed(rows: &[ReversalRow]) -> Reversed {
     rows.iter().fold(Reversed::default(), |acc, r| {
         let refund = r.kind == "refund";
         Reversed {
@@ -472,14 +472,11 @@ macro_rules! dispute_rows {
                 currency: &str,
                 mature_before: Micros,
             ) -> Result<i64, StoreError> {
-                let row = sqlx::query(
-                    "SELECT CAST(COALESCE(SUM(s.amount_minor - s.fee_minor - COALESCE( \
-                       (SELECT SUM(r.provider_minor) FROM settlement_reversals r WHERE r.settlement_uri = s.uri), 0)), 0) AS BIGINT) AS held \
-                     FROM settlement_settlements s \
-                     WHERE s.provider = $1 AND s.currency = $2 AND s.payout_id IS NULL \
-                       AND (s.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
-                            WHERE d.settlement_uri = s.uri AND d.status = 'open'))",
-                )
+                let row = sqlx::query(concat!(
+                    crate::store::unpaid_shares!(),
+                    " AND (s.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
+                     WHERE d.settlement_uri = s.uri AND d.status = 'open'))"
+                ))
                 .bind(provider)
                 .bind(currency)
                 .bind(mature_before)

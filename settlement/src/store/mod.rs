@@ -27,6 +27,19 @@ macro_rules! settlement_columns {
     };
 }
 
+/// The provider's share, less what dispute verdicts took back, summed over
+/// one provider's settlements in one currency that no payout carries yet
+/// (`$1` provider, `$2` currency); callers may add `AND` conditions on `s`.
+/// The payout plan and the engine's holdback count the same money with it.
+macro_rules! unpaid_shares {
+    () => {
+        "SELECT CAST(COALESCE(SUM(s.amount_minor - s.fee_minor - COALESCE((SELECT SUM(r.provider_minor) \
+         FROM settlement_reversals r WHERE r.settlement_uri = s.uri), 0)), 0) AS BIGINT) AS held \
+         FROM settlement_settlements s WHERE s.provider = $1 AND s.currency = $2 AND s.payout_id IS NULL"
+    };
+}
+pub(crate) use unpaid_shares;
+
 macro_rules! dispatch {
     ($self:ident, $l:ident => sqlite: $s:expr, postgres: $p:expr) => {
         match $self {

@@ -393,11 +393,7 @@ macro_rules! payout_backend {
                 // there after this payout, counted under this transaction's
                 // locks: a refund or a dispute that came between the
                 // engine's reads and now makes this plan wait a cycle.
-                let held: i64 = sqlx::query(
-                    "SELECT CAST(COALESCE(SUM(s.amount_minor - s.fee_minor - COALESCE((SELECT SUM(r.provider_minor) \
-                     FROM settlement_reversals r WHERE r.settlement_uri = s.uri), 0)), 0) AS BIGINT) AS held \
-                     FROM settlement_settlements s WHERE s.provider = $1 AND s.currency = $2 AND s.payout_id IS NULL",
-                )
+                let held: i64 = sqlx::query(crate::store::unpaid_shares!())
                 .bind(&p.provider)
                 .bind(&p.currency)
                 .fetch_one(&mut **tx.sqlx())
