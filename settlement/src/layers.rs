@@ -9,7 +9,14 @@ use std::path::Path;
 /// Layers, bottom first. A module may import only from earlier rows.
 const LAYERS: &[&[&str]] = &[
     &["records", "secrets"],
-    &["verify", "accounts", "metrics", "telemetry", "egress"],
+    &[
+        "verify",
+        "accounts",
+        "metrics",
+        "telemetry",
+        "egress",
+        "computation",
+    ],
     &["exchange", "authorize", "testkit"],
     &["identity", "store"],
     &["failure"],

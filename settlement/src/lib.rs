@@ -11,6 +11,7 @@ pub mod audit;
 pub mod authentic;
 pub mod authorize;
 pub mod cmd;
+pub mod computation;
 pub mod dispute;
 pub mod egress;
 pub mod exchange;

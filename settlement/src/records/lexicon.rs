@@ -53,6 +53,10 @@ const FILES: &[(&str, &str)] = &[
         "dev.cocore.compute.dispute",
         include_str!("../../../lexicons/dev.cocore.compute.dispute.json"),
     ),
+    (
+        "dev.settlement.computation",
+        include_str!("../../../lexicons/dev.settlement.computation.json"),
+    ),
 ];
 
 /// A record or field that breaks its lexicon: where, and which rule.

@@ -161,6 +161,8 @@ pub struct Job {
     pub accepted_exchanges: Option<Vec<String>>,
     /// The lowest provider trust level the requester accepts.
     pub accepted_trust_level: String,
+    /// A computation whose terms split the charge (or refuse it).
+    pub computation: Option<StrongRef>,
 }
 
 impl RecordType for Job {
@@ -178,6 +180,7 @@ impl RecordType for Job {
             accepted_providers: o.opt_str_list("acceptedProviders")?,
             accepted_trust_level: o.str("acceptedTrustLevel")?.to_owned(),
             accepted_exchanges: o.opt_str_list("acceptedExchanges")?,
+            computation: o.opt_strong_ref("computation")?,
         })
     }
 }
@@ -380,6 +383,35 @@ impl<'a> Obj<'a> {
             ));
         }
         Ok(Nonce(s.to_owned()))
+    }
+    pub fn opt_str(&self, k: &str) -> Result<Option<&'a str>, ValidationError> {
+        match self.map.get(k) {
+            None => Ok(None),
+            Some(_) => self.str(k).map(Some),
+        }
+    }
+    pub fn opt_u64(&self, k: &str) -> Result<Option<u64>, ValidationError> {
+        match self.map.get(k) {
+            None => Ok(None),
+            Some(_) => self.u64(k).map(Some),
+        }
+    }
+    pub fn opt_strong_ref(&self, k: &str) -> Result<Option<StrongRef>, ValidationError> {
+        match self.map.get(k) {
+            None => Ok(None),
+            Some(_) => self.strong_ref(k).map(Some),
+        }
+    }
+    /// An array of objects, each with its path.
+    pub fn objs(&self, k: &str) -> Result<Vec<Obj<'a>>, ValidationError> {
+        let Value::Array(items) = self.get(k)? else {
+            return Err(ValidationError::new(self.at(k), "must be an array"));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Obj::new(x, format!("{}[{i}]", self.at(k))))
+            .collect()
     }
     pub fn opt_str_list(&self, k: &str) -> Result<Option<Vec<String>>, ValidationError> {
         let Some(v) = self.map.get(k) else {
