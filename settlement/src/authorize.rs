@@ -10,6 +10,7 @@ use ledger::{AccountFlags, Currency, NewAccount, NewHold, NewTransfer, Op, Refer
 use sha2::{Digest, Sha256};
 
 use crate::accounts::{self, code, new_account, short_hash};
+use crate::computation::Part;
 use crate::records::NSID_SETTLEMENT;
 use crate::records::formats::{Micros, tid};
 use crate::records::json::Value;
@@ -28,6 +29,9 @@ pub enum Refusal {
     /// The requester deleted the authorization from its repository.
     #[error("{0}")]
     AuthorizationRevoked(String),
+    /// A split whose parts do not add up (never from `computation`).
+    #[error("{0}")]
+    SplitMismatch(String),
     #[error("amount {0} is beyond what the ledger holds (2^63 - 1)")]
     AmountOutOfRange(u64),
     /// A currency or reference the ledger does not take.
@@ -47,6 +51,9 @@ pub struct SettlePlan {
     pub settlement_value: Value,
     pub exchange_did: String,
     pub now: Micros,
+    /// The provider's share split among a computation's payees, in
+    /// declaration order (empty: all of it to the receipt's provider).
+    pub parts: Vec<Part>,
 }
 
 impl SettlePlan {
@@ -159,7 +166,16 @@ pub fn check_consumption(state: &AuthorizationState, ch: &Charge) -> Result<(), 
 pub fn charge_accounts(plan: &SettlePlan, currency: &Currency) -> Vec<NewAccount> {
     let c = currency.as_str();
     let ch = &plan.charge;
-    vec![
+    let payee = |did: &str| {
+        new_account(
+            accounts::provider(did, c),
+            currency,
+            "provider-payable",
+            accounts::owner(did),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        )
+    };
+    let mut out = vec![
         new_account(
             accounts::requester(&ch.requester, c),
             currency,
@@ -167,13 +183,7 @@ pub fn charge_accounts(plan: &SettlePlan, currency: &Currency) -> Vec<NewAccount
             accounts::owner(&ch.requester),
             AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
         ),
-        new_account(
-            accounts::provider(&ch.provider, c),
-            currency,
-            "provider-payable",
-            accounts::owner(&ch.provider),
-            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
-        ),
+        payee(&ch.provider),
         new_account(
             accounts::escrow(c),
             currency,
@@ -188,7 +198,13 @@ pub fn charge_accounts(plan: &SettlePlan, currency: &Currency) -> Vec<NewAccount
             accounts::owner(&plan.exchange_did),
             AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
         ),
-    ]
+    ];
+    for (i, p) in plan.parts.iter().enumerate() {
+        if p.did != ch.provider && !plan.parts[..i].iter().any(|q| q.did == p.did) {
+            out.push(payee(&p.did));
+        }
+    }
+    out
 }
 
 /// The ledger operations of one charge: release the authorization's
@@ -217,7 +233,7 @@ pub fn charge_ops(
             reference: reference.clone(),
         }));
     }
-    if amount - fee > 0 {
+    if plan.parts.is_empty() && amount - fee > 0 {
         ops.push(Op::Transfer(NewTransfer {
             id: accounts::id(&format!("charge:{receipt_key}")),
             debit_account: requester.clone(),
@@ -225,6 +241,27 @@ pub fn charge_ops(
             amount_minor: amount - fee,
             currency: currency.clone(),
             code: code("charge"),
+            reference: reference.clone(),
+        }));
+    }
+    // A split charge: one transfer per part, to each payee's payable.
+    if !plan.parts.is_empty() {
+        let total: u64 = plan.parts.iter().map(|p| p.amount).sum();
+        if to_i64(total)? != amount - fee {
+            return Err(Refusal::SplitMismatch(format!(
+                "the parts add up to {total}, not the charge less the fee ({})",
+                amount - fee
+            )));
+        }
+    }
+    for (i, p) in plan.parts.iter().enumerate().filter(|(_, p)| p.amount > 0) {
+        ops.push(Op::Transfer(NewTransfer {
+            id: accounts::id(&format!("charge:{receipt_key}:{i}")),
+            debit_account: requester.clone(),
+            credit_account: accounts::provider(&p.did, c),
+            amount_minor: to_i64(p.amount)?,
+            currency: currency.clone(),
+            code: code("charge-part"),
             reference: reference.clone(),
         }));
     }
@@ -287,6 +324,7 @@ mod tests {
             settlement_value: Value::Null,
             exchange_did: "did:web:exchange.example".into(),
             now: 1_795_255_200_000_000,
+            parts: Vec::new(),
         };
         assert_eq!(plan.uri_for_attempt(1), plan.settlement_uri);
         let keys: std::collections::BTreeSet<String> =
@@ -327,6 +365,7 @@ mod tests {
                 settlement_value: Value::Null,
                 exchange_did: "did:web:exchange.example".into(),
                 now: 1_795_255_200_000_000,
+                parts: Vec::new(),
             };
             let found = (1..=ledger::RETRY_LIMIT)
                 .map(|n| plan.uri_for_attempt(n))

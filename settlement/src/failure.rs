@@ -115,6 +115,12 @@ impl From<StoreError> for Failure {
     }
 }
 
+impl From<crate::computation::Refusal> for Failure {
+    fn from(r: crate::computation::Refusal) -> Self {
+        Failure::new(FailureKind::Rejected, r.code, r.error.to_string())
+    }
+}
+
 impl From<AuthenticityError> for Failure {
     fn from(e: AuthenticityError) -> Self {
         Failure::new(FailureKind::Rejected, e.code(), e.to_string())
@@ -135,6 +141,7 @@ impl From<Refusal> for Failure {
             Refusal::AmountOutOfRange(_) => {
                 Failure::new(Rejected, "amount-out-of-range", r.to_string())
             }
+            Refusal::SplitMismatch(m) => Failure::new(Internal, "internal", m),
             Refusal::Invalid(e) => StoreError::Ledger(e).into(),
         }
     }

@@ -75,7 +75,7 @@ async fn history(app: &App, base: &Scenario, tag: &str, prices: &[Option<u64>]) 
 }
 
 /// Runs one statement against the server's database, behind its back.
-async fn tamper(b: Backend, url: &str, sql: &'static str, args: &[&str]) {
+pub(crate) async fn tamper(b: Backend, url: &str, sql: &'static str, args: &[&str]) {
     use sqlx::Connection as _;
     let affected = match b {
         Backend::Sqlite => {

@@ -22,6 +22,7 @@ mod attacks;
 mod audit;
 mod chain;
 mod claims;
+mod computations;
 mod deposits;
 mod disputes;
 mod interop;

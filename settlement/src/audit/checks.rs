@@ -516,7 +516,9 @@ impl Auditor {
         ) {
             self.note(&subject, "charge-rules", r.to_string());
         }
-        Ok(())
+        let amounts = (charged.amount, fee.amount, payout.amount);
+        self.check_split(&subject, &value, &job, &receipt, amounts)
+            .await
     }
 }
 
@@ -535,5 +537,11 @@ pub(super) fn check_name(kind: &str, what: &str) -> &'static str {
             }
         };
     }
-    names!("authorization", "receipt", "job", "attestation")
+    names!(
+        "authorization",
+        "receipt",
+        "job",
+        "attestation",
+        "computation"
+    )
 }

@@ -31,6 +31,7 @@ use crate::verify::{Bundle, verify_records};
 mod checks;
 mod client;
 pub mod disputes;
+mod split;
 
 pub use checks::check_stored_settlement;
 use checks::*;

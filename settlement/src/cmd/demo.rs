@@ -6,7 +6,8 @@
 //! attestation) does three jobs and signs receipts; Eve claims one job with
 //! a receipt whose price she raised after signing. The exchange settles
 //! Bob's receipts, refuses Eve's, pays Bob on chain in one netted transfer,
-//! and reconciles its ledger against the chain.
+//! refunds a disputed charge, splits a three-party computation's charge
+//! among three wallets, and reconciles its ledger against the chain.
 //!
 //! The records are the test scenario's (fixed keys and dates), so the
 //! exchange's clock is set to the scenario's time; the chain runs on real
@@ -34,13 +35,13 @@ pub const EVE: &str = "did:plc:evevevevevevevevevevevev";
 const MALLORY: &str = "did:plc:mmmmmmmmmmmmmmmmmmmmmmmm";
 const ADMIN_TOKEN: &str = "demo-admin-token-not-a-secret";
 
-struct Client {
+pub(super) struct Client {
     base: String,
     http: reqwest::Client,
 }
 
 impl Client {
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -62,7 +63,7 @@ impl Client {
         Ok((status, json::parse(&bytes).unwrap_or(Value::Null)))
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<(u16, Value), String> {
+    pub(super) async fn post(&self, path: &str, body: Value) -> Result<(u16, Value), String> {
         self.call(reqwest::Method::POST, path, Some(body), false)
             .await
     }
@@ -78,7 +79,7 @@ impl Client {
         Ok(body)
     }
 
-    async fn publish(&self, r: &RawRecord) -> Result<(), String> {
+    pub(super) async fn publish(&self, r: &RawRecord) -> Result<(), String> {
         let (status, body) = self.post("/v1/records", testkit::record_post(r)).await?;
         if status != 201 && status != 200 {
             return Err(format!(
@@ -91,18 +92,18 @@ impl Client {
     }
 }
 
-fn obj(text: &str) -> Value {
+pub(super) fn obj(text: &str) -> Value {
     json::parse_str(text).expect("constant JSON")
 }
 
-fn int(v: &Value, path: &[&str]) -> i128 {
+pub(super) fn int(v: &Value, path: &[&str]) -> i128 {
     path.iter()
         .try_fold(v, |v, k| v.get(k))
         .and_then(Value::as_int)
         .unwrap_or(0)
 }
 
-fn dollars(cents: i128) -> String {
+pub(super) fn dollars(cents: i128) -> String {
     format!("{}.{:02}", cents / 100, (cents % 100).abs())
 }
 
@@ -564,7 +565,15 @@ pub async fn run(out: &mut String) -> Result<(), String> {
         return Err("the refund did not move 2.50 back with 2.44 owed by Bob".into());
     }
 
-    writeln!(out, "\n== 8. Reconciliation").ok();
+    writeln!(
+        out,
+        "\n== 8. A three-party computation: one charge split and paid to three wallets"
+    )
+    .ok();
+    let wallets = local.spare.get(2..5).ok_or("too few dev accounts")?;
+    super::demo_split::run(&api, &chain, wallets, &base_scenario, out).await?;
+
+    writeln!(out, "\n== 9. Reconciliation").ok();
     let r = reconcile(
         &store,
         &chain,

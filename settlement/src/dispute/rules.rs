@@ -23,6 +23,7 @@
 use ledger::{Currency, NewTransfer, Op, Reference};
 
 use crate::accounts;
+use crate::store::parts::ReversedPart;
 
 /// The lexicon's reason buckets.
 pub const CATEGORIES: [&str; 6] = [
@@ -291,6 +292,72 @@ pub fn reversal_ops(
         ops.push(transfer("fee", accounts::fees(c), r.fee, "fee-refund"));
     }
     Ok((ops, from_payable))
+}
+
+/// The ledger operations of a reversal of a split settlement: the
+/// provider's share taken back from the parts in proportion to what each
+/// still holds (`holds`: index, payee, minor units), so no part gives back
+/// more than it has and the parts add up to the share exactly; each part
+/// from its payee's payable first (`payable`, drawn down as it goes), the
+/// rest from its receivable. The fee as for any reversal.
+pub fn split_reversal_ops(
+    r: &Reversal,
+    p: &Parties<'_>,
+    holds: &[(i64, &str, i64)],
+    payable: &mut std::collections::HashMap<String, i64>,
+) -> Result<(Vec<Op>, Vec<ReversedPart>), ledger::Error> {
+    let weights: Vec<u64> = holds
+        .iter()
+        .map(|h| u64::try_from(h.2).unwrap_or(0))
+        .collect();
+    let total: u64 = weights.iter().sum();
+    let share = u64::try_from(r.provider).unwrap_or(0);
+    if share > total {
+        return Err(ledger::Error::InvalidField {
+            field: "reversal",
+            reason: "the parts hold less than the provider's share to take back",
+        });
+    }
+    let back = if total == 0 {
+        vec![0; holds.len()]
+    } else {
+        crate::computation::split::by_weights(share, &weights, total)
+    };
+    let mut ops = Vec::new();
+    let mut out = Vec::with_capacity(holds.len());
+    for (&(idx, payee, _), amount) in holds.iter().zip(back) {
+        let amount = i64::try_from(amount).unwrap_or(i64::MAX);
+        if amount == 0 {
+            continue;
+        }
+        let part = Reversal {
+            kind: r.kind,
+            amount,
+            provider: amount,
+            fee: 0,
+        };
+        let id = format!("{}:{idx}", p.dispute_id);
+        let parties = Parties {
+            provider: payee,
+            dispute_id: &id,
+            ..*p
+        };
+        let available = payable.entry(payee.to_owned()).or_insert(0);
+        let (part_ops, from_payable) = reversal_ops(&part, &parties, *available)?;
+        *available -= from_payable;
+        ops.extend(part_ops);
+        out.push(ReversedPart {
+            idx,
+            payee: payee.to_owned(),
+            amount_minor: amount,
+            from_payable_minor: from_payable,
+        });
+    }
+    if r.fee > 0 {
+        let fee = Reversal { provider: 0, ..*r };
+        ops.extend(reversal_ops(&fee, p, 0)?.0);
+    }
+    Ok((ops, out))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::accounts;
 use crate::exchange::Exchange;
 use crate::records::formats::{Datetime, Micros};
 use crate::records::json::{self, Value};
+use crate::store::parts::PartRows;
 use crate::store::{Store, StoreError};
 
 /// A dispute as stored.
@@ -351,6 +352,9 @@ macro_rules! dispute_rows {
                 (s_cid, s_value): (&str, &Value),
                 now: Datetime,
             ) -> Result<ReversalRow, DisputeStoreError> {
+                // A split settlement gives back from each part (its rows
+                // locked after the settlement's, before any account).
+                let parts = (**tx.sqlx()).parts_of(&d.settlement_uri).await?;
                 let currency = Currency::new(d.currency.as_str())?;
                 for a in accounts::reversal_accounts(&d.provider, &currency, &decision.exchange.did) {
                     tx.create_account(&a).await?;
@@ -371,8 +375,28 @@ macro_rules! dispute_rows {
                     dispute_id: &d.id,
                     settlement_uri: &d.settlement_uri,
                 };
-                let (ops, from_payable) = rules::reversal_ops(r, &parties, payable)?;
+                let (ops, from_payable, reversed_parts) = if parts.is_empty() {
+                    let (ops, from_payable) = rules::reversal_ops(r, &parties, payable)?;
+                    (ops, from_payable, Vec::new())
+                } else {
+                    let mut payable = std::collections::HashMap::new();
+                    for part in &parts {
+                        for a in accounts::reversal_accounts(&part.payee, &currency, &decision.exchange.did) {
+                            tx.create_account(&a).await?;
+                        }
+                        let b = tx.balance(&accounts::provider(&part.payee, &d.currency)).await?;
+                        payable.insert(part.payee.clone(), b.available.unwrap_or(0));
+                    }
+                    let holds: Vec<(i64, &str, i64)> = parts
+                        .iter()
+                        .map(|x| (x.idx, x.payee.as_str(), x.amount_minor - x.reversed_minor))
+                        .collect();
+                    let (ops, back) = rules::split_reversal_ops(r, &parties, &holds, &mut payable)?;
+                    let from_payable = back.iter().map(|b| b.from_payable_minor).sum();
+                    (ops, from_payable, back)
+                };
                 tx.submit(&ops).await?;
+                (**tx.sqlx()).insert_reversed_parts(&d.id, &d.settlement_uri, &reversed_parts).await?;
                 let refund = match r.kind {
                     rules::Kind::Refund => Some(
                         record::refund(
@@ -472,10 +496,11 @@ macro_rules! dispute_rows {
                 currency: &str,
                 mature_before: Micros,
             ) -> Result<i64, StoreError> {
-                let row = sqlx::query(concat!(
-                    crate::store::unpaid_shares!(),
+                let row = sqlx::query(crate::store::unpaid_shares!(
                     " AND (s.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
-                     WHERE d.settlement_uri = s.uri AND d.status = 'open'))"
+                     WHERE d.settlement_uri = s.uri AND d.status = 'open'))",
+                    " AND (p.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
+                     WHERE d.settlement_uri = p.settlement_uri AND d.status = 'open'))"
                 ))
                 .bind(provider)
                 .bind(currency)

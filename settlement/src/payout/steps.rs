@@ -367,11 +367,21 @@ impl Payouts {
     ) -> Result<Step, PayoutError> {
         let reference = processor_reference(self.chain.config.chain_id, tx);
         let exchange = &self.exchange;
-        let resign = |stored: &Value| -> Result<(String, Value), String> {
+        let resign = |stored: &Value, part: Option<i64>| -> Result<(String, Value), String> {
             let Value::Object(mut m) = stored.clone() else {
                 return Err("a carried settlement is not an object".into());
             };
-            m.insert("processorReference".into(), reference.clone().into());
+            match part {
+                None => {
+                    m.insert("processorReference".into(), reference.clone().into());
+                }
+                Some(i) => {
+                    let index = usize::try_from(i).map_err(|_| format!("part {i}"))?;
+                    if !crate::computation::settled::set_part_reference(&mut m, index, &reference) {
+                        return Err(format!("a carried settlement has no part {i}"));
+                    }
+                }
+            }
             exchange.sign_settlement(&mut m);
             let value = Value::Object(m);
             let cid = Cid::for_record(&value).map_err(|e| format!("settlement CID: {e}"))?;

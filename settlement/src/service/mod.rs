@@ -2,6 +2,7 @@
 //! record, charge a receipt, fund a requester. Each failure is a
 //! [`Failure`] with a stable code; the HTTP layer only maps it to a status.
 
+mod charge_record;
 mod group_commit;
 mod proven;
 mod reads;
@@ -11,16 +12,15 @@ use std::sync::Arc;
 
 use crate::authentic::RecordTrust;
 use crate::authorize::{Refusal, SettlePlan};
+use crate::computation::NSID_COMPUTATION;
 use crate::exchange::{Exchange, FeePolicy};
 use crate::failure::{Failure, FailureKind};
 use crate::records::cid::Cid;
-use crate::records::formats::{AtUri, Datetime, tid};
-use crate::records::json::{Map, Value};
+use crate::records::formats::{AtUri, Datetime};
 use crate::records::lexicon::ValidationError;
 use crate::records::{
     Attestation, Job, NSID_ATTESTATION, NSID_AUTHORIZATION, NSID_JOB, NSID_RECEIPT,
-    NSID_SETTLEMENT, PaymentAuthorization, RawRecord, Receipt, Record, RecordError, RecordType,
-    parse_record,
+    PaymentAuthorization, RawRecord, Receipt, Record, RecordError, RecordType, parse_record,
 };
 use crate::store::{Put, Settled, SettlementRow, Store, StoreError, StoredRecord};
 use crate::verify::service_auth;
@@ -44,6 +44,7 @@ fn root_of(collection: &str) -> Option<&'static str> {
         NSID_RECEIPT => Some("receipt"),
         NSID_ATTESTATION => Some("attestation"),
         NSID_AUTHORIZATION => Some("authorization"),
+        NSID_COMPUTATION => Some("computation"),
         _ => None,
     }
 }
@@ -149,6 +150,7 @@ impl Service {
                 verify::require_signature(&raw, root, "selfSignature")?;
                 check::<Attestation>(&raw, root)?
             }
+            NSID_COMPUTATION => charge_record::check_computation(&raw, root)?,
             _ => check::<PaymentAuthorization>(&raw, root)?,
         };
         let put = self
@@ -337,8 +339,10 @@ impl Service {
         } else {
             self.policy.fee(amount, charge.requester == charge.provider)
         };
-        let (uri, cid, value) = self.settlement_record(&charge, fee, now);
+        let split = self.split(&charge, fee).await?;
+        let (uri, cid, value) = self.settlement_record(&charge, fee, split.as_ref(), now);
         let plan = SettlePlan {
+            parts: split.map(|(_, parts)| parts).unwrap_or_default(),
             charge,
             fee_minor: fee,
             settlement_uri: uri,
@@ -440,51 +444,6 @@ impl Service {
             .load::<PaymentAuthorization>(uri, "authorization")
             .await?;
         Ok(self.shared.authorizations.put(uri, record))
-    }
-
-    /// Builds and signs the `dev.cocore.compute.settlement` record.
-    fn settlement_record(
-        &self,
-        charge: &verify::Charge,
-        fee: u64,
-        now: Datetime,
-    ) -> (String, Cid, Value) {
-        let money = |amount: u64| {
-            let mut m = Map::new();
-            m.insert("amount".into(), amount.into());
-            m.insert("currency".into(), charge.amount.currency.clone().into());
-            Value::Object(m)
-        };
-        let strong_ref = |r: &crate::records::StrongRef| {
-            let mut m = Map::new();
-            m.insert("uri".into(), r.uri.as_str().into());
-            m.insert("cid".into(), r.cid.to_string().into());
-            Value::Object(m)
-        };
-        let mut m = Map::new();
-        m.insert("$type".into(), NSID_SETTLEMENT.into());
-        m.insert("receipt".into(), strong_ref(&charge.receipt));
-        m.insert(
-            "requesterAuthorization".into(),
-            strong_ref(&charge.authorization),
-        );
-        m.insert("amountCharged".into(), money(charge.amount.amount));
-        m.insert("providerPayout".into(), money(charge.amount.amount - fee));
-        m.insert("exchangeFee".into(), money(fee));
-        // Filled in by a later version of the record once the payout is on
-        // chain.
-        m.insert("processorReference".into(), "".into());
-        m.insert("status".into(), "settled".into());
-        m.insert("settledAt".into(), now.to_string().into());
-        self.exchange.sign_settlement(&mut m);
-        let value = Value::Object(m);
-        let cid = Cid::for_record(&value).expect("settlement records hold no $link or $bytes");
-        let rkey = tid(now.unix_micros(), charge.receipt.uri.as_str());
-        (
-            format!("at://{}/{NSID_SETTLEMENT}/{rkey}", self.exchange.did),
-            cid,
-            value,
-        )
     }
 
     /// Credits `requester` with a deposit; `id` makes it idempotent.

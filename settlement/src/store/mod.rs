@@ -29,13 +29,26 @@ macro_rules! settlement_columns {
 
 /// The provider's share, less what dispute verdicts took back, summed over
 /// one provider's settlements in one currency that no payout carries yet
-/// (`$1` provider, `$2` currency); callers may add `AND` conditions on `s`.
-/// The payout plan and the engine's holdback count the same money with it.
+/// (`$1` provider, `$2` currency), with its parts of split settlements
+/// (less what verdicts took back from each); callers may add `AND`
+/// conditions on `s` (settlements) and `p` (parts). The payout plan and
+/// the engine's holdback count the same money with it.
 macro_rules! unpaid_shares {
     () => {
-        "SELECT CAST(COALESCE(SUM(s.amount_minor - s.fee_minor - COALESCE((SELECT SUM(r.provider_minor) \
-         FROM settlement_reversals r WHERE r.settlement_uri = s.uri), 0)), 0) AS BIGINT) AS held \
-         FROM settlement_settlements s WHERE s.provider = $1 AND s.currency = $2 AND s.payout_id IS NULL"
+        $crate::store::unpaid_shares!("", "")
+    };
+    ($settlements:literal, $parts:literal) => {
+        concat!(
+            "SELECT CAST(COALESCE((SELECT SUM(s.amount_minor - s.fee_minor - COALESCE((SELECT SUM(r.provider_minor) \
+             FROM settlement_reversals r WHERE r.settlement_uri = s.uri), 0)) \
+             FROM settlement_settlements s WHERE s.provider = $1 AND s.currency = $2 AND s.payout_id IS NULL",
+            $settlements,
+            "), 0) + COALESCE((SELECT SUM(p.amount_minor - COALESCE((SELECT SUM(x.amount_minor) \
+             FROM settlement_reversal_parts x WHERE x.settlement_uri = p.settlement_uri AND x.idx = p.idx), 0)) \
+             FROM settlement_parts p WHERE p.payee = $1 AND p.currency = $2 AND p.payout_id IS NULL",
+            $parts,
+            "), 0) AS BIGINT) AS held"
+        )
     };
 }
 pub(crate) use unpaid_shares;
@@ -68,6 +81,8 @@ macro_rules! on_pool {
 
 mod cycle_lock;
 pub mod deposits;
+pub mod parts;
+mod payout_types;
 pub mod payouts;
 mod records;
 mod revisions;

@@ -11,94 +11,13 @@
 
 use ledger::{Currency, Id, LedgerStore, LedgerTx, NewTransfer, Op, Reference};
 
+use super::parts::PartRows;
 use super::{PoolDb, Store, StoreError};
 use crate::accounts::{self, code};
 use crate::records::formats::Micros;
 use crate::records::json::{self, Value};
 
-/// How a provider is paid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rail {
-    /// The exchange submits `transferWithAuthorization` itself.
-    Direct,
-    /// The provider's x402 endpoint takes the signed authorization and its
-    /// facilitator settles it.
-    X402,
-}
-
-impl Rail {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rail::Direct => "direct",
-            Rail::X402 => "x402",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Rail, StoreError> {
-        match s {
-            "direct" => Ok(Rail::Direct),
-            "x402" => Ok(Rail::X402),
-            other => Err(StoreError::Corrupt(format!("unknown rail {other:?}"))),
-        }
-    }
-}
-
-/// Where a provider's payouts go.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Destination {
-    pub provider: String,
-    pub rail: Rail,
-    /// 0x-prefixed, lowercase (direct rail).
-    pub address: Option<String>,
-    /// The provider's x402 payout URL (x402 rail).
-    pub url: Option<String>,
-    pub updated_at: Micros,
-    /// Payouts go here from this time on: a destination a provider
-    /// changes waits out a cooling-off period first.
-    pub effective_at: Micros,
-}
-
-/// A payout's state. Only forward moves exist, and `failed` returns the
-/// money to the provider's payable balance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PayoutState {
-    Planned,
-    Signed,
-    Submitted,
-    Confirmed,
-    Failed,
-}
-
-impl PayoutState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PayoutState::Planned => "planned",
-            PayoutState::Signed => "signed",
-            PayoutState::Submitted => "submitted",
-            PayoutState::Confirmed => "confirmed",
-            PayoutState::Failed => "failed",
-        }
-    }
-
-    fn parse(s: &str) -> Result<PayoutState, StoreError> {
-        Ok(match s {
-            "planned" => PayoutState::Planned,
-            "signed" => PayoutState::Signed,
-            "submitted" => PayoutState::Submitted,
-            "confirmed" => PayoutState::Confirmed,
-            "failed" => PayoutState::Failed,
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "unknown payout state {other:?}"
-                )));
-            }
-        })
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(self, PayoutState::Confirmed | PayoutState::Failed)
-    }
-}
+pub use super::payout_types::{Destination, PayoutState, Rail};
 
 /// A payout as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,7 +92,10 @@ pub struct Advance {
 /// Makes a settlement record's new version once its payout is on chain:
 /// from the version stored at that moment (which may say `disputed`), its
 /// CID and value.
-pub type Resign<'a> = dyn Fn(&Value) -> Result<(String, Value), String> + Send + Sync + 'a;
+/// Signs a carried settlement again with its payout's reference: at the
+/// top, or in part `Some(index)` of a split settlement.
+pub type Resign<'a> =
+    dyn Fn(&Value, Option<i64>) -> Result<(String, Value), String> + Send + Sync + 'a;
 
 pub(super) fn transfer(
     id: String,
@@ -365,8 +287,10 @@ macro_rules! payout_backend {
                 .bind(p.mature_before)
                 .execute(&mut **tx.sqlx())
                 .await?;
+                (**tx.sqlx()).tag_parts(&p.id, &p.provider, &p.currency, p.mature_before).await?;
                 // A dispute opened while the tagging waited on its row is
                 // not seen by that statement's snapshot: look again.
+                let disputed_parts = (**tx.sqlx()).disputed_parts(&p.id).await?;
                 let disputed: i64 = sqlx::query(
                     "SELECT COUNT(*) AS n FROM settlement_settlements s JOIN settlement_disputes d \
                      ON d.settlement_uri = s.uri AND d.status = 'open' WHERE s.payout_id = $1",
@@ -375,7 +299,7 @@ macro_rules! payout_backend {
                 .fetch_one(&mut **tx.sqlx())
                 .await?
                 .try_get("n")?;
-                if disputed > 0 {
+                if disputed + disputed_parts > 0 {
                     tx.rollback().await?;
                     return Ok(None);
                 }
@@ -486,13 +410,24 @@ macro_rules! payout_backend {
                 .bind(&p.id)
                 .fetch_all(&mut **tx.sqlx())
                 .await?;
-                for row in &carried {
-                    let (uri, value): (String, String) = (row.try_get("uri")?, row.try_get("value")?);
-                    let value = json::parse_str(&value)
-                        .map_err(|e| StoreError::Corrupt(format!("settlement {uri}: {e}")))?;
-                    let (cid, value) = resign(&value).map_err(StoreError::Corrupt)?;
-                    sqlx::query("UPDATE settlement_settlements SET cid = $2, value = $3 WHERE uri = $1")
+                let mut carried: Vec<(String, String, Option<i64>)> = carried
+                    .iter()
+                    .map(|r| Ok((r.try_get("uri")?, r.try_get("value")?, None)))
+                    .collect::<Result<_, StoreError>>()?;
+                // Parts of split settlements: each gets its own reference.
+                for (uri, idx) in (**tx.sqlx()).carried_parts(&p.id).await? {
+                    let row = sqlx::query(concat!("SELECT value FROM settlement_settlements WHERE uri = $1", $lock))
                         .bind(&uri)
+                        .fetch_one(&mut **tx.sqlx())
+                        .await?;
+                    carried.push((uri, row.try_get("value")?, Some(idx)));
+                }
+                for (uri, value, part) in &carried {
+                    let value = json::parse_str(value)
+                        .map_err(|e| StoreError::Corrupt(format!("settlement {uri}: {e}")))?;
+                    let (cid, value) = resign(&value, *part).map_err(StoreError::Corrupt)?;
+                    sqlx::query("UPDATE settlement_settlements SET cid = $2, value = $3 WHERE uri = $1")
+                        .bind(uri)
                         .bind(&cid)
                         .bind(json::to_canonical_string(&value))
                         .execute(&mut **tx.sqlx())
@@ -532,6 +467,7 @@ macro_rules! payout_backend {
                     .bind(&p.id)
                     .execute(&mut **tx.sqlx())
                     .await?;
+                (**tx.sqlx()).untag_parts(&p.id).await?;
                 tx.submit(&[op]).await?;
                 tx.commit().await?;
                 Ok(true)

@@ -139,6 +139,8 @@ pub struct Charge {
     /// empty), the receipt's among them. An open job names none: whether
     /// it is charged is the exchange's policy, not a rule of the charge.
     pub provider_named: bool,
+    /// The computation the job names, whose terms split the charge.
+    pub computation: Option<StrongRef>,
 }
 
 /// The four records of a charge, as submitted.
@@ -599,5 +601,6 @@ pub fn verify_records_checked(
             .accepted_providers
             .as_ref()
             .is_some_and(|a| !a.is_empty()),
+        computation: job.computation.clone(),
     })
 }

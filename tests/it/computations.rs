@@ -1,0 +1,462 @@
+//! Multi-party computations over real HTTP on SQLite and PostgreSQL, paid
+//! on a real anvil: a three-party computation charged, split and paid,
+//! each wallet receiving exactly its part; payees without a valid key
+//! proof and shares that do not make a whole refused; odd amounts split
+//! as the rule says; the audit of split settlements; a refund of a split
+//! charge reversing each part exactly.
+
+use alloy::primitives::U256;
+
+use settlement::audit::audit;
+use settlement::computation::keys::KeyKind;
+use settlement::computation::testkeys::{Declare, Fixture};
+use settlement::computation::{NSID_COMPUTATION, Role};
+use settlement::records::RawRecord;
+use settlement::records::cid::Cid;
+use settlement::records::json::{self, Map, Value};
+use settlement::testkit::{PROVIDER, REQUESTER, Scenario, set};
+
+use crate::app::{ADMIN_TOKEN, App, Backend, spawn_app};
+use crate::payouts::world;
+
+const ALG: &str = "did:plc:algoalgoalgoalgoalgoalgo";
+const DATA: &str = "did:plc:datadatadatadatadatadata";
+const UNITS_PER_CENT: u64 = 10_000;
+const CREATED: &str = "2026-11-21T09:00:00Z";
+
+/// The three-party terms: compute 60 %, algorithm 25 %, data 15 %.
+fn three() -> Vec<Declare<'static>> {
+    vec![
+        (Role::Compute, None, None, Some(6000)),
+        (Role::Algorithm, Some(ALG), None, Some(2500)),
+        (Role::Data, Some(DATA), Some(0), Some(1500)),
+    ]
+}
+
+fn raw(tag: &str, value: Value) -> RawRecord {
+    RawRecord {
+        uri: format!(
+            "at://{REQUESTER}/{NSID_COMPUTATION}/{}",
+            settlement::testkit::rkey_for(&format!("computation-{tag}"))
+        ),
+        cid: None,
+        value,
+    }
+}
+
+/// Posts a computation record; the reply.
+async fn post_computation(app: &App, r: &RawRecord) -> crate::app::Reply {
+    app.post_record(r).await
+}
+
+/// Settles a receipt of `price` for a job naming `computation`: the reply.
+async fn settle_under(
+    app: &App,
+    base: &Scenario,
+    tag: &str,
+    computation: &RawRecord,
+    price: u64,
+) -> crate::app::Reply {
+    let mut sc = base.sharing(tag);
+    let cid = Cid::for_record(&computation.value).unwrap().to_string();
+    set(
+        &mut sc.job,
+        "computation",
+        &format!(r#"{{"uri":"{}","cid":"{cid}"}}"#, computation.uri),
+    );
+    set(
+        &mut sc.receipt,
+        "price",
+        &format!(r#"{{"amount":{price},"currency":"USD"}}"#),
+    );
+    let sealed = sc.seal();
+    app.post_all(&sealed).await;
+    app.settle(&sealed.receipt.uri).await
+}
+
+/// (did, amount) of each part a settlement states.
+fn parts(settlement: &Value) -> Vec<(String, u64)> {
+    let Some(Value::Array(parts)) = settlement.get("split").and_then(|s| s.get("parts")) else {
+        panic!("no split in {settlement:?}");
+    };
+    parts
+        .iter()
+        .map(|p| {
+            (
+                p.get("did").and_then(Value::as_str).unwrap().to_owned(),
+                p.get("amount")
+                    .and_then(|a| a.get("amount"))
+                    .and_then(Value::as_int)
+                    .unwrap() as u64,
+            )
+        })
+        .collect()
+}
+
+async fn payable(app: &App, did: &str) -> i64 {
+    match app
+        .service
+        .store
+        .ledger()
+        .balance(&settlement::accounts::provider(did, "USD"))
+        .await
+    {
+        Ok(b) => b.available.unwrap(),
+        Err(_) => 0,
+    }
+}
+
+async fn receivable(app: &App, did: &str) -> i64 {
+    match app
+        .service
+        .store
+        .ledger()
+        .balance(&settlement::accounts::receivable(did, "USD"))
+        .await
+    {
+        Ok(b) => b.available.unwrap(),
+        Err(_) => 0,
+    }
+}
+
+async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let app = &w.app;
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-split").await.status,
+        201
+    );
+    let f = Fixture::new(KeyKind::P256, &[KeyKind::Ed25519]);
+    let computation = raw("three", f.record(10_000, &three(), CREATED));
+    let r = post_computation(app, &computation).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let base = Scenario::new(REQUESTER, PROVIDER, "split-three");
+
+    // 997 charged: fee floor(997 * 2.5 %) = 24; 973 split 60/25/15:
+    // 583.8, 243.25, 145.95 -> 583, 243, 145 and the 2 left over to the
+    // first two.
+    let r = settle_under(app, &base, "split-three-0", &computation, 997).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let value = r.body.get("value").unwrap().clone();
+    assert_eq!(
+        parts(&value),
+        vec![
+            (PROVIDER.to_owned(), 584),
+            (ALG.to_owned(), 244),
+            (DATA.to_owned(), 145)
+        ]
+    );
+    assert_eq!(
+        value
+            .get("exchangeFee")
+            .and_then(|m| m.get("amount"))
+            .and_then(Value::as_int),
+        Some(24)
+    );
+    assert_eq!(
+        value
+            .get("providerPayout")
+            .and_then(|m| m.get("amount"))
+            .and_then(Value::as_int),
+        Some(973)
+    );
+    for (did, amount) in [(PROVIDER, 584), (ALG, 244), (DATA, 145)] {
+        assert_eq!(payable(app, did).await, amount, "{did}");
+    }
+
+    // Each payee is paid to its own wallet, exactly its part.
+    let wallets = [
+        (PROVIDER, w.local.spare[0].address(), 584u64),
+        (ALG, w.local.spare[1].address(), 244),
+        (DATA, w.local.spare[2].address(), 145),
+    ];
+    for (did, to, _) in &wallets {
+        w.pay_to(did, *to).await;
+    }
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
+    assert_eq!(report.planned.len(), 3, "{report:?}");
+    assert_eq!(report.confirmed, report.planned, "{report:?}");
+    for (did, to, amount) in &wallets {
+        assert_eq!(
+            w.token_balance(*to).await,
+            U256::from(amount * UNITS_PER_CENT),
+            "{did}"
+        );
+        assert_eq!(payable(app, did).await, 0, "{did}");
+    }
+    w.assert_reconciled().await;
+
+    // Every part names the transaction that paid it; the settlement is
+    // re-signed each time.
+    let uri = r.body.get("uri").and_then(Value::as_str).unwrap();
+    let stored = app
+        .service
+        .store
+        .settlement_by_uri(uri)
+        .await
+        .unwrap()
+        .unwrap();
+    let key = app.service.exchange.verifying_key();
+    assert!(settlement::exchange::verify_settlement(
+        stored.value.as_object().unwrap(),
+        key
+    ));
+    let Some(Value::Array(stated)) = stored.value.get("split").and_then(|s| s.get("parts")) else {
+        panic!()
+    };
+    for p in stated {
+        let reference = p
+            .get("processorReference")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        assert!(!reference.is_empty(), "{p:?}");
+    }
+
+    // The audit recomputes the split from public data.
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
+    assert!(report.is_clean(), "{}", report.render());
+
+    // A full refund after payout reverses each part exactly: each payee
+    // owes its part, the requester gets the whole charge back.
+    let before = app.requester_usd(REQUESTER).await.0;
+    let body = json::parse_str(&format!(
+        r#"{{"settlement":"{uri}","reason":{{"category":"non-delivery","detail":"no output"}}}}"#
+    ))
+    .unwrap();
+    let opened = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/disputes",
+            Some(&body),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{opened:?}");
+    let id = opened.body.get("id").and_then(Value::as_str).unwrap();
+    let body = json::parse_str(r#"{"verdict":"refund-full"}"#).unwrap();
+    let path = format!("/v1/admin/disputes/{id}/resolve");
+    let resolved = app
+        .request(reqwest::Method::POST, &path, Some(&body), Some(ADMIN_TOKEN))
+        .await;
+    assert_eq!(resolved.status, 200, "{resolved:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, before + 997);
+    for (did, _, amount) in &wallets {
+        assert_eq!(
+            receivable(app, did).await,
+            *amount as i64,
+            "{did} owes its part"
+        );
+    }
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
+    assert!(report.is_clean(), "{}", report.render());
+}
+
+async fn odd_amounts_split_as_the_rule_says(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-odd").await.status, 201);
+    let f = Fixture::new(KeyKind::Rsa, &[KeyKind::P384]);
+    let thirds = [
+        (Role::Compute, None, None, Some(1)),
+        (Role::Algorithm, Some(ALG), None, Some(1)),
+        (Role::Data, Some(DATA), Some(0), Some(1)),
+    ];
+    let computation = raw("odd", f.record(3, &thirds, CREATED));
+    assert_eq!(post_computation(&app, &computation).await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "split-odd");
+    // Fees 2, 2, 2: rests 99, 100, 101 -> 0, 1 and 2 units left over.
+    let want = [
+        (101, [33, 33, 33]),
+        (102, [34, 33, 33]),
+        (103, [34, 34, 33]),
+    ];
+    let mut uris = Vec::new();
+    for (i, (price, amounts)) in want.iter().enumerate() {
+        let r = settle_under(&app, &base, &format!("split-odd-{i}"), &computation, *price).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        uris.push(
+            r.body
+                .get("uri")
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_owned(),
+        );
+        let got: Vec<u64> = parts(r.body.get("value").unwrap())
+            .into_iter()
+            .map(|p| p.1)
+            .collect();
+        assert_eq!(got, amounts.to_vec(), "price {price}");
+    }
+    assert_eq!(payable(&app, PROVIDER).await, 33 + 34 + 34);
+    assert_eq!(payable(&app, ALG).await, 33 + 33 + 34);
+    assert_eq!(payable(&app, DATA).await, 33 * 3);
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
+    assert!(report.is_clean(), "{}", report.render());
+
+    // One unit moved from Carol's part to the algorithm's, signed again by
+    // the exchange's own key: the audit recomputes the split and says so.
+    let last = &uris[0];
+    let row = app
+        .service
+        .store
+        .settlement_by_uri(last)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut v = row.value.as_object().unwrap().clone();
+    let Some(Value::Object(split)) = v.get_mut("split") else {
+        panic!()
+    };
+    let Some(Value::Array(ps)) = split.get_mut("parts") else {
+        panic!()
+    };
+    for (i, delta) in [(0usize, -1i128), (1, 1)] {
+        let Value::Object(p) = &mut ps[i] else {
+            panic!()
+        };
+        let Some(Value::Object(m)) = p.get_mut("amount") else {
+            panic!()
+        };
+        let a = m.get("amount").and_then(Value::as_int).unwrap() + delta;
+        m.insert("amount".into(), (a as u64).into());
+    }
+    app.service.exchange.sign_settlement(&mut v);
+    let cid = Cid::for_record(&Value::Object(v.clone()))
+        .unwrap()
+        .to_string();
+    crate::audit::tamper(
+        b,
+        &app.db_url,
+        "UPDATE settlement_settlements SET value = $1, cid = $2 WHERE uri = $3",
+        &[&json::to_canonical_string(&Value::Object(v)), &cid, last],
+    )
+    .await;
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
+    let checks: Vec<&str> = report.discrepancies.iter().map(|d| d.check).collect();
+    assert_eq!(checks, vec!["split-mismatch"], "{}", report.render());
+}
+
+/// A payee's key proof removed or replaced: the record is refused with
+/// the field and the rule, and nothing is stored.
+async fn a_payee_without_a_valid_key_proof_is_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    let f = Fixture::new(KeyKind::P384, &[KeyKind::Rsa]);
+    let mut missing = f.record(10_000, &three(), CREATED);
+    payee(&mut missing, 2).remove("keyProof");
+    let mut stolen = f.record(10_000, &three(), CREATED);
+    payee(&mut stolen, 2).insert("did".into(), "did:plc:mallorymallorymallorymal".into());
+    let cases = [
+        ("missing", missing, "key-proof-missing"),
+        ("stolen", stolen, "key-proof-invalid"),
+    ];
+    for (tag, value, code) in cases {
+        let r = raw(tag, value);
+        let reply = post_computation(&app, &r).await;
+        assert_eq!(reply.status, 422, "{reply:?}");
+        assert_eq!(reply.code(), code, "{reply:?}");
+        assert!(
+            app.service
+                .store
+                .get_record(&r.uri)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+fn payee(v: &mut Value, i: usize) -> &mut Map {
+    let Value::Object(m) = v else { panic!() };
+    let Some(Value::Array(p)) = m.get_mut("payees") else {
+        panic!()
+    };
+    let Value::Object(p) = &mut p[i] else {
+        panic!()
+    };
+    p
+}
+
+async fn shares_that_do_not_make_a_whole_are_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    let f = Fixture::new(KeyKind::Ed25519, &[KeyKind::Ed25519]);
+    let mut shares = three();
+    shares[2].3 = Some(1499);
+    let r = raw("short", f.record(10_000, &shares, CREATED));
+    let reply = post_computation(&app, &r).await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (422, "shares-not-whole"),
+        "{reply:?}"
+    );
+    assert!(
+        json::to_canonical_string(&reply.body).contains("9999"),
+        "{reply:?}"
+    );
+}
+
+/// What a job naming a computation cannot be charged under: a computation
+/// never published, one in another's repository, one whose compute payee
+/// names someone else. Nothing moves.
+async fn a_split_job_is_never_charged_unsplit(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-unsplit").await.status,
+        201
+    );
+    let f = Fixture::new(KeyKind::P256, &[KeyKind::P256]);
+    let base = Scenario::new(REQUESTER, PROVIDER, "split-never");
+    let before = app.requester_usd(REQUESTER).await;
+
+    let unpublished = raw("unpublished", f.record(10_000, &three(), CREATED));
+    let r = settle_under(&app, &base, "split-never-0", &unpublished, 250).await;
+    assert_eq!((r.status, r.code()), (422, "record-not-found"), "{r:?}");
+
+    let mut elsewhere = raw("elsewhere", f.record(10_000, &three(), CREATED));
+    elsewhere.uri = elsewhere.uri.replace(REQUESTER, PROVIDER);
+    let r = settle_under(&app, &base, "split-never-1", &elsewhere, 250).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "computation-not-requesters"),
+        "{r:?}"
+    );
+
+    let other = [
+        (
+            Role::Compute,
+            Some("did:plc:someonesomeonesomeoneels"),
+            None,
+            None,
+        ),
+        (Role::Algorithm, Some(ALG), None, Some(2500)),
+    ];
+    let named = raw("named", f.record(10_000, &other, CREATED));
+    assert_eq!(post_computation(&app, &named).await.status, 201);
+    let r = settle_under(&app, &base, "split-never-2", &named, 250).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "computation-provider-not-named"),
+        "{r:?}"
+    );
+
+    assert_eq!(app.requester_usd(REQUESTER).await, before);
+    assert_eq!(payable(&app, ALG).await, 0);
+}
+
+on_both_backends!(
+    a_three_party_computation_is_charged_split_and_paid,
+    odd_amounts_split_as_the_rule_says,
+    a_payee_without_a_valid_key_proof_is_refused,
+    shares_that_do_not_make_a_whole_are_refused,
+    a_split_job_is_never_charged_unsplit,
+);
