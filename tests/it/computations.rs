@@ -302,6 +302,37 @@ async fn odd_amounts_split_as_the_rule_says(b: Backend) {
         .expect("audit runs");
     assert!(report.is_clean(), "{}", report.render());
 
+    // 1, 2 and 3 minor units with no fee (a requester running her own
+    // computation pays none): 1 unit to the first, then one more each.
+    let own = Scenario::new(REQUESTER, REQUESTER, "split-own");
+    let mut before = Vec::new();
+    for did in [REQUESTER, ALG, DATA] {
+        before.push(payable(&app, did).await);
+    }
+    for (i, (price, amounts)) in [(1, [1, 0, 0]), (2, [1, 1, 0]), (3, [1, 1, 1])]
+        .iter()
+        .enumerate()
+    {
+        let r = settle_under(&app, &own, &format!("split-own-{i}"), &computation, *price).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        let value = r.body.get("value").unwrap();
+        assert_eq!(
+            value
+                .get("exchangeFee")
+                .and_then(|m| m.get("amount"))
+                .and_then(Value::as_int),
+            Some(0)
+        );
+        let got: Vec<u64> = parts(value).into_iter().map(|p| p.1).collect();
+        assert_eq!(got, amounts.to_vec(), "price {price}");
+    }
+    for (did, (was, gained)) in [REQUESTER, ALG, DATA]
+        .iter()
+        .zip(before.iter().zip([3, 2, 1]))
+    {
+        assert_eq!(payable(&app, did).await, was + gained, "{did}");
+    }
+
     // One unit moved from Carol's part to the algorithm's, signed again by
     // the exchange's own key: the audit recomputes the split and says so.
     let last = &uris[0];
@@ -448,6 +479,13 @@ async fn a_split_job_is_never_charged_unsplit(b: Backend) {
         (422, "computation-provider-not-named"),
         "{r:?}"
     );
+
+    // The job names another version than the one published (records are
+    // immutable here: a version never stored cannot be charged).
+    let mut other_version = named.clone();
+    other_version.value = f.record(10_000, &three(), CREATED);
+    let r = settle_under(&app, &base, "split-never-3", &other_version, 250).await;
+    assert_eq!((r.status, r.code()), (422, "computation-mismatch"), "{r:?}");
 
     assert_eq!(app.requester_usd(REQUESTER).await, before);
     assert_eq!(payable(&app, ALG).await, 0);
