@@ -93,6 +93,14 @@ fn parts(settlement: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
+fn fee_of(settlement: &Value) -> i128 {
+    settlement
+        .get("exchangeFee")
+        .and_then(|m| m.get("amount"))
+        .and_then(Value::as_int)
+        .unwrap()
+}
+
 async fn payable(app: &App, did: &str) -> i64 {
     match app
         .service
@@ -302,31 +310,29 @@ async fn odd_amounts_split_as_the_rule_says(b: Backend) {
         .expect("audit runs");
     assert!(report.is_clean(), "{}", report.render());
 
-    // 1, 2 and 3 minor units with no fee (a requester running her own
-    // computation pays none): 1 unit to the first, then one more each.
-    let own = Scenario::new(REQUESTER, REQUESTER, "split-own");
+    // 1, 2 and 3 minor units after the fee (2, 3 and 4 charged, the
+    // smallest fee 1 each): 1 unit to the first, then one more each.
     let mut before = Vec::new();
-    for did in [REQUESTER, ALG, DATA] {
+    for did in [PROVIDER, ALG, DATA] {
         before.push(payable(&app, did).await);
     }
-    for (i, (price, amounts)) in [(1, [1, 0, 0]), (2, [1, 1, 0]), (3, [1, 1, 1])]
-        .iter()
-        .enumerate()
-    {
-        let r = settle_under(&app, &own, &format!("split-own-{i}"), &computation, *price).await;
+    let small = [(2, [1, 0, 0]), (3, [1, 1, 0]), (4, [1, 1, 1])];
+    for (i, (price, amounts)) in small.iter().enumerate() {
+        let r = settle_under(
+            &app,
+            &base,
+            &format!("split-small-{i}"),
+            &computation,
+            *price,
+        )
+        .await;
         assert_eq!(r.status, 201, "{r:?}");
         let value = r.body.get("value").unwrap();
-        assert_eq!(
-            value
-                .get("exchangeFee")
-                .and_then(|m| m.get("amount"))
-                .and_then(Value::as_int),
-            Some(0)
-        );
+        assert_eq!(fee_of(value), 1);
         let got: Vec<u64> = parts(value).into_iter().map(|p| p.1).collect();
         assert_eq!(got, amounts.to_vec(), "price {price}");
     }
-    for (did, (was, gained)) in [REQUESTER, ALG, DATA]
+    for (did, (was, gained)) in [PROVIDER, ALG, DATA]
         .iter()
         .zip(before.iter().zip([3, 2, 1]))
     {
@@ -491,7 +497,204 @@ async fn a_split_job_is_never_charged_unsplit(b: Backend) {
     assert_eq!(payable(&app, ALG).await, 0);
 }
 
+/// A requester running her own computation keeps her fee waiver only for
+/// what stays with her: paying others through it pays the fee on all of
+/// it, else the exchange would be a free channel between two parties.
+async fn a_self_charge_that_pays_others_pays_the_fee(b: Backend) {
+    let app = spawn_app(b).await;
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-self").await.status,
+        201
+    );
+    let f = Fixture::new(KeyKind::P256, &[KeyKind::P256]);
+    let to_alg = [
+        (Role::Compute, None, None, Some(0)),
+        (Role::Algorithm, Some(ALG), None, Some(10_000)),
+    ];
+    let through = raw("through", f.record(10_000, &to_alg, CREATED));
+    assert_eq!(post_computation(&app, &through).await.status, 201);
+    let own = Scenario::new(REQUESTER, REQUESTER, "split-self");
+    let r = settle_under(&app, &own, "split-self-0", &through, 1000).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let value = r.body.get("value").unwrap();
+    assert_eq!(fee_of(value), 25);
+    assert_eq!(
+        parts(value),
+        vec![(REQUESTER.to_owned(), 0), (ALG.to_owned(), 975)]
+    );
+    // All of it to herself: the waiver stands.
+    let to_self = [
+        (Role::Compute, None, None, Some(10_000)),
+        (Role::Algorithm, Some(ALG), None, Some(0)),
+    ];
+    let mine = raw("mine", f.record(10_000, &to_self, CREATED));
+    assert_eq!(post_computation(&app, &mine).await.status, 201);
+    let r = settle_under(&app, &own, "split-self-1", &mine, 1000).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(fee_of(r.body.get("value").unwrap()), 0);
+}
+
+/// One payee holding two parts of one settlement (two datasets): one
+/// payout carries both, and each part names the transaction.
+async fn two_parts_of_one_payee_are_both_referenced(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let app = &w.app;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-two").await.status, 201);
+    let f = Fixture::new(KeyKind::P256, &[KeyKind::P256, KeyKind::P384]);
+    let terms = [
+        (Role::Compute, None, None, Some(5000)),
+        (Role::Data, Some(DATA), Some(0), Some(2500)),
+        (Role::Data, Some(DATA), Some(1), Some(2500)),
+    ];
+    let computation = raw("two", f.record(10_000, &terms, CREATED));
+    assert_eq!(post_computation(app, &computation).await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "split-two");
+    let r = settle_under(app, &base, "split-two-0", &computation, 1000).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri = r
+        .body
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    w.pay_to(PROVIDER, w.local.spare[0].address()).await;
+    w.pay_to(DATA, w.local.spare[1].address()).await;
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
+    assert_eq!(report.planned.len(), 2, "{report:?}");
+    assert_eq!(report.confirmed, report.planned, "{report:?}");
+    // 975 split 50/25/25: 488 (with the leftover unit), 244, 243.
+    assert_eq!(
+        w.token_balance(w.local.spare[1].address()).await,
+        U256::from(487 * UNITS_PER_CENT)
+    );
+    let stored = app
+        .service
+        .store
+        .settlement_by_uri(&uri)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(settlement::exchange::verify_settlement(
+        stored.value.as_object().unwrap(),
+        app.service.exchange.verifying_key()
+    ));
+    let Some(Value::Array(stated)) = stored.value.get("split").and_then(|s| s.get("parts")) else {
+        panic!()
+    };
+    let references: Vec<&str> = stated
+        .iter()
+        .map(|p| {
+            p.get("processorReference")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        })
+        .collect();
+    assert!(references.iter().all(|r| !r.is_empty()), "{references:?}");
+    assert_eq!(
+        references[1], references[2],
+        "one payout paid both of DATA's parts"
+    );
+    assert_ne!(references[0], references[1]);
+}
+
+/// An open dispute holds every part back (not only the compute
+/// provider's); a partial refund takes the share back from the parts in
+/// proportion to what each holds; the rest is then paid.
+async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let app = &w.app;
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-hold").await.status,
+        201
+    );
+    let f = Fixture::new(KeyKind::Ed25519, &[KeyKind::Rsa]);
+    let computation = raw("hold", f.record(10_000, &three(), CREATED));
+    assert_eq!(post_computation(app, &computation).await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "split-hold");
+    let r = settle_under(app, &base, "split-hold-0", &computation, 1000).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    // 975: 585, 243.75 -> 243, 146.25 -> 146, leftover 1 to the first.
+    assert_eq!(
+        parts(r.body.get("value").unwrap()),
+        vec![
+            (PROVIDER.to_owned(), 586),
+            (ALG.to_owned(), 243),
+            (DATA.to_owned(), 146)
+        ]
+    );
+    let uri = r
+        .body
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    for (i, did) in [PROVIDER, ALG, DATA].iter().enumerate() {
+        w.pay_to(did, w.local.spare[i].address()).await;
+    }
+    let body = json::parse_str(&format!(
+        r#"{{"settlement":"{uri}","reason":{{"category":"quality-failure","detail":"half the rows"}}}}"#
+    ))
+    .unwrap();
+    let opened = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/disputes",
+            Some(&body),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{opened:?}");
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(10))
+        .await
+        .expect("cycle");
+    assert!(
+        report.planned.is_empty(),
+        "a disputed part was paid: {report:?}"
+    );
+
+    // 400 refunded: fee floor(400 * 25 / 1000) = 10, share 390 taken back
+    // by what each part holds: 234.46, 97.2, 58.3 -> 234, 97, 58 + 1.
+    let before = app.requester_usd(REQUESTER).await.0;
+    let id = opened.body.get("id").and_then(Value::as_str).unwrap();
+    let body = json::parse_str(r#"{"verdict":"refund-partial","amount":400}"#).unwrap();
+    let path = format!("/v1/admin/disputes/{id}/resolve");
+    let resolved = app
+        .request(reqwest::Method::POST, &path, Some(&body), Some(ADMIN_TOKEN))
+        .await;
+    assert_eq!(resolved.status, 200, "{resolved:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, before + 400);
+    let left = [(PROVIDER, 586 - 235), (ALG, 243 - 97), (DATA, 146 - 58)];
+    for (did, amount) in left {
+        assert_eq!(payable(app, did).await, amount, "{did}");
+    }
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
+    assert_eq!(report.planned.len(), 3, "{report:?}");
+    assert_eq!(report.confirmed, report.planned, "{report:?}");
+    for (i, (did, amount)) in left.iter().enumerate() {
+        let held = w.token_balance(w.local.spare[i].address()).await;
+        assert_eq!(held, U256::from(*amount as u64 * UNITS_PER_CENT), "{did}");
+    }
+    w.assert_reconciled().await;
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
+    assert!(report.is_clean(), "{}", report.render());
+}
+
 on_both_backends!(
+    a_self_charge_that_pays_others_pays_the_fee,
+    two_parts_of_one_payee_are_both_referenced,
+    a_dispute_holds_every_part_and_a_partial_refund_splits,
     a_three_party_computation_is_charged_split_and_paid,
     odd_amounts_split_as_the_rule_says,
     a_payee_without_a_valid_key_proof_is_refused,

@@ -517,7 +517,7 @@ impl Auditor {
             self.note(&subject, "charge-rules", r.to_string());
         }
         let amounts = (charged.amount, fee.amount, payout.amount);
-        self.check_split(&subject, &value, &job, &receipt, amounts)
+        self.check_split(&subject, &value, &job, &receipt, amounts, &charged.currency)
             .await
     }
 }

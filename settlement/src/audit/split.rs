@@ -17,6 +17,7 @@ impl Auditor {
         job: &Record<Job>,
         receipt: &Record<Receipt>,
         (charged, fee, payout): (u64, u64, u64),
+        currency: &str,
     ) -> Result<(), AuditError> {
         let stated = match settled::read_split(settlement) {
             Ok(s) => s,
@@ -76,6 +77,16 @@ impl Auditor {
                 return Ok(());
             }
         };
+        if let Some(p) = stated.parts.iter().find(|p| p.currency != currency) {
+            self.note(
+                subject,
+                "currency-mismatch",
+                format!(
+                    "a part of the split is in {}, the charge in {currency}",
+                    p.currency
+                ),
+            );
+        }
         let stated_sum: u128 = stated.parts.iter().map(|p| u128::from(p.amount)).sum();
         if stated_sum != u128::from(payout) {
             self.note(

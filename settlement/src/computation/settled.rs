@@ -72,6 +72,7 @@ pub struct StatedPart {
     pub share: u64,
     pub fingerprint: Option<String>,
     pub amount: u64,
+    pub currency: String,
     pub processor_reference: Option<String>,
 }
 
@@ -95,13 +96,15 @@ pub fn read_split(settlement: &Value) -> Result<Option<StatedSplit>, String> {
             .objs("parts")?
             .iter()
             .map(|p| {
+                let amount = p.money("amount")?;
                 Ok(StatedPart {
                     role: p.str("role")?.to_owned(),
                     dataset: p.opt_u64("dataset")?,
                     did: p.str("did")?.to_owned(),
                     share: p.u64("share")?,
                     fingerprint: p.opt_str("keyFingerprint")?.map(str::to_owned),
-                    amount: p.money("amount")?.amount,
+                    amount: amount.amount,
+                    currency: amount.currency,
                     processor_reference: p.opt_str("processorReference")?.map(str::to_owned),
                 })
             })

@@ -318,6 +318,20 @@ pub fn check(record: &Record<Computation>, root: &str) -> Result<Terms, Refusal>
     })
 }
 
+impl Terms {
+    /// Whether every payee with a share above zero is `requester` (the
+    /// compute payee being `provider` unless it names a DID): only then is
+    /// a charge money that stays with the requester, which a fee policy
+    /// may waive. A requester who runs her own computation and pays
+    /// others through it pays the fee on all of it.
+    pub fn paid_only_to(&self, requester: &str, provider: &str) -> bool {
+        self.payees
+            .iter()
+            .filter(|p| p.share > 0)
+            .all(|p| p.did.as_deref().unwrap_or(provider) == requester)
+    }
+}
+
 /// Splits `rest` (the charge less the exchange's fee) of a receipt by
 /// `provider` among the payees. A compute payee that names a DID takes
 /// only that provider's receipts.

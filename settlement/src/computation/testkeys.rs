@@ -89,12 +89,31 @@ pub struct Fixture {
     pub algorithm: TestKey,
     pub datasets: Vec<TestKey>,
     pub manifest: String,
+    /// The one dataset's key is the algorithm's (see [`Fixture::one_key`]).
+    pub shared: bool,
 }
 
 /// A payee to declare: role, DID, dataset index, share.
 pub type Declare<'a> = (super::Role, Option<&'a str>, Option<u64>, Option<u64>);
 
 impl Fixture {
+    /// One party holds both the algorithm and the one dataset under the
+    /// same key: its proofs differ only by role.
+    pub fn one_key(kind: KeyKind) -> Fixture {
+        let mut f = Fixture::new(kind, &[]);
+        let pem = f.algorithm.pem();
+        let mut asset = crate::records::json::Map::new();
+        asset.insert("hash".into(), "d".repeat(64).into());
+        asset.insert("userKey".into(), pem.into());
+        let asset =
+            crate::records::json::to_canonical_string(&crate::records::json::Value::Object(asset));
+        f.manifest =
+            f.manifest
+                .replacen(r#""datasets":[]"#, &format!(r#""datasets":[{asset}]"#), 1);
+        f.shared = true;
+        f
+    }
+
     pub fn new(algorithm: KeyKind, datasets: &[KeyKind]) -> Fixture {
         use crate::records::json::{Map, Value};
         let algorithm = TestKey::generate(algorithm);
@@ -124,6 +143,7 @@ impl Fixture {
             algorithm,
             datasets,
             manifest: text,
+            shared: false,
         }
     }
 
@@ -137,6 +157,7 @@ impl Fixture {
         let key = match role {
             // A dataset the manifest lacks: any key (the check refuses the
             // index before the proof).
+            super::Role::Data if self.shared => &self.algorithm,
             super::Role::Data => usize::try_from(index)
                 .ok()
                 .and_then(|i| self.datasets.get(i))

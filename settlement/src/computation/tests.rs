@@ -6,13 +6,15 @@ use crate::records::{RawRecord, parse_record};
 
 const ALG: &str = "did:plc:algoalgoalgoalgoalgoalgo";
 const DATA: &str = "did:plc:datadatadatadatadatadata";
+/// The computation owner (the requester).
+const OWNER: &str = "did:plc:ownerownerownerownerowne";
 const GPU: &str = "did:plc:gpugpugpugpugpugpugpugpu";
 
 fn record(value: crate::records::json::Value) -> crate::records::Record<Computation> {
     let raw = RawRecord {
         uri: format!(
             "at://{}/{NSID_COMPUTATION}/3lbcomputation1",
-            crate::testkit::REQUESTER
+            OWNER
         ),
         cid: None,
         value,
@@ -245,4 +247,49 @@ fn payee(v: &mut crate::records::json::Value, i: usize) -> &mut crate::records::
         panic!()
     };
     p
+}
+
+/// One key holds the algorithm and the dataset: a proof for one role does
+/// not bind the other, although the key and the DID are the same.
+#[test]
+fn a_proof_binds_its_role() {
+    let f = Fixture::one_key(KeyKind::P256);
+    let both = f.record(
+        10,
+        &[
+            (Role::Compute, None, None, Some(4)),
+            (Role::Algorithm, Some(ALG), None, Some(3)),
+            (Role::Data, Some(ALG), Some(0), Some(3)),
+        ],
+        "2026-11-30T09:00:00Z",
+    );
+    let terms = check(&record(both.clone()), "computation").unwrap();
+    assert_eq!(terms.payees[1].fingerprint, terms.payees[2].fingerprint);
+    let mut swapped = both;
+    let algorithm_proof = f.proof(Role::Algorithm, 0, ALG);
+    payee(&mut swapped, 2).insert("keyProof".into(), algorithm_proof.into());
+    let e = check(&record(swapped), "computation").unwrap_err();
+    assert_eq!(
+        (e.code, e.error.path.as_str()),
+        ("key-proof-invalid", "computation.payees[2].keyProof")
+    );
+}
+
+#[test]
+fn the_fee_is_waived_only_when_all_the_money_stays_with_the_requester() {
+    let f = Fixture::new(KeyKind::P256, &[KeyKind::P256]);
+    let me = OWNER;
+    let to_others = check(&record(three(&f)), "computation").unwrap();
+    assert!(!to_others.paid_only_to(me, me));
+    let own = f.record(
+        10,
+        &[
+            (Role::Compute, None, None, Some(10)),
+            (Role::Algorithm, Some(ALG), None, Some(0)),
+        ],
+        "2026-11-30T09:00:00Z",
+    );
+    let own = check(&record(own), "computation").unwrap();
+    assert!(own.paid_only_to(me, me));
+    assert!(!own.paid_only_to(me, GPU));
 }

@@ -367,19 +367,17 @@ impl Payouts {
     ) -> Result<Step, PayoutError> {
         let reference = processor_reference(self.chain.config.chain_id, tx);
         let exchange = &self.exchange;
-        let resign = |stored: &Value, part: Option<i64>| -> Result<(String, Value), String> {
+        let resign = |stored: &Value, parts: &[i64]| -> Result<(String, Value), String> {
             let Value::Object(mut m) = stored.clone() else {
                 return Err("a carried settlement is not an object".into());
             };
-            match part {
-                None => {
-                    m.insert("processorReference".into(), reference.clone().into());
-                }
-                Some(i) => {
-                    let index = usize::try_from(i).map_err(|_| format!("part {i}"))?;
-                    if !crate::computation::settled::set_part_reference(&mut m, index, &reference) {
-                        return Err(format!("a carried settlement has no part {i}"));
-                    }
+            if parts.is_empty() {
+                m.insert("processorReference".into(), reference.clone().into());
+            }
+            for &i in parts {
+                let index = usize::try_from(i).map_err(|_| format!("part {i}"))?;
+                if !crate::computation::settled::set_part_reference(&mut m, index, &reference) {
+                    return Err(format!("a carried settlement has no part {i}"));
                 }
             }
             exchange.sign_settlement(&mut m);

@@ -21,15 +21,28 @@ pub(super) fn check_computation(raw: &RawRecord, root: &str) -> Result<Cid, Fail
     Ok(cid)
 }
 
+/// The split of the charge less `fee` under `terms`, if any.
+pub(super) fn split(
+    terms: Option<Terms>,
+    charge: &verify::Charge,
+    fee: u64,
+) -> Result<Option<(Terms, Vec<Part>)>, Failure> {
+    let Some(terms) = terms else {
+        return Ok(None);
+    };
+    let rest = charge.amount.amount - fee;
+    let parts = computation::allocate(&terms, &charge.provider, rest)?;
+    Ok(Some((terms, parts)))
+}
+
 impl Service {
-    /// The terms and parts of a charge whose job names a computation: the
-    /// version the job names, in the requester's repository, checked; its
-    /// split of the charge less `fee`. `None` for a job that names none.
-    pub(super) async fn split(
+    /// The terms of a charge whose job names a computation: the version
+    /// the job names, in the requester's repository, checked. `None` for a
+    /// job that names none.
+    pub(super) async fn computation_terms(
         &self,
         charge: &verify::Charge,
-        fee: u64,
-    ) -> Result<Option<(Terms, Vec<Part>)>, Failure> {
+    ) -> Result<Option<Terms>, Failure> {
         let Some(named) = &charge.computation else {
             return Ok(None);
         };
@@ -69,10 +82,7 @@ impl Service {
                 ),
             ));
         }
-        let terms = computation::check(&record, "computation")?;
-        let rest = charge.amount.amount - fee;
-        let parts = computation::allocate(&terms, &charge.provider, rest)?;
-        Ok(Some((terms, parts)))
+        Ok(Some(computation::check(&record, "computation")?))
     }
 
     /// Builds and signs the `dev.cocore.compute.settlement` record.

@@ -334,12 +334,18 @@ impl Service {
         if i64::try_from(amount).is_err() {
             return Err(Refusal::AmountOutOfRange(amount).into());
         }
+        let terms = self.computation_terms(&charge).await?;
+        // Only money that stays with the requester is exempt from the fee.
+        let self_loop = match &terms {
+            None => charge.requester == charge.provider,
+            Some(t) => t.paid_only_to(&charge.requester, &charge.provider),
+        };
         let fee = if charge.pro_bono {
             0
         } else {
-            self.policy.fee(amount, charge.requester == charge.provider)
+            self.policy.fee(amount, self_loop)
         };
-        let split = self.split(&charge, fee).await?;
+        let split = charge_record::split(terms, &charge, fee)?;
         let (uri, cid, value) = self.settlement_record(&charge, fee, split.as_ref(), now);
         let plan = SettlePlan {
             parts: split.map(|(_, parts)| parts).unwrap_or_default(),

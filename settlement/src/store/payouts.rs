@@ -91,11 +91,9 @@ pub struct Advance {
 
 /// Makes a settlement record's new version once its payout is on chain:
 /// from the version stored at that moment (which may say `disputed`), its
-/// CID and value.
-/// Signs a carried settlement again with its payout's reference: at the
-/// top, or in part `Some(index)` of a split settlement.
-pub type Resign<'a> =
-    dyn Fn(&Value, Option<i64>) -> Result<(String, Value), String> + Send + Sync + 'a;
+/// CID and value, with the payout's reference at the top (no parts) or in
+/// each of the given parts of a split settlement.
+pub type Resign<'a> = dyn Fn(&Value, &[i64]) -> Result<(String, Value), String> + Send + Sync + 'a;
 
 pub(super) fn transfer(
     id: String,
@@ -410,22 +408,28 @@ macro_rules! payout_backend {
                 .bind(&p.id)
                 .fetch_all(&mut **tx.sqlx())
                 .await?;
-                let mut carried: Vec<(String, String, Option<i64>)> = carried
+                let mut carried: Vec<(String, String, Vec<i64>)> = carried
                     .iter()
-                    .map(|r| Ok((r.try_get("uri")?, r.try_get("value")?, None)))
+                    .map(|r| Ok((r.try_get("uri")?, r.try_get("value")?, Vec::new())))
                     .collect::<Result<_, StoreError>>()?;
-                // Parts of split settlements: each gets its own reference.
+                // Parts of split settlements, grouped by settlement (one
+                // payee may hold several parts of one): each part gets its
+                // own reference, and each settlement is signed once.
                 for (uri, idx) in (**tx.sqlx()).carried_parts(&p.id).await? {
+                    if let Some(last) = carried.last_mut().filter(|c| c.0 == uri && !c.2.is_empty()) {
+                        last.2.push(idx);
+                        continue;
+                    }
                     let row = sqlx::query(concat!("SELECT value FROM settlement_settlements WHERE uri = $1", $lock))
                         .bind(&uri)
                         .fetch_one(&mut **tx.sqlx())
                         .await?;
-                    carried.push((uri, row.try_get("value")?, Some(idx)));
+                    carried.push((uri, row.try_get("value")?, vec![idx]));
                 }
-                for (uri, value, part) in &carried {
+                for (uri, value, parts) in &carried {
                     let value = json::parse_str(value)
                         .map_err(|e| StoreError::Corrupt(format!("settlement {uri}: {e}")))?;
-                    let (cid, value) = resign(&value, *part).map_err(StoreError::Corrupt)?;
+                    let (cid, value) = resign(&value, parts).map_err(StoreError::Corrupt)?;
                     sqlx::query("UPDATE settlement_settlements SET cid = $2, value = $3 WHERE uri = $1")
                         .bind(uri)
                         .bind(&cid)
