@@ -486,6 +486,19 @@ async fn a_split_job_is_never_charged_unsplit(b: Backend) {
         "{r:?}"
     );
 
+    // The stateless check of the receipt says the same.
+    let receipt = base.sharing("split-never-2").receipt_uri;
+    let v = app
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.verifyReceipt?uri={receipt}"
+        ))
+        .await;
+    assert_eq!(v.body.get("ok"), Some(&Value::Bool(false)), "{v:?}");
+    assert!(
+        json::to_canonical_string(&v.body).contains("computation-provider-not-named"),
+        "{v:?}"
+    );
+
     // The job names another version than the one published (records are
     // immutable here: a version never stored cannot be charged).
     let mut other_version = named.clone();
@@ -669,6 +682,19 @@ async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
         .await;
     assert_eq!(resolved.status, 200, "{resolved:?}");
     assert_eq!(app.requester_usd(REQUESTER).await.0, before + 400);
+    // The refund record states what each part gave back.
+    let reversals = settlement::dispute::store::reversals(&app.service.store, &uri)
+        .await
+        .unwrap();
+    let refund = reversals[0].value.as_ref().expect("a refund record");
+    assert_eq!(
+        parts(refund),
+        vec![
+            (PROVIDER.to_owned(), 235),
+            (ALG.to_owned(), 97),
+            (DATA.to_owned(), 58)
+        ]
+    );
     let left = [(PROVIDER, 586 - 235), (ALG, 243 - 97), (DATA, 146 - 58)];
     for (did, amount) in left {
         assert_eq!(payable(app, did).await, amount, "{did}");

@@ -13,10 +13,12 @@ use crate::records::lexicon::Lexicons;
 use crate::records::{NSID_DISPUTE, NSID_SETTLEMENT};
 
 use super::Discrepancy;
+use crate::computation::{settled, split};
 
 /// Every check this module can fail.
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 10] = [
     "refund-fee-policy",
+    "refund-split-mismatch",
     "dispute-invalid",
     "dispute-sig-invalid",
     "dispute-names-other-settlement",
@@ -105,6 +107,11 @@ pub fn check(
         amount(original, "exchangeFee").unwrap_or(0),
     );
     let (mut refunded, mut refunded_fee) = (0i128, 0i128);
+    // What each part of a split settlement still holds, refund by refund.
+    let mut holds: Option<Vec<u64>> = settled::read_split(original)
+        .ok()
+        .flatten()
+        .map(|s| s.parts.iter().map(|p| p.amount).collect());
     for r in list("reversals") {
         let Some(entry) = r.get("refund") else {
             continue;
@@ -153,6 +160,11 @@ pub fn check(
                 "refund-invalid",
                 format!("amountCharged {a} is not providerPayout {p} + exchangeFee {f}"),
             );
+        }
+        if let Some(holds) = holds.as_mut() {
+            if let Err(e) = check_refund_split(holds, &value, p) {
+                note("refund-split-mismatch", e);
+            }
         }
         refunded += a.max(0);
         refunded_fee += f.max(0);
@@ -261,4 +273,69 @@ pub fn check(
         }
     }
     out
+}
+
+/// A refund of a split settlement states what each part gave back: the
+/// refund's provider share split in proportion to what each part still
+/// held (the split rule), which `holds` then loses.
+fn check_refund_split(holds: &mut [u64], refund: &Value, share: i128) -> Result<(), String> {
+    let stated = match settled::read_split(refund) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err("the refund of a split settlement states no split".into()),
+        Err(e) => return Err(e),
+    };
+    let got: Vec<u64> = stated.parts.iter().map(|p| p.amount).collect();
+    let total: u64 = holds.iter().sum();
+    let share = u64::try_from(share).unwrap_or(0);
+    let want = if total == 0 || share > total {
+        return Err(format!("the parts held {total}; the refund takes {share}"));
+    } else {
+        split::by_weights(share, holds, total)
+    };
+    if got != want {
+        return Err(format!(
+            "the parts gave back {got:?}; in proportion to what each held {holds:?}, the rule gives {want:?}"
+        ));
+    }
+    for (h, g) in holds.iter_mut().zip(&got) {
+        *h -= g;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::json::parse_str;
+
+    fn refund(amounts: [u64; 3]) -> Value {
+        let part = |did: &str, a: u64| {
+            format!(
+                r#"{{"role":"compute","did":"{did}","share":1,"amount":{{"amount":{a},"currency":"USD"}}}}"#
+            )
+        };
+        parse_str(&format!(
+            r#"{{"split":{{"computation":{{"uri":"at://did:plc:ownerownerownerownerowne/dev.settlement.computation/3l","cid":"bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"}},"manifestHash":"{h}","whole":3,"parts":[{},{},{}]}}}}"#,
+            part("did:web:a", amounts[0]),
+            part("did:web:b", amounts[1]),
+            part("did:web:c", amounts[2]),
+            h = "0".repeat(64),
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_refund_split_follows_what_each_part_held() {
+        let mut holds = vec![586, 243, 146];
+        check_refund_split(&mut holds, &refund([235, 97, 58]), 390).unwrap();
+        assert_eq!(holds, vec![351, 146, 88]);
+        // The rest, all of it.
+        check_refund_split(&mut holds, &refund([351, 146, 88]), 585).unwrap();
+        assert_eq!(holds, vec![0, 0, 0]);
+        let mut holds = vec![586, 243, 146];
+        let e = check_refund_split(&mut holds, &refund([236, 96, 58]), 390).unwrap_err();
+        assert!(e.contains("[235, 97, 58]"), "{e}");
+        let e = check_refund_split(&mut holds, &Value::Null, 390).unwrap_err();
+        assert!(e.contains("states no split"), "{e}");
+    }
 }

@@ -63,6 +63,32 @@ pub fn set_part_reference(settlement: &mut Map, index: usize, reference: &str) -
     }
 }
 
+/// The `split` of a refund of a split settlement: the original's
+/// computation, hash and whole, and each part's amount what it gave back
+/// (`back`: part index, minor units; parts not named gave back nothing).
+/// `None` if the original states no split.
+pub fn refund_split(original: &Value, back: &[(usize, u64)]) -> Option<Value> {
+    let Value::Object(split) = original.get("split")? else {
+        return None;
+    };
+    let mut split = split.clone();
+    if let Some(Value::Array(parts)) = split.get_mut("parts") {
+        for (i, part) in parts.iter_mut().enumerate() {
+            let Value::Object(p) = part else { continue };
+            p.remove("processorReference");
+            let given = back
+                .iter()
+                .filter(|(j, _)| *j == i)
+                .map(|(_, a)| *a)
+                .sum::<u64>();
+            if let Some(Value::Object(m)) = p.get_mut("amount") {
+                m.insert("amount".into(), given.into());
+            }
+        }
+    }
+    Some(Value::Object(split))
+}
+
 /// A part as a settlement states it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatedPart {

@@ -12,10 +12,7 @@ const GPU: &str = "did:plc:gpugpugpugpugpugpugpugpu";
 
 fn record(value: crate::records::json::Value) -> crate::records::Record<Computation> {
     let raw = RawRecord {
-        uri: format!(
-            "at://{}/{NSID_COMPUTATION}/3lbcomputation1",
-            OWNER
-        ),
+        uri: format!("at://{}/{NSID_COMPUTATION}/3lbcomputation1", OWNER),
         cid: None,
         value,
     };

@@ -122,6 +122,7 @@ pub fn refund(
     original_ref: (&str, &str),
     amounts: (i64, i64, i64),
     currency: &str,
+    split: Option<Value>,
     now: Datetime,
 ) -> Result<Signed, String> {
     let (amount, provider, fee) = amounts;
@@ -141,6 +142,9 @@ pub fn refund(
     m.insert("amountCharged".into(), money(amount, currency));
     m.insert("providerPayout".into(), money(provider, currency));
     m.insert("exchangeFee".into(), money(fee, currency));
+    if let Some(split) = split {
+        m.insert("split".into(), split);
+    }
     m.insert("processorReference".into(), "".into());
     m.insert("status".into(), "refunded".into());
     m.insert(

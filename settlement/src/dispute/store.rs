@@ -405,6 +405,7 @@ macro_rules! dispute_rows {
                             (&d.settlement_uri, s_cid),
                             (r.amount, r.provider, r.fee),
                             &d.currency,
+                            crate::computation::settled::refund_split(s_value, &back_by_part(&reversed_parts)),
                             now,
                         )
                         .map_err(DisputeStoreError::Record)?,
@@ -530,6 +531,19 @@ macro_rules! on_backend {
             Store::Postgres($l) => postgres_disputes::$f($($arg),*).await,
         }
     };
+}
+
+/// (part index, minor units given back) of a split reversal.
+fn back_by_part(parts: &[crate::store::parts::ReversedPart]) -> Vec<(usize, u64)> {
+    parts
+        .iter()
+        .map(|p| {
+            (
+                usize::try_from(p.idx).unwrap_or(usize::MAX),
+                u64::try_from(p.amount_minor).unwrap_or(0),
+            )
+        })
+        .collect()
 }
 
 /// Writes an opened dispute and the settlement's `disputed` version

@@ -377,7 +377,18 @@ impl Service {
             .load::<Receipt>(receipt_uri, "receipt")
             .await
             .map_err(not_found)?;
-        Ok(self.decide(receipt, None, now).await)
+        let charge = match self.decide(receipt, None, now).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        // A job naming a computation is chargeable only under its terms.
+        Ok(match self.computation_terms(&charge).await {
+            Ok(None) => Ok(charge),
+            Ok(Some(t)) => crate::computation::allocate(&t, &charge.provider, 0)
+                .map(|_| charge)
+                .map_err(Failure::from),
+            Err(e) => Err(e),
+        })
     }
 
     /// Loads what the receipt names (its job, the job's authorization, the
