@@ -199,6 +199,22 @@ impl Scenario {
         sc
     }
 
+    /// The job names `computation` (by URI and CID) and the receipt is
+    /// priced `price` USD minor units.
+    pub fn name_computation(&mut self, computation: &RawRecord, price: u64) {
+        let cid = cid_of(&computation.value);
+        set(
+            &mut self.job,
+            "computation",
+            &format!(r#"{{"uri":"{}","cid":"{cid}"}}"#, computation.uri),
+        );
+        set(
+            &mut self.receipt,
+            "price",
+            &format!(r#"{{"amount":{price},"currency":"USD"}}"#),
+        );
+    }
+
     /// Links the records by CID and signs the attestation and the receipt.
     pub fn seal(&self) -> Sealed {
         let authorization = Value::Object(self.authorization.clone());

@@ -14,9 +14,10 @@ use settlement::computation::{NSID_COMPUTATION, Role};
 use settlement::records::RawRecord;
 use settlement::records::cid::Cid;
 use settlement::records::json::{self, Map, Value};
-use settlement::testkit::{PROVIDER, REQUESTER, Scenario, set};
+use settlement::testkit::{PROVIDER, REQUESTER, Scenario};
 
-use crate::app::{ADMIN_TOKEN, App, Backend, spawn_app};
+use crate::app::{App, Backend, spawn_app};
+use crate::disputes::{open, resolve};
 use crate::payouts::world;
 
 const ALG: &str = "did:plc:algoalgoalgoalgoalgoalgo";
@@ -58,17 +59,7 @@ async fn settle_under(
     price: u64,
 ) -> crate::app::Reply {
     let mut sc = base.sharing(tag);
-    let cid = Cid::for_record(&computation.value).unwrap().to_string();
-    set(
-        &mut sc.job,
-        "computation",
-        &format!(r#"{{"uri":"{}","cid":"{cid}"}}"#, computation.uri),
-    );
-    set(
-        &mut sc.receipt,
-        "price",
-        &format!(r#"{{"amount":{price},"currency":"USD"}}"#),
-    );
+    sc.name_computation(computation, price);
     let sealed = sc.seal();
     app.post_all(&sealed).await;
     app.settle(&sealed.receipt.uri).await
@@ -101,30 +92,20 @@ fn fee_of(settlement: &Value) -> i128 {
         .unwrap()
 }
 
-async fn payable(app: &App, did: &str) -> i64 {
-    match app
-        .service
-        .store
-        .ledger()
-        .balance(&settlement::accounts::provider(did, "USD"))
-        .await
-    {
+/// An account's available balance; 0 if it was never opened.
+async fn available(app: &App, id: &ledger::Id) -> i64 {
+    match app.service.store.ledger().balance(id).await {
         Ok(b) => b.available.unwrap(),
         Err(_) => 0,
     }
 }
 
+async fn payable(app: &App, did: &str) -> i64 {
+    available(app, &settlement::accounts::provider(did, "USD")).await
+}
+
 async fn receivable(app: &App, did: &str) -> i64 {
-    match app
-        .service
-        .store
-        .ledger()
-        .balance(&settlement::accounts::receivable(did, "USD"))
-        .await
-    {
-        Ok(b) => b.available.unwrap(),
-        Err(_) => 0,
-    }
+    available(app, &settlement::accounts::receivable(did, "USD")).await
 }
 
 async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
@@ -233,25 +214,8 @@ async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
     // A full refund after payout reverses each part exactly: each payee
     // owes its part, the requester gets the whole charge back.
     let before = app.requester_usd(REQUESTER).await.0;
-    let body = json::parse_str(&format!(
-        r#"{{"settlement":"{uri}","reason":{{"category":"non-delivery","detail":"no output"}}}}"#
-    ))
-    .unwrap();
-    let opened = app
-        .request(
-            reqwest::Method::POST,
-            "/v1/disputes",
-            Some(&body),
-            Some(ADMIN_TOKEN),
-        )
-        .await;
-    assert_eq!(opened.status, 201, "{opened:?}");
-    let id = opened.body.get("id").and_then(Value::as_str).unwrap();
-    let body = json::parse_str(r#"{"verdict":"refund-full"}"#).unwrap();
-    let path = format!("/v1/admin/disputes/{id}/resolve");
-    let resolved = app
-        .request(reqwest::Method::POST, &path, Some(&body), Some(ADMIN_TOKEN))
-        .await;
+    let id = open(&w, uri).await;
+    let resolved = resolve(&w, &id, r#"{"verdict":"refund-full"}"#).await;
     assert_eq!(resolved.status, 200, "{resolved:?}");
     assert_eq!(app.requester_usd(REQUESTER).await.0, before + 997);
     for (did, _, amount) in &wallets {
@@ -648,19 +612,7 @@ async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
     for (i, did) in [PROVIDER, ALG, DATA].iter().enumerate() {
         w.pay_to(did, w.local.spare[i].address()).await;
     }
-    let body = json::parse_str(&format!(
-        r#"{{"settlement":"{uri}","reason":{{"category":"quality-failure","detail":"half the rows"}}}}"#
-    ))
-    .unwrap();
-    let opened = app
-        .request(
-            reqwest::Method::POST,
-            "/v1/disputes",
-            Some(&body),
-            Some(ADMIN_TOKEN),
-        )
-        .await;
-    assert_eq!(opened.status, 201, "{opened:?}");
+    let id = open(&w, &uri).await;
     let report = w
         .payouts
         .run_cycle(std::time::Duration::from_secs(10))
@@ -674,12 +626,7 @@ async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
     // 400 refunded: fee floor(400 * 25 / 1000) = 10, share 390 taken back
     // by what each part holds: 234.46, 97.2, 58.3 -> 234, 97, 58 + 1.
     let before = app.requester_usd(REQUESTER).await.0;
-    let id = opened.body.get("id").and_then(Value::as_str).unwrap();
-    let body = json::parse_str(r#"{"verdict":"refund-partial","amount":400}"#).unwrap();
-    let path = format!("/v1/admin/disputes/{id}/resolve");
-    let resolved = app
-        .request(reqwest::Method::POST, &path, Some(&body), Some(ADMIN_TOKEN))
-        .await;
+    let resolved = resolve(&w, &id, r#"{"verdict":"refund-partial","amount":400}"#).await;
     assert_eq!(resolved.status, 200, "{resolved:?}");
     assert_eq!(app.requester_usd(REQUESTER).await.0, before + 400);
     // The refund record states what each part gave back.

@@ -59,14 +59,14 @@ async fn try_open(w: &World, settlement: &str, category: &str) -> Reply {
 }
 
 /// The operator opens a dispute of `settlement`: its id.
-async fn open(w: &World, settlement: &str) -> String {
+pub(crate) async fn open(w: &World, settlement: &str) -> String {
     let r = try_open(w, settlement, "non-delivery").await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(r.body.get("status").and_then(Value::as_str), Some("open"));
     r.body.get("id").and_then(Value::as_str).unwrap().to_owned()
 }
 
-async fn resolve(w: &World, id: &str, body: &str) -> Reply {
+pub(crate) async fn resolve(w: &World, id: &str, body: &str) -> Reply {
     admin(w, &format!("/v1/admin/disputes/{id}/resolve"), body).await
 }
 

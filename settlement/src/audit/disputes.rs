@@ -108,9 +108,9 @@ pub fn check(
     );
     let (mut refunded, mut refunded_fee) = (0i128, 0i128);
     // What each part of a split settlement still holds, refund by refund.
-    let mut holds: Option<Vec<u64>> = settled::read_split(original)
-        .ok()
-        .flatten()
+    let original_split = settled::read_split(original).ok().flatten();
+    let mut holds: Option<Vec<u64>> = original_split
+        .as_ref()
         .map(|s| s.parts.iter().map(|p| p.amount).collect());
     for r in list("reversals") {
         let Some(entry) = r.get("refund") else {
@@ -161,10 +161,17 @@ pub fn check(
                 format!("amountCharged {a} is not providerPayout {p} + exchangeFee {f}"),
             );
         }
-        if let Some(holds) = holds.as_mut() {
-            if let Err(e) = check_refund_split(holds, &value, p) {
-                note("refund-split-mismatch", e);
+        match (holds.as_mut(), original_split.as_ref()) {
+            (Some(holds), Some(original)) => {
+                if let Err(e) = check_refund_split(holds, original, &value, p) {
+                    note("refund-split-mismatch", e);
+                }
             }
+            _ if value.get("split").is_some() => note(
+                "refund-split-mismatch",
+                "the refund states a split; the settlement it refunds has none".into(),
+            ),
+            _ => {}
         }
         refunded += a.max(0);
         refunded_fee += f.max(0);
@@ -276,29 +283,61 @@ pub fn check(
 }
 
 /// A refund of a split settlement states what each part gave back: the
-/// refund's provider share split in proportion to what each part still
-/// held (the split rule), which `holds` then loses.
-fn check_refund_split(holds: &mut [u64], refund: &Value, share: i128) -> Result<(), String> {
+/// same parts as the original (computation, hash, whole; each part's
+/// role, dataset, DID, share, key and currency), each amount the refund's
+/// provider share split in proportion to what each part still held (the
+/// split rule). `holds` then loses what the rule gives, whether or not the
+/// refund said so, so one wrong refund does not taint the next.
+fn check_refund_split(
+    holds: &mut [u64],
+    original: &settled::StatedSplit,
+    refund: &Value,
+    share: i128,
+) -> Result<(), String> {
+    let total: u64 = holds.iter().sum();
+    let share = u64::try_from(share).unwrap_or(0);
+    if share > total {
+        return Err(format!("the parts held {total}; the refund takes {share}"));
+    }
+    let want = if total == 0 {
+        vec![0; holds.len()]
+    } else {
+        split::by_weights(share, holds, total)
+    };
+    for (h, w) in holds.iter_mut().zip(&want) {
+        *h -= w;
+    }
     let stated = match settled::read_split(refund) {
         Ok(Some(s)) => s,
         Ok(None) => return Err("the refund of a split settlement states no split".into()),
         Err(e) => return Err(e),
     };
+    if stated.computation != original.computation
+        || stated.manifest_hash != original.manifest_hash
+        || stated.whole != original.whole
+        || stated.parts.len() != original.parts.len()
+    {
+        return Err("the refund's split is not the settlement's computation and parts".into());
+    }
+    for (i, (s, o)) in stated.parts.iter().zip(&original.parts).enumerate() {
+        let same = s.role == o.role
+            && s.dataset == o.dataset
+            && s.did == o.did
+            && s.share == o.share
+            && s.fingerprint == o.fingerprint
+            && s.currency == o.currency;
+        if !same {
+            return Err(format!(
+                "split.parts[{i}] names {} {}; the settlement's part is {} {}",
+                s.role, s.did, o.role, o.did
+            ));
+        }
+    }
     let got: Vec<u64> = stated.parts.iter().map(|p| p.amount).collect();
-    let total: u64 = holds.iter().sum();
-    let share = u64::try_from(share).unwrap_or(0);
-    let want = if total == 0 || share > total {
-        return Err(format!("the parts held {total}; the refund takes {share}"));
-    } else {
-        split::by_weights(share, holds, total)
-    };
     if got != want {
         return Err(format!(
-            "the parts gave back {got:?}; in proportion to what each held {holds:?}, the rule gives {want:?}"
+            "the parts gave back {got:?}; in proportion to what each held, the rule gives {want:?}"
         ));
-    }
-    for (h, g) in holds.iter_mut().zip(&got) {
-        *h -= g;
     }
     Ok(())
 }
@@ -306,7 +345,7 @@ fn check_refund_split(holds: &mut [u64], refund: &Value, share: i128) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::json::parse_str;
+    use crate::records::json::{self, parse_str};
 
     fn refund(amounts: [u64; 3]) -> Value {
         let part = |did: &str, a: u64| {
@@ -326,16 +365,30 @@ mod tests {
 
     #[test]
     fn a_refund_split_follows_what_each_part_held() {
+        let original = settled::read_split(&refund([586, 243, 146]))
+            .unwrap()
+            .unwrap();
         let mut holds = vec![586, 243, 146];
-        check_refund_split(&mut holds, &refund([235, 97, 58]), 390).unwrap();
+        check_refund_split(&mut holds, &original, &refund([235, 97, 58]), 390).unwrap();
         assert_eq!(holds, vec![351, 146, 88]);
-        // The rest, all of it.
-        check_refund_split(&mut holds, &refund([351, 146, 88]), 585).unwrap();
+        // The rest, all of it; then a last unit of fee alone.
+        check_refund_split(&mut holds, &original, &refund([351, 146, 88]), 585).unwrap();
         assert_eq!(holds, vec![0, 0, 0]);
+        check_refund_split(&mut holds, &original, &refund([0, 0, 0]), 0).unwrap();
+        // A wrong proportion is named; the next refund is judged from
+        // what the rule left.
         let mut holds = vec![586, 243, 146];
-        let e = check_refund_split(&mut holds, &refund([236, 96, 58]), 390).unwrap_err();
+        let e = check_refund_split(&mut holds, &original, &refund([236, 96, 58]), 390).unwrap_err();
         assert!(e.contains("[235, 97, 58]"), "{e}");
-        let e = check_refund_split(&mut holds, &Value::Null, 390).unwrap_err();
+        assert_eq!(holds, vec![351, 146, 88]);
+        let e = check_refund_split(&mut holds, &original, &Value::Null, 10).unwrap_err();
         assert!(e.contains("states no split"), "{e}");
+        // The give-back credited to another DID.
+        let mut holds = vec![586, 243, 146];
+        let mut moved = refund([235, 97, 58]);
+        let text = json::to_canonical_string(&moved).replace("did:web:b", "did:web:m");
+        moved = parse_str(&text).unwrap();
+        let e = check_refund_split(&mut holds, &original, &moved, 390).unwrap_err();
+        assert!(e.contains("split.parts[1]"), "{e}");
     }
 }

@@ -79,6 +79,41 @@ impl Client {
         Ok(body)
     }
 
+    /// Sets `did`'s payout address (the operator's call).
+    pub(super) async fn pay_to(&self, did: &str, address: &str) -> Result<(), String> {
+        let body = obj(&format!(r#"{{"address":"{address}"}}"#));
+        let path = format!("/v1/admin/payout-destinations/{did}");
+        let (status, reply) = self
+            .call(reqwest::Method::PUT, &path, Some(body), true)
+            .await?;
+        if status != 200 {
+            return Err(format!(
+                "destination: {status} {}",
+                json::to_canonical_string(&reply)
+            ));
+        }
+        Ok(())
+    }
+
+    /// One payout cycle, waiting up to 15 s for confirmations: its report.
+    pub(super) async fn run_payouts(&self) -> Result<Value, String> {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/admin/payouts/run?wait=15",
+                None,
+                true,
+            )
+            .await?;
+        if status != 200 {
+            return Err(format!(
+                "payouts: {status} {}",
+                json::to_canonical_string(&body)
+            ));
+        }
+        Ok(body)
+    }
+
     pub(super) async fn publish(&self, r: &RawRecord) -> Result<(), String> {
         let (status, body) = self.post("/v1/records", testkit::record_post(r)).await?;
         if status != 201 && status != 200 {
@@ -359,37 +394,11 @@ pub async fn run(out: &mut String) -> Result<(), String> {
 
     writeln!(out, "\n== 5. Bob is paid on chain").ok();
     let bob_wallet = local.spare.first().ok_or("no spare dev account")?.address();
-    let (status, body) = api
-        .call(
-            reqwest::Method::PUT,
-            &format!("/v1/admin/payout-destinations/{PROVIDER}"),
-            Some(obj(&format!(r#"{{"address":"{bob_wallet}"}}"#))),
-            true,
-        )
-        .await?;
-    if status != 200 {
-        return Err(format!(
-            "destination: {status} {}",
-            json::to_canonical_string(&body)
-        ));
-    }
+    api.pay_to(PROVIDER, &bob_wallet.to_string()).await?;
     writeln!(out, "Bob's payout address: {bob_wallet}").ok();
     let mut confirmed = Vec::new();
     for _ in 0..5 {
-        let (status, body) = api
-            .call(
-                reqwest::Method::POST,
-                "/v1/admin/payouts/run?wait=15",
-                None,
-                true,
-            )
-            .await?;
-        if status != 200 {
-            return Err(format!(
-                "payouts: {status} {}",
-                json::to_canonical_string(&body)
-            ));
-        }
+        let body = api.run_payouts().await?;
         if let Some(Value::Array(ids)) = body.get("confirmed") {
             confirmed.extend(ids.iter().filter_map(Value::as_str).map(str::to_owned));
         }

@@ -8,15 +8,14 @@ use std::fmt::Write as _;
 use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
 
-use super::demo::{Client, dollars, int, obj};
+use super::demo::{Client, dollars, int};
 use crate::computation::keys::KeyKind;
 use crate::computation::testkeys::Fixture;
 use crate::computation::{NSID_COMPUTATION, Role};
 use crate::payout::chain::Chain;
 use crate::records::RawRecord;
-use crate::records::cid::Cid;
 use crate::records::json::{self, Map, Value};
-use crate::testkit::{REQUESTER, Scenario, set};
+use crate::testkit::{REQUESTER, Scenario};
 
 const CAROL: &str = "did:plc:carolcarolcarolcarolcaro";
 const DAN: &str = "did:plc:dandandandandandandandan";
@@ -55,17 +54,7 @@ pub(super) async fn run(
     let mut sc = Scenario::new(REQUESTER, CAROL, "demo-carol");
     sc.authorization = base.authorization.clone();
     sc.authorization_uri = base.authorization_uri.clone();
-    let cid = Cid::for_record(&computation.value).map_err(|e| e.to_string())?;
-    set(
-        &mut sc.job,
-        "computation",
-        &format!(r#"{{"uri":"{}","cid":"{cid}"}}"#, computation.uri),
-    );
-    set(
-        &mut sc.receipt,
-        "price",
-        r#"{"amount":997,"currency":"USD"}"#,
-    );
+    sc.name_computation(&computation, 997);
     let sealed = sc.seal();
     for r in [&sealed.job, &sealed.attestation, &sealed.receipt] {
         api.publish(r).await?;
@@ -115,32 +104,9 @@ pub(super) async fn run(
     }
 
     for ((_, did, _), wallet) in expected.iter().zip(wallets) {
-        let body = obj(&format!(r#"{{"address":"{}"}}"#, wallet.address()));
-        let path = format!("/v1/admin/payout-destinations/{did}");
-        let (status, reply) = api
-            .call(reqwest::Method::PUT, &path, Some(body), true)
-            .await?;
-        if status != 200 {
-            return Err(format!(
-                "destination: {status} {}",
-                json::to_canonical_string(&reply)
-            ));
-        }
+        api.pay_to(did, &wallet.address().to_string()).await?;
     }
-    let (status, reply) = api
-        .call(
-            reqwest::Method::POST,
-            "/v1/admin/payouts/run?wait=15",
-            None,
-            true,
-        )
-        .await?;
-    if status != 200 {
-        return Err(format!(
-            "payouts: {status} {}",
-            json::to_canonical_string(&reply)
-        ));
-    }
+    api.run_payouts().await?;
     for ((name, _, amount), wallet) in expected.iter().zip(wallets) {
         let held = chain
             .balance_of(wallet.address())

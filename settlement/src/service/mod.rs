@@ -338,7 +338,10 @@ impl Service {
         // Only money that stays with the requester is exempt from the fee.
         let self_loop = match &terms {
             None => charge.requester == charge.provider,
-            Some(t) => t.paid_only_to(&charge.requester, &charge.provider),
+            Some(t) => {
+                charge.requester == charge.provider
+                    && t.paid_only_to(&charge.requester, &charge.provider)
+            }
         };
         let fee = if charge.pro_bono {
             0
