@@ -6,6 +6,9 @@
 
 use std::sync::OnceLock;
 
+use settlement::computation::keys::KeyKind;
+use settlement::computation::testkeys::Fixture;
+use settlement::computation::{NSID_COMPUTATION, Role};
 use settlement::identity::IdentityConfig;
 use settlement::records::RawRecord;
 use settlement::records::cid::Cid;
@@ -19,6 +22,7 @@ use crate::app::{App, Backend, Reply, spawn_app_proven};
 use crate::pds::{Alg, Pds, RepoFixture, RepoSpec, TokenSpec, make_fixtures};
 
 const EVE: &str = "did:plc:evevevevevevevevevevevev";
+const ALGORITHM_AUTHOR: &str = "did:plc:algoalgoalgoalgoalgoalgo";
 const ALICE_KEY: &str = "alice atproto key";
 const ALICE_ROTATED_KEY: &str = "alice atproto key, rotated";
 const BOB_KEY: &str = "bob atproto key";
@@ -29,6 +33,11 @@ struct Fixtures {
     /// A genuine charge: alice's authorization and job, bob's attestation
     /// and receipt.
     sealed: Sealed,
+    /// A job of alice naming her computation (bob 60 %, an algorithm
+    /// author 40 %), and bob's receipt for it.
+    split: Sealed,
+    /// The computation's URI.
+    computation: String,
     /// Eve's receipt against an authorization and job "from" alice that
     /// alice never made.
     forged: Sealed,
@@ -78,7 +87,30 @@ fn fixtures() -> &'static Fixtures {
         let sealed = genuine.seal();
         let second = genuine.sharing("atproto-second").seal();
         let forged = Scenario::new(REQUESTER, EVE, "atproto-forged").seal();
-        let alice_records = vec![&sealed.authorization, &sealed.job, &second.job];
+        // A computation in alice's repository, and a job naming it.
+        let terms = Fixture::new(KeyKind::P256, &[KeyKind::Ed25519]);
+        let computation = RawRecord {
+            uri: format!("at://{REQUESTER}/{NSID_COMPUTATION}/3lcomputatom2"),
+            cid: None,
+            value: terms.record(
+                10_000,
+                &[
+                    (Role::Compute, None, None, Some(6000)),
+                    (Role::Algorithm, Some(ALGORITHM_AUTHOR), None, Some(4000)),
+                ],
+                "2026-11-21T09:00:00Z",
+            ),
+        };
+        let mut split = genuine.sharing("atproto-split");
+        split.name_computation(&computation, 997);
+        let split = split.seal();
+        let alice_records = vec![
+            &sealed.authorization,
+            &sealed.job,
+            &second.job,
+            &computation,
+            &split.job,
+        ];
         let forged_paths = vec![forged.authorization.uri.as_str(), forged.job.uri.as_str()];
         let repos = [
             RepoSpec {
@@ -95,7 +127,12 @@ fn fixtures() -> &'static Fixtures {
                 alg: Alg::K256,
                 key_seed: BOB_KEY,
                 filler: 5,
-                records: vec![&sealed.attestation, &sealed.receipt, &second.receipt],
+                records: vec![
+                    &sealed.attestation,
+                    &sealed.receipt,
+                    &second.receipt,
+                    &split.receipt,
+                ],
                 absent: vec![],
             },
             RepoSpec {
@@ -231,6 +268,8 @@ fn fixtures() -> &'static Fixtures {
         let alice = repos.pop().unwrap();
         Fixtures {
             sealed,
+            split,
+            computation: computation.uri,
             forged,
             alice,
             bob,
@@ -422,6 +461,48 @@ async fn proven_records_are_accepted_and_charged(b: Backend) {
     assert_eq!(alice_usd(&app).await, (99_750, 19_750, 80_000));
     // Each DID resolved once, then cached.
     assert_eq!(pds.fetches(), 2);
+}
+
+/// Only bob's receipt is pushed: the job, the authorization and the
+/// computation the job names are fetched from alice's PDS and proven
+/// before the charge is split.
+async fn a_proven_computation_splits_the_charge(b: Backend) {
+    let f = fixtures();
+    let pds = genuine_world().await;
+    let (app, _clock) = spawn_app_proven(b, identity(&pds)).await;
+    let receipt = &f.split.receipt.uri;
+    let r = post_car(&app, Some(receipt), &f.bob.proofs[receipt].car).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(stored(&app, &f.computation).await, 404);
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-split").await.status,
+        201
+    );
+    let r = app.settle(receipt).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(stored(&app, &f.computation).await, 200);
+    // 997 less 24 of fee: 583.8 and 389.2 -> 583 and 389, 1 left over.
+    let Some(Value::Array(parts)) = r
+        .body
+        .get("value")
+        .and_then(|v| v.get("split"))
+        .and_then(|s| s.get("parts"))
+    else {
+        panic!("{r:?}")
+    };
+    let got: Vec<(&str, i128)> = parts
+        .iter()
+        .map(|p| {
+            (
+                p.get("did").and_then(Value::as_str).unwrap(),
+                p.get("amount")
+                    .and_then(|a| a.get("amount"))
+                    .and_then(Value::as_int)
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![(PROVIDER, 584), (ALGORITHM_AUTHOR, 389)]);
 }
 
 async fn forged_and_broken_proofs_are_rejected(b: Backend) {
@@ -897,6 +978,7 @@ async fn did_web_on_localhost(b: Backend) {
 
 on_both_backends!(
     proven_records_are_accepted_and_charged,
+    a_proven_computation_splits_the_charge,
     forged_and_broken_proofs_are_rejected,
     a_stale_did_document_is_resolved_again,
     a_forged_authorization_cannot_be_charged,
