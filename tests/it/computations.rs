@@ -642,6 +642,35 @@ async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
             (DATA.to_owned(), 58)
         ]
     );
+    // The reversal shows each payee what it gave back (before payout: all
+    // of it from payable).
+    let listed = app.get(&format!("/v1/disputes?settlement={uri}")).await;
+    let Some(Value::Array(rs)) = listed.body.get("reversals") else {
+        panic!("{listed:?}")
+    };
+    let Some(Value::Array(back)) = rs[0].get("parts") else {
+        panic!("{listed:?}")
+    };
+    let back: Vec<(&str, i128, i128)> = back
+        .iter()
+        .map(|p| {
+            let m = |k: &str| {
+                p.get(k)
+                    .and_then(|a| a.get("amount"))
+                    .and_then(Value::as_int)
+                    .unwrap()
+            };
+            (
+                p.get("did").and_then(Value::as_str).unwrap(),
+                m("amount"),
+                m("fromPayable"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        back,
+        vec![(PROVIDER, 235, 235), (ALG, 97, 97), (DATA, 58, 58)]
+    );
     let left = [(PROVIDER, 586 - 235), (ALG, 243 - 97), (DATA, 146 - 58)];
     for (did, amount) in left {
         assert_eq!(payable(app, did).await, amount, "{did}");

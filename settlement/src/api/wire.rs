@@ -337,6 +337,25 @@ pub(super) fn reversal(r: &crate::dispute::ReversalRow) -> Value {
         "advanced".into(),
         money(r.provider_minor - r.from_payable_minor, &r.currency),
     );
+    if !r.parts.is_empty() {
+        let parts = r
+            .parts
+            .iter()
+            .map(|p| {
+                object([
+                    ("index", p.idx.into()),
+                    ("did", p.payee.as_str().into()),
+                    ("amount", money(p.amount_minor, &r.currency)),
+                    ("fromPayable", money(p.from_payable_minor, &r.currency)),
+                    (
+                        "advanced",
+                        money(p.amount_minor - p.from_payable_minor, &r.currency),
+                    ),
+                ])
+            })
+            .collect();
+        m.insert("parts".into(), Value::Array(parts));
+    }
     if let (Some(uri), Some(cid)) = (&r.uri, &r.cid) {
         m.insert("refund".into(), record(uri, cid, r.value.as_ref()));
     }

@@ -14,7 +14,7 @@ use crate::accounts;
 use crate::exchange::Exchange;
 use crate::records::formats::{Datetime, Micros};
 use crate::records::json::{self, Value};
-use crate::store::parts::PartRows;
+use crate::store::parts::{PartRows, ReversedPart};
 use crate::store::{Store, StoreError};
 
 /// A dispute as stored.
@@ -53,6 +53,8 @@ pub struct ReversalRow {
     pub fee_minor: i64,
     pub from_payable_minor: i64,
     pub created_at: Micros,
+    /// What each part of a split settlement gave back (empty otherwise).
+    pub parts: Vec<ReversedPart>,
 }
 
 /// A new version of a settlement record.
@@ -174,6 +176,7 @@ macro_rules! dispute_rows {
                     fee_minor: r.try_get("fee_minor")?,
                     from_payable_minor: r.try_get("from_payable_minor")?,
                     created_at: r.try_get("created_at")?,
+                    parts: Vec::new(),
                 })
             }
 
@@ -437,6 +440,7 @@ macro_rules! dispute_rows {
                     fee_minor: r.fee,
                     from_payable_minor: from_payable,
                     created_at: decision.now,
+                    parts: reversed_parts.clone(),
                 };
                 sqlx::query(
                     "INSERT INTO settlement_reversals (dispute_id, kind, settlement_uri, uri, cid, value, provider, \
@@ -480,15 +484,26 @@ macro_rules! dispute_rows {
                     "SELECT {REVERSAL_COLUMNS} FROM settlement_reversals WHERE settlement_uri = $1 ORDER BY created_at, dispute_id"
                 );
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(settlement_uri).fetch_all(pool).await?;
-                rows.iter().map(reversal).collect()
-            }
-
-            pub(super) async fn all_reversals(pool: &$pool, after: &str, limit: i64) -> Result<Vec<ReversalRow>, StoreError> {
-                let sql = format!(
-                    "SELECT {REVERSAL_COLUMNS} FROM settlement_reversals WHERE dispute_id > $1 ORDER BY dispute_id LIMIT $2"
-                );
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(pool).await?;
-                rows.iter().map(reversal).collect()
+                let mut out = rows.iter().map(reversal).collect::<Result<Vec<_>, _>>()?;
+                let parts = sqlx::query(
+                    "SELECT dispute_id, idx, payee, amount_minor, from_payable_minor FROM settlement_reversal_parts \
+                     WHERE settlement_uri = $1 ORDER BY dispute_id, idx",
+                )
+                .bind(settlement_uri)
+                .fetch_all(pool)
+                .await?;
+                for p in &parts {
+                    let id: String = p.try_get("dispute_id")?;
+                    if let Some(r) = out.iter_mut().find(|r| r.dispute_id == id) {
+                        r.parts.push(ReversedPart {
+                            idx: p.try_get("idx")?,
+                            payee: p.try_get("payee")?,
+                            amount_minor: p.try_get("amount_minor")?,
+                            from_payable_minor: p.try_get("from_payable_minor")?,
+                        });
+                    }
+                }
+                Ok(out)
             }
 
             pub(super) async fn holdback(
@@ -580,15 +595,6 @@ pub async fn reversals(
     settlement_uri: &str,
 ) -> Result<Vec<ReversalRow>, StoreError> {
     on_backend!(store, l => m::reversals(ledger::LedgerStore::pool(l), settlement_uri))
-}
-
-/// Every reversal, by dispute id, a page at a time (the audit).
-pub async fn all_reversals(
-    store: &Store,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<ReversalRow>, StoreError> {
-    on_backend!(store, l => m::all_reversals(ledger::LedgerStore::pool(l), after, limit))
 }
 
 /// The provider's share of its unpaid settlements that may not be paid
