@@ -45,6 +45,14 @@ fn raw(tag: &str, value: Value) -> RawRecord {
     }
 }
 
+/// Publishes a computation record, which must be accepted.
+async fn publish(app: &App, tag: &str, value: Value) -> RawRecord {
+    let r = raw(tag, value);
+    let reply = post_computation(app, &r).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    r
+}
+
 /// Posts a computation record; the reply.
 async fn post_computation(app: &App, r: &RawRecord) -> crate::app::Reply {
     app.post_record(r).await
@@ -116,9 +124,7 @@ async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
         201
     );
     let f = Fixture::new(KeyKind::P256, &[KeyKind::Ed25519]);
-    let computation = raw("three", f.record(10_000, &three(), CREATED));
-    let r = post_computation(app, &computation).await;
-    assert_eq!(r.status, 201, "{r:?}");
+    let computation = publish(app, "three", f.record(10_000, &three(), CREATED)).await;
     let base = Scenario::new(REQUESTER, PROVIDER, "split-three");
 
     // 997 charged: fee floor(997 * 2.5 %) = 24; 973 split 60/25/15:
@@ -240,8 +246,7 @@ async fn odd_amounts_split_as_the_rule_says(b: Backend) {
         (Role::Algorithm, Some(ALG), None, Some(1)),
         (Role::Data, Some(DATA), Some(0), Some(1)),
     ];
-    let computation = raw("odd", f.record(3, &thirds, CREATED));
-    assert_eq!(post_computation(&app, &computation).await.status, 201);
+    let computation = publish(&app, "odd", f.record(3, &thirds, CREATED)).await;
     let base = Scenario::new(REQUESTER, PROVIDER, "split-odd");
     // Fees 2, 2, 2: rests 99, 100, 101 -> 0, 1 and 2 units left over.
     let want = [
@@ -441,8 +446,7 @@ async fn a_split_job_is_never_charged_unsplit(b: Backend) {
         ),
         (Role::Algorithm, Some(ALG), None, Some(2500)),
     ];
-    let named = raw("named", f.record(10_000, &other, CREATED));
-    assert_eq!(post_computation(&app, &named).await.status, 201);
+    let named = publish(&app, "named", f.record(10_000, &other, CREATED)).await;
     let r = settle_under(&app, &base, "split-never-2", &named, 250).await;
     assert_eq!(
         (r.status, r.code()),
@@ -488,8 +492,7 @@ async fn a_self_charge_that_pays_others_pays_the_fee(b: Backend) {
         (Role::Compute, None, None, Some(0)),
         (Role::Algorithm, Some(ALG), None, Some(10_000)),
     ];
-    let through = raw("through", f.record(10_000, &to_alg, CREATED));
-    assert_eq!(post_computation(&app, &through).await.status, 201);
+    let through = publish(&app, "through", f.record(10_000, &to_alg, CREATED)).await;
     let own = Scenario::new(REQUESTER, REQUESTER, "split-self");
     let r = settle_under(&app, &own, "split-self-0", &through, 1000).await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -504,8 +507,7 @@ async fn a_self_charge_that_pays_others_pays_the_fee(b: Backend) {
         (Role::Compute, None, None, Some(10_000)),
         (Role::Algorithm, Some(ALG), None, Some(0)),
     ];
-    let mine = raw("mine", f.record(10_000, &to_self, CREATED));
-    assert_eq!(post_computation(&app, &mine).await.status, 201);
+    let mine = publish(&app, "mine", f.record(10_000, &to_self, CREATED)).await;
     let r = settle_under(&app, &own, "split-self-1", &mine, 1000).await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(fee_of(r.body.get("value").unwrap()), 0);
@@ -523,8 +525,7 @@ async fn two_parts_of_one_payee_are_both_referenced(b: Backend) {
         (Role::Data, Some(DATA), Some(0), Some(2500)),
         (Role::Data, Some(DATA), Some(1), Some(2500)),
     ];
-    let computation = raw("two", f.record(10_000, &terms, CREATED));
-    assert_eq!(post_computation(app, &computation).await.status, 201);
+    let computation = publish(app, "two", f.record(10_000, &terms, CREATED)).await;
     let base = Scenario::new(REQUESTER, PROVIDER, "split-two");
     let r = settle_under(app, &base, "split-two-0", &computation, 1000).await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -589,8 +590,7 @@ async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
         201
     );
     let f = Fixture::new(KeyKind::Ed25519, &[KeyKind::Rsa]);
-    let computation = raw("hold", f.record(10_000, &three(), CREATED));
-    assert_eq!(post_computation(app, &computation).await.status, 201);
+    let computation = publish(app, "hold", f.record(10_000, &three(), CREATED)).await;
     let base = Scenario::new(REQUESTER, PROVIDER, "split-hold");
     let r = settle_under(app, &base, "split-hold-0", &computation, 1000).await;
     assert_eq!(r.status, 201, "{r:?}");

@@ -320,13 +320,7 @@ fn check_refund_split(
         return Err("the refund's split is not the settlement's computation and parts".into());
     }
     for (i, (s, o)) in stated.parts.iter().zip(&original.parts).enumerate() {
-        let same = s.role == o.role
-            && s.dataset == o.dataset
-            && s.did == o.did
-            && s.share == o.share
-            && s.fingerprint == o.fingerprint
-            && s.currency == o.currency;
-        if !same {
+        if !s.same_payee(o) {
             return Err(format!(
                 "split.parts[{i}] names {} {}; the settlement's part is {} {}",
                 s.role, s.did, o.role, o.did

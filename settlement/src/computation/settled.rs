@@ -102,6 +102,19 @@ pub struct StatedPart {
     pub processor_reference: Option<String>,
 }
 
+impl StatedPart {
+    /// The same payee in the same place: role, dataset, DID, share, key
+    /// and currency (not the amount).
+    pub fn same_payee(&self, o: &StatedPart) -> bool {
+        self.role == o.role
+            && self.dataset == o.dataset
+            && self.did == o.did
+            && self.share == o.share
+            && self.fingerprint == o.fingerprint
+            && self.currency == o.currency
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatedSplit {
     pub computation: StrongRef,
