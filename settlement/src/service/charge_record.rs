@@ -12,8 +12,22 @@ use crate::records::{NSID_SETTLEMENT, RawRecord, parse_record};
 use crate::verify;
 
 /// A computation record offered for storing: valid against its lexicon,
-/// and its terms hold (manifest, hash, key proofs, shares).
-pub(super) fn check_computation(raw: &RawRecord, root: &str) -> Result<Cid, Failure> {
+/// and its terms hold (manifest, hash, key proofs, shares). Checked on
+/// the blocking pool (its keys and signatures may be many and large).
+pub(super) async fn check_computation(raw: &RawRecord, root: &'static str) -> Result<Cid, Failure> {
+    let raw = raw.clone();
+    tokio::task::spawn_blocking(move || check_computation_now(&raw, root))
+        .await
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Internal,
+                "internal",
+                format!("computation check task: {e}"),
+            )
+        })?
+}
+
+fn check_computation_now(raw: &RawRecord, root: &str) -> Result<Cid, Failure> {
     let cid = check::<Computation>(raw, root)?;
     let record = parse_record::<Computation>(raw, root)
         .map_err(|e| Failure::new(FailureKind::Rejected, "invalid-record", e.to_string()))?;
@@ -60,6 +74,11 @@ impl Service {
                 ),
             ));
         }
+        if let Some(hit) = self.shared.computations.get(named.uri.as_str())
+            && hit.computation.cid == named.cid
+        {
+            return Ok(Some((*hit).clone()));
+        }
         let stored = match self.store.get_record(named.uri.as_str()).await? {
             Some(s) => s,
             None => self
@@ -82,7 +101,21 @@ impl Service {
                 ),
             ));
         }
-        Ok(Some(computation::check(&record, "computation")?))
+        // Up to 32 signatures of keys up to RSA-8192: off the reactor, as
+        // a receipt's checks.
+        let terms = tokio::task::spawn_blocking(move || computation::check(&record, "computation"))
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    FailureKind::Internal,
+                    "internal",
+                    format!("computation check task: {e}"),
+                )
+            })??;
+        self.shared
+            .computations
+            .put(named.uri.as_str(), terms.clone());
+        Ok(Some(terms))
     }
 
     /// Builds and signs the `dev.cocore.compute.settlement` record.

@@ -150,7 +150,7 @@ impl Service {
                 verify::require_signature(&raw, root, "selfSignature")?;
                 check::<Attestation>(&raw, root)?
             }
-            NSID_COMPUTATION => charge_record::check_computation(&raw, root)?,
+            NSID_COMPUTATION => charge_record::check_computation(&raw, root).await?,
             _ => check::<PaymentAuthorization>(&raw, root)?,
         };
         let put = self

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::computation::Terms;
 use crate::records::{Attestation, PaymentAuthorization, Record};
 use crate::verify;
 
@@ -16,6 +17,8 @@ pub(super) type CheckedAttestation = (Record<Attestation>, verify::AttestationCh
 pub(super) struct SharedRecords {
     pub(super) attestations: Cache<CheckedAttestation>,
     pub(super) authorizations: Cache<Record<PaymentAuthorization>>,
+    /// Computations whose terms checked (key proofs verified), by URI.
+    pub(super) computations: Cache<Terms>,
 }
 
 /// Entries a [`Cache`] holds before it starts again empty.
