@@ -12,10 +12,7 @@ pub fn short_hash(parts: &[&str]) -> String {
         h.update((p.len() as u64).to_be_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize()[..20]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::records::formats::lower_hex(&h.finalize()[..20])
 }
 
 pub fn owner(did: &str) -> Owner {

@@ -142,7 +142,7 @@ impl Exchange {
                     std::fs::create_dir_all(dir).map_err(io)?;
                 }
                 let key = SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
-                let hex: String = key.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+                let hex = crate::records::formats::lower_hex(&key.to_bytes());
                 let mut file = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)

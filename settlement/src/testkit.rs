@@ -35,10 +35,7 @@ pub fn record_post(r: &RawRecord) -> Value {
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::records::formats::lower_hex(&Sha256::digest(data))
 }
 
 fn obj(text: &str) -> Map {

@@ -18,7 +18,7 @@ pub(super) fn new_request_id() -> String {
     use p256::elliptic_curve::rand_core::RngCore as _;
     let mut bytes = [0u8; 16];
     p256::elliptic_curve::rand_core::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::records::formats::lower_hex(&bytes)
 }
 
 pub(super) fn request_id(headers: &HeaderMap) -> String {

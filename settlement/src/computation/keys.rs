@@ -12,6 +12,8 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::records::formats::lower_hex as hex;
+
 /// Longest key accepted (an 8192-bit RSA key's SPKI is about 1.1 KiB).
 const DER_MAX: usize = 2048;
 
@@ -109,10 +111,6 @@ fn decode(text: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(b64.as_bytes())
         .map_err(|_| "must be PEM or standard base64 of a DER public key".to_owned())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

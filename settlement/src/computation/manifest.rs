@@ -12,7 +12,8 @@
 
 use aws_lc_rs::digest::{SHA3_256, digest};
 
-use super::keys::{UserKey, hex};
+use super::keys::UserKey;
+use crate::records::formats::lower_hex as hex;
 use crate::records::json::{self, Map, Value};
 use crate::records::lexicon::ValidationError;
 

@@ -291,7 +291,7 @@ mod tests {
     fn check(json: &str, cbor_hex: &str, cid: &str) {
         let v = parse_str(json).unwrap();
         let bytes = dag_cbor(&v).unwrap();
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::records::formats::lower_hex(&bytes);
         assert_eq!(hex, cbor_hex, "cbor of {json}");
         let got = Cid::for_record(&v).unwrap();
         assert_eq!(got.to_string(), cid, "cid of {json}");

@@ -138,6 +138,17 @@ pub fn is_nsid(s: &str) -> bool {
     name_ok && domain_ok
 }
 
+/// `bytes` as lowercase hex, two characters a byte.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
 /// A TID (timestamp identifier): 53 bits of microseconds and a 10-bit
 /// clock id, in base32-sortable. The clock id comes from `salt`, so two
 /// records made in the same microsecond with other salts still differ.
@@ -551,6 +562,7 @@ mod tests {
         assert!(is_tid("3kabc2def3ghi"));
         assert!(!is_tid("3kabc2def3gh1"));
         assert!(!is_tid("kkabc2def3ghi"));
+        assert_eq!(lower_hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert!(is_nsid("dev.cocore.compute.job"));
         assert!(!is_nsid("dev.cocore"));
         assert!(!is_nsid("dev.cocore.compute.9job"));
