@@ -3,7 +3,7 @@
 //! part's `processorReference` added when its payout is confirmed, and
 //! read back by anyone who recomputes it.
 
-use super::terms::{Part, Role, Terms, allocate};
+use super::terms::{Part, Terms, allocate};
 use crate::records::json::{Map, Value};
 use crate::records::{Obj, StrongRef};
 
@@ -99,7 +99,6 @@ pub struct StatedPart {
     pub fingerprint: Option<String>,
     pub amount: u64,
     pub currency: String,
-    pub processor_reference: Option<String>,
 }
 
 impl StatedPart {
@@ -144,7 +143,6 @@ pub fn read_split(settlement: &Value) -> Result<Option<StatedSplit>, String> {
                     fingerprint: p.opt_str("keyFingerprint")?.map(str::to_owned),
                     amount: amount.amount,
                     currency: amount.currency,
-                    processor_reference: p.opt_str("processorReference")?.map(str::to_owned),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -209,14 +207,4 @@ pub fn recheck(
         }
     }
     Ok(())
-}
-
-/// The role of a stated part, if it is one this engine knows.
-pub fn role_of(part: &StatedPart) -> Option<Role> {
-    match part.role.as_str() {
-        "compute" => Some(Role::Compute),
-        "algorithm" => Some(Role::Algorithm),
-        "data" => Some(Role::Data),
-        _ => None,
-    }
 }

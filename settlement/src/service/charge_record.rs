@@ -2,7 +2,7 @@
 //! charge among its payees, and the signed settlement record that states
 //! it.
 
-use super::{Service, check, parse_stored};
+use super::{Service, check, off_reactor, parse_stored};
 use crate::computation::{self, Computation, Part, Terms};
 use crate::failure::{Failure, FailureKind};
 use crate::records::cid::Cid;
@@ -16,15 +16,10 @@ use crate::verify;
 /// the blocking pool (its keys and signatures may be many and large).
 pub(super) async fn check_computation(raw: &RawRecord, root: &'static str) -> Result<Cid, Failure> {
     let raw = raw.clone();
-    tokio::task::spawn_blocking(move || check_computation_now(&raw, root))
-        .await
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Internal,
-                "internal",
-                format!("computation check task: {e}"),
-            )
-        })?
+    off_reactor("computation check", move || {
+        check_computation_now(&raw, root)
+    })
+    .await?
 }
 
 fn check_computation_now(raw: &RawRecord, root: &str) -> Result<Cid, Failure> {
@@ -103,15 +98,10 @@ impl Service {
         }
         // Up to 32 signatures of keys up to RSA-8192: off the reactor, as
         // a receipt's checks.
-        let terms = tokio::task::spawn_blocking(move || computation::check(&record, "computation"))
-            .await
-            .map_err(|e| {
-                Failure::new(
-                    FailureKind::Internal,
-                    "internal",
-                    format!("computation check task: {e}"),
-                )
-            })??;
+        let terms = off_reactor("computation check", move || {
+            computation::check(&record, "computation")
+        })
+        .await??;
         self.shared
             .computations
             .put(named.uri.as_str(), terms.clone());

@@ -416,7 +416,7 @@ impl Service {
             .shared_authorization(job.data.payment_authorization.uri.as_str())
             .await?;
         let exchange = self.exchange.did.clone();
-        let decided = tokio::task::spawn_blocking(move || {
+        let decided = off_reactor("verification", move || {
             let (attestation, check) = &*attestation;
             verify::verify_records_checked(
                 &exchange,
@@ -430,14 +430,7 @@ impl Service {
                 check,
             )
         })
-        .await
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Internal,
-                "internal",
-                format!("verification task: {e}"),
-            )
-        })?;
+        .await?;
         Ok(decided?)
     }
 
@@ -497,6 +490,22 @@ impl Service {
             .await?;
         Ok(!submitted.replayed)
     }
+}
+
+/// Runs `f` on the blocking pool: signature checks and key parsing, which
+/// would otherwise hold a reactor thread. `what` names the task if it
+/// panics.
+async fn off_reactor<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        Failure::new(
+            FailureKind::Internal,
+            "internal",
+            format!("{what} task: {e}"),
+        )
+    })
 }
 
 /// A stored record read back as `T`; `root` names it in errors.

@@ -13,18 +13,14 @@ use crate::records::formats::Micros;
 /// by its parts' payouts.
 pub const SPLIT: &str = "split";
 
-/// A part as stored, with what verdicts took back from it.
+/// A part as a reversal needs it: whose, how much, and what verdicts
+/// took back from it already.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartRow {
-    pub settlement_uri: String,
     pub idx: i64,
     pub payee: String,
-    pub role: String,
-    pub currency: String,
     pub amount_minor: i64,
     pub reversed_minor: i64,
-    pub payout_id: Option<String>,
-    pub created_at: Micros,
 }
 
 /// One part's share of a reversal.
@@ -157,8 +153,8 @@ macro_rules! part_rows {
 
             async fn parts_of(&mut self, settlement_uri: &str) -> Result<Vec<PartRow>, StoreError> {
                 let rows = sqlx::query(concat!(
-                    "SELECT p.settlement_uri, p.idx, p.payee, p.role, p.currency, p.amount_minor, p.payout_id, \
-                     p.created_at, CAST(COALESCE((SELECT SUM(x.amount_minor) FROM settlement_reversal_parts x \
+                    "SELECT p.idx, p.payee, p.amount_minor, CAST(COALESCE((SELECT SUM(x.amount_minor) \
+                     FROM settlement_reversal_parts x \
                      WHERE x.settlement_uri = p.settlement_uri AND x.idx = p.idx), 0) AS BIGINT) AS reversed \
                      FROM settlement_parts p WHERE p.settlement_uri = $1 ORDER BY p.idx",
                     $lock
@@ -169,15 +165,10 @@ macro_rules! part_rows {
                 rows.iter()
                     .map(|r| {
                         Ok(PartRow {
-                            settlement_uri: r.try_get("settlement_uri")?,
                             idx: r.try_get("idx")?,
                             payee: r.try_get("payee")?,
-                            role: r.try_get("role")?,
-                            currency: r.try_get("currency")?,
                             amount_minor: r.try_get("amount_minor")?,
                             reversed_minor: r.try_get("reversed")?,
-                            payout_id: r.try_get("payout_id")?,
-                            created_at: r.try_get("created_at")?,
                         })
                     })
                     .collect()
