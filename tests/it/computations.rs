@@ -17,8 +17,8 @@ use settlement::records::json::{self, Map, Value};
 use settlement::testkit::{PROVIDER, REQUESTER, Scenario};
 
 use crate::app::{App, Backend, spawn_app};
-use crate::disputes::{open, resolve};
-use crate::payouts::world;
+use crate::disputes::{open, resolve, stored_settlement};
+use crate::payouts::{World, world};
 
 const ALG: &str = "did:plc:algoalgoalgoalgoalgoalgo";
 const DATA: &str = "did:plc:datadatadatadatadatadata";
@@ -100,6 +100,18 @@ fn fee_of(settlement: &Value) -> i128 {
         .unwrap()
 }
 
+/// A server, a local chain and payouts, the requester holding 1,000.00
+/// USD (deposit `dep-{tag}`).
+async fn funded_world(b: Backend, tag: &str) -> World {
+    let w = world(b, 1_000_000, 1).await;
+    let d = w
+        .app
+        .deposit(REQUESTER, 100_000, &format!("dep-{tag}"))
+        .await;
+    assert_eq!(d.status, 201, "{d:?}");
+    w
+}
+
 /// An account's available balance; 0 if it was never opened.
 async fn available(app: &App, id: &ledger::Id) -> i64 {
     match app.service.store.ledger().balance(id).await {
@@ -117,12 +129,8 @@ async fn receivable(app: &App, did: &str) -> i64 {
 }
 
 async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
-    let w = world(b, 1_000_000, 1).await;
+    let w = funded_world(b, "split").await;
     let app = &w.app;
-    assert_eq!(
-        app.deposit(REQUESTER, 100_000, "dep-split").await.status,
-        201
-    );
     let f = Fixture::new(KeyKind::P256, &[KeyKind::Ed25519]);
     let computation = publish(app, "three", f.record(10_000, &three(), CREATED)).await;
     let base = Scenario::new(REQUESTER, PROVIDER, "split-three");
@@ -188,19 +196,8 @@ async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
     // Every part names the transaction that paid it; the settlement is
     // re-signed each time.
     let uri = r.body.get("uri").and_then(Value::as_str).unwrap();
-    let stored = app
-        .service
-        .store
-        .settlement_by_uri(uri)
-        .await
-        .unwrap()
-        .unwrap();
-    let key = app.service.exchange.verifying_key();
-    assert!(settlement::exchange::verify_settlement(
-        stored.value.as_object().unwrap(),
-        key
-    ));
-    let Some(Value::Array(stated)) = stored.value.get("split").and_then(|s| s.get("parts")) else {
+    let stored = stored_settlement(app, uri).await;
+    let Some(Value::Array(stated)) = stored.get("split").and_then(|s| s.get("parts")) else {
         panic!()
     };
     for p in stated {
@@ -516,9 +513,8 @@ async fn a_self_charge_that_pays_others_pays_the_fee(b: Backend) {
 /// One payee holding two parts of one settlement (two datasets): one
 /// payout carries both, and each part names the transaction.
 async fn two_parts_of_one_payee_are_both_referenced(b: Backend) {
-    let w = world(b, 1_000_000, 1).await;
+    let w = funded_world(b, "two").await;
     let app = &w.app;
-    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-two").await.status, 201);
     let f = Fixture::new(KeyKind::P256, &[KeyKind::P256, KeyKind::P384]);
     let terms = [
         (Role::Compute, None, None, Some(5000)),
@@ -549,18 +545,8 @@ async fn two_parts_of_one_payee_are_both_referenced(b: Backend) {
         w.token_balance(w.local.spare[1].address()).await,
         U256::from(487 * UNITS_PER_CENT)
     );
-    let stored = app
-        .service
-        .store
-        .settlement_by_uri(&uri)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(settlement::exchange::verify_settlement(
-        stored.value.as_object().unwrap(),
-        app.service.exchange.verifying_key()
-    ));
-    let Some(Value::Array(stated)) = stored.value.get("split").and_then(|s| s.get("parts")) else {
+    let stored = stored_settlement(app, &uri).await;
+    let Some(Value::Array(stated)) = stored.get("split").and_then(|s| s.get("parts")) else {
         panic!()
     };
     let references: Vec<&str> = stated
@@ -583,12 +569,8 @@ async fn two_parts_of_one_payee_are_both_referenced(b: Backend) {
 /// provider's); a partial refund takes the share back from the parts in
 /// proportion to what each holds; the rest is then paid.
 async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
-    let w = world(b, 1_000_000, 1).await;
+    let w = funded_world(b, "hold").await;
     let app = &w.app;
-    assert_eq!(
-        app.deposit(REQUESTER, 100_000, "dep-hold").await.status,
-        201
-    );
     let f = Fixture::new(KeyKind::Ed25519, &[KeyKind::Rsa]);
     let computation = publish(app, "hold", f.record(10_000, &three(), CREATED)).await;
     let base = Scenario::new(REQUESTER, PROVIDER, "split-hold");

@@ -14,7 +14,7 @@ use settlement::records::cid::Cid;
 use settlement::records::json::{self, Value};
 use settlement::testkit::{PROVIDER, REQUESTER, Scenario};
 
-use crate::app::{ADMIN_TOKEN, Backend, Reply};
+use crate::app::{ADMIN_TOKEN, App, Backend, Reply};
 use crate::payouts::{World, world};
 
 /// 250 charged per receipt: 244 to the provider, 6 of fee.
@@ -70,20 +70,25 @@ pub(crate) async fn resolve(w: &World, id: &str, body: &str) -> Reply {
     admin(w, &format!("/v1/admin/disputes/{id}/resolve"), body).await
 }
 
-/// The settlement's stored status.
-async fn status(w: &World, uri: &str) -> String {
-    let s = w
-        .app
+/// A settlement's stored version, its signature and CID checked.
+pub(crate) async fn stored_settlement(app: &App, uri: &str) -> Value {
+    let s = app
         .service
         .store
         .settlement_by_uri(uri)
         .await
         .unwrap()
         .unwrap();
-    let key = w.app.service.exchange.verifying_key();
+    let key = app.service.exchange.verifying_key();
     assert!(verify_settlement(s.value.as_object().unwrap(), key));
     assert_eq!(Cid::for_record(&s.value).unwrap().to_string(), s.cid);
     s.value
+}
+
+/// The settlement's stored status.
+async fn status(w: &World, uri: &str) -> String {
+    stored_settlement(&w.app, uri)
+        .await
         .get("status")
         .and_then(Value::as_str)
         .unwrap()

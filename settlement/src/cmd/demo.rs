@@ -79,6 +79,26 @@ impl Client {
         Ok(body)
     }
 
+    /// Asks for `receipt` to be charged: the status and the reply.
+    pub(super) async fn settle(&self, receipt: &str) -> Result<(u16, Value), String> {
+        let mut m = Map::new();
+        m.insert("receipt".into(), receipt.into());
+        self.post("/v1/settle", Value::Object(m)).await
+    }
+
+    /// Like [`Client::settle`], for a receipt that must be charged now:
+    /// the settlement.
+    pub(super) async fn settle_new(&self, receipt: &str) -> Result<Value, String> {
+        let (status, body) = self.settle(receipt).await?;
+        if status != 201 {
+            return Err(format!(
+                "settle {receipt}: {status} {}",
+                json::to_canonical_string(&body)
+            ));
+        }
+        Ok(body)
+    }
+
     /// Sets `did`'s payout address (the operator's call).
     pub(super) async fn pay_to(&self, did: &str, address: &str) -> Result<(), String> {
         let body = obj(&format!(r#"{{"address":"{address}"}}"#));
@@ -357,15 +377,7 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     writeln!(out, "\n== 4. Settlement").ok();
     let mut settled = Vec::new();
     for uri in &bob_receipts {
-        let mut m = Map::new();
-        m.insert("receipt".into(), uri.clone().into());
-        let (status, body) = api.post("/v1/settle", Value::Object(m)).await?;
-        if status != 201 {
-            return Err(format!(
-                "settle {uri}: {status} {}",
-                json::to_canonical_string(&body)
-            ));
-        }
+        let body = api.settle_new(uri).await?;
         let uri = body
             .get("uri")
             .and_then(Value::as_str)
@@ -381,9 +393,7 @@ pub async fn run(out: &mut String) -> Result<(), String> {
         .ok();
         settled.push(uri);
     }
-    let mut m = Map::new();
-    m.insert("receipt".into(), forged.receipt.uri.clone().into());
-    let (status, body) = api.post("/v1/settle", Value::Object(m)).await?;
+    let (status, body) = api.settle(&forged.receipt.uri).await?;
     let code = body.get("code").and_then(Value::as_str).unwrap_or("");
     writeln!(out, "Eve's receipt refused: {status} {code}").ok();
     if status != 422 || code != "signature-invalid" {

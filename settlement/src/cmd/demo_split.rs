@@ -14,7 +14,7 @@ use crate::computation::testkeys::Fixture;
 use crate::computation::{NSID_COMPUTATION, Role};
 use crate::payout::chain::Chain;
 use crate::records::RawRecord;
-use crate::records::json::{self, Map, Value};
+use crate::records::json::Value;
 use crate::testkit::{REQUESTER, Scenario};
 
 const CAROL: &str = "did:plc:carolcarolcarolcarolcaro";
@@ -59,15 +59,7 @@ pub(super) async fn run(
     for r in [&sealed.job, &sealed.attestation, &sealed.receipt] {
         api.publish(r).await?;
     }
-    let mut m = Map::new();
-    m.insert("receipt".into(), sealed.receipt.uri.clone().into());
-    let (status, body) = api.post("/v1/settle", Value::Object(m)).await?;
-    if status != 201 {
-        return Err(format!(
-            "settle Carol's receipt: {status} {}",
-            json::to_canonical_string(&body)
-        ));
-    }
+    let body = api.settle_new(&sealed.receipt.uri).await?;
     writeln!(
         out,
         "Carol's receipt settled: charged {}, fee {}, split:",

@@ -100,49 +100,24 @@ impl Fixture {
     /// One party holds both the algorithm and the one dataset under the
     /// same key: its proofs differ only by role.
     pub fn one_key(kind: KeyKind) -> Fixture {
-        let mut f = Fixture::new(kind, &[]);
-        let pem = f.algorithm.pem();
-        let mut asset = crate::records::json::Map::new();
-        asset.insert("hash".into(), "d".repeat(64).into());
-        asset.insert("userKey".into(), pem.into());
-        let asset =
-            crate::records::json::to_canonical_string(&crate::records::json::Value::Object(asset));
-        f.manifest =
-            f.manifest
-                .replacen(r#""datasets":[]"#, &format!(r#""datasets":[{asset}]"#), 1);
-        f.shared = true;
-        f
+        let algorithm = TestKey::generate(kind);
+        let manifest = manifest(&algorithm, &[&algorithm]);
+        Fixture {
+            algorithm,
+            datasets: Vec::new(),
+            manifest,
+            shared: true,
+        }
     }
 
     pub fn new(algorithm: KeyKind, datasets: &[KeyKind]) -> Fixture {
-        use crate::records::json::{Map, Value};
         let algorithm = TestKey::generate(algorithm);
         let datasets: Vec<TestKey> = datasets.iter().map(|k| TestKey::generate(*k)).collect();
-        let asset = |k: &TestKey, fill: &str| {
-            let mut o = Map::new();
-            o.insert("hash".into(), fill.repeat(64).into());
-            o.insert("userKey".into(), k.pem().into());
-            Value::Object(o)
-        };
-        // Compact JSON in the documented field order.
-        let mut text = String::from(
-            r#"{"id":"1","name":"sample computation","description":"sample description","datasets":["#,
-        );
-        for (i, d) in datasets.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push_str(&crate::records::json::to_canonical_string(&asset(d, "d")));
-        }
-        text.push_str(r#"],"algorithm":"#);
-        text.push_str(&crate::records::json::to_canonical_string(&asset(
-            &algorithm, "a",
-        )));
-        text.push('}');
+        let manifest = manifest(&algorithm, &datasets.iter().collect::<Vec<_>>());
         Fixture {
             algorithm,
             datasets,
-            manifest: text,
+            manifest,
             shared: false,
         }
     }
@@ -210,4 +185,22 @@ impl Fixture {
         m.insert("createdAt".into(), created_at.into());
         Value::Object(m)
     }
+}
+
+/// A manifest as compact JSON in the documented field order, naming the
+/// keys of the datasets and of the algorithm.
+fn manifest(algorithm: &TestKey, datasets: &[&TestKey]) -> String {
+    use crate::records::json::{Map, Value, to_canonical_string};
+    let asset = |k: &TestKey, fill: &str| {
+        let mut o = Map::new();
+        o.insert("hash".into(), fill.repeat(64).into());
+        o.insert("userKey".into(), k.pem().into());
+        to_canonical_string(&Value::Object(o))
+    };
+    let datasets: Vec<String> = datasets.iter().map(|d| asset(d, "d")).collect();
+    format!(
+        r#"{{"id":"1","name":"sample computation","description":"sample description","datasets":[{}],"algorithm":{}}}"#,
+        datasets.join(","),
+        asset(algorithm, "a")
+    )
 }
