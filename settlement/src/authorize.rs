@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::{self, code, new_account, short_hash};
 use crate::computation::Part;
+use crate::inference::evidence::Evidence;
 use crate::records::NSID_SETTLEMENT;
 use crate::records::formats::{Micros, tid};
 use crate::records::json::Value;
@@ -54,6 +55,10 @@ pub struct SettlePlan {
     /// The provider's share split among a computation's payees, in
     /// declaration order (empty: all of it to the receipt's provider).
     pub parts: Vec<Part>,
+    /// The proof of inference and its verdict, when the receipt needed
+    /// one: written with the settlement, and a hold keeps the provider's
+    /// share out of payouts.
+    pub evidence: Option<Evidence>,
 }
 
 impl SettlePlan {
@@ -325,6 +330,7 @@ mod tests {
             exchange_did: "did:web:exchange.example".into(),
             now: 1_795_255_200_000_000,
             parts: Vec::new(),
+            evidence: None,
         };
         assert_eq!(plan.uri_for_attempt(1), plan.settlement_uri);
         let keys: std::collections::BTreeSet<String> =
@@ -366,6 +372,7 @@ mod tests {
                 exchange_did: "did:web:exchange.example".into(),
                 now: 1_795_255_200_000_000,
                 parts: Vec::new(),
+                evidence: None,
             };
             let found = (1..=ledger::RETRY_LIMIT)
                 .map(|n| plan.uri_for_attempt(n))

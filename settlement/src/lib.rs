@@ -17,10 +17,12 @@ pub mod egress;
 pub mod exchange;
 pub mod failure;
 pub mod identity;
+pub mod inference;
 #[cfg(test)]
 mod layers;
 pub mod metrics;
 pub mod payout;
+pub mod proof_verifier;
 pub mod records;
 pub mod secrets;
 pub mod service;

@@ -66,9 +66,27 @@ enum Command {
     /// forged receipt refused, a paid charge disputed and refunded, and the
     /// reconciliation.
     Demo,
+    /// TensorCash proofs of inference.
+    Proof {
+        #[command(subcommand)]
+        command: ProofCommand,
+    },
     /// Settled receipts per second through the HTTP API, on each backend,
     /// against the fastest raw P-256 verification rate of this machine.
     Bench(settlement::cmd::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// The model-free checks of one proof (structure, parameters, u-values,
+    /// final-hash, sampling, header-pow). Prints one JSON object; exits 0
+    /// (every check but header-pow holds), 1 (one fails) or 2 (not a
+    /// usable proof).
+    Check {
+        /// A bare FlatBuffers `Proof`, as TensorCash writes it.
+        #[arg(long)]
+        proof: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,7 +99,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::VerifyCharge { bundle } => {
-            let outcome = match read_bounded(&bundle) {
+            let outcome = match read_bounded(&bundle, settlement::cmd::BUNDLE_BYTES_MAX) {
                 Ok(bytes) => settlement::cmd::verify_charge(&bytes),
                 Err(e) => settlement::cmd::Outcome {
                     exit: 2,
@@ -93,6 +111,21 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
             let stderr = settlement::secrets::scrub(&outcome.stderr);
             let _ = std::io::stderr().write_all(stderr.as_bytes());
+            ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+        }
+        Command::Proof {
+            command: ProofCommand::Check { proof },
+        } => {
+            let outcome = match read_bounded(&proof, settlement::inference::proof::MAX_PROOF_BYTES) {
+                Ok(bytes) => settlement::cmd::proof::check(&bytes),
+                Err(e) => settlement::cmd::Outcome {
+                    exit: 2,
+                    stdout: String::new(),
+                    stderr: format!("proof check: cannot read {}: {e}\n", proof.display()),
+                },
+            };
+            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
         }
         Command::Audit {
@@ -272,6 +305,10 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
             trust,
         );
         service.group_commit.set_max(args.settle_batch_max);
+        if let Some(gate) = args.proofs.gate()? {
+            tracing::info!(models = ?gate.models, verifier = gate.verifier.is_some(), "proof-of-inference gate on");
+            let _ = service.proof_gate.set(gate);
+        }
         service.destination_delay_s.store(
             args.payout_destination_delay_secs,
             std::sync::atomic::Ordering::Relaxed,
@@ -390,9 +427,11 @@ async fn shutdown_signal() {
 
 /// Reads at most one byte past the limit, so an oversized file is refused
 /// without being loaded whole.
-fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+/// Reads at most `max + 1` bytes, so that the reader sees a file too large
+/// without holding all of it.
+fn read_bounded(path: &std::path::Path, max: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let limit = settlement::cmd::BUNDLE_BYTES_MAX as u64 + 1;
+    let limit = max as u64 + 1;
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
         .take(limit)

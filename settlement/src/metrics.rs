@@ -20,10 +20,48 @@ struct Histogram {
     sum_us: u64,
 }
 
+impl Histogram {
+    fn observe(&mut self, elapsed: Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        for (i, bound) in BUCKETS_US.iter().enumerate() {
+            if us <= *bound {
+                self.counts[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum_us = self.sum_us.saturating_add(us);
+    }
+
+    /// The histogram's lines for metric `name` with `labels` (may be empty).
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (i, bound) in BUCKETS_US.iter().enumerate() {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{}\"}} {}", seconds(*bound), self.counts[i]);
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let braces = |l: &str| if l.is_empty() { String::new() } else { format!("{{{l}}}") };
+        let _ = writeln!(out, "{name}_sum{} {}", braces(labels), seconds(self.sum_us));
+        let _ = writeln!(out, "{name}_count{} {}", braces(labels), self.count);
+    }
+}
+
+/// The `ResponseValue` names a label may carry; anything else counts as
+/// `other` (a verifier's answer never grows the label set).
+const STATUSES: [&str; 16] = [
+    "Quick_OK", "Quick_Fail", "Quick_OK_Smell_OK", "Quick_OK_Smell_Fail", "Quick_Fail_Smell_OK",
+    "Quick_Fail_Smell_Fail", "Full_Green", "Full_Amber", "Full_Red", "Model_OK", "Model_Fail",
+    "Challenge_OK", "Challenge_Fail", "Model_Pending_Review", "Logits_OK", "Logits_Fail",
+];
+
 #[derive(Default)]
 pub struct Metrics {
     outcomes: Mutex<BTreeMap<String, u64>>,
     requests: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Native proof checks by outcome (`ok` or the failed check's name).
+    proofs: Mutex<BTreeMap<&'static str, u64>>,
+    /// Verifier answers by (status, verdict).
+    verdicts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    verifier: Mutex<Histogram>,
 }
 
 /// Seconds with six decimals, from integer microseconds.
@@ -41,18 +79,33 @@ impl Metrics {
     }
 
     pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
-        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         if let Ok(mut m) = self.requests.lock() {
-            let h = m
-                .entry((route.to_owned(), format!("{}xx", status / 100)))
-                .or_default();
-            for (i, bound) in BUCKETS_US.iter().enumerate() {
-                if us <= *bound {
-                    h.counts[i] += 1;
-                }
-            }
-            h.count += 1;
-            h.sum_us = h.sum_us.saturating_add(us);
+            m.entry((route.to_owned(), format!("{}xx", status / 100)))
+                .or_default()
+                .observe(elapsed);
+        }
+    }
+
+    /// Counts one proof's native checks: `ok`, or the check that failed.
+    pub fn proof_checked(&self, outcome: &'static str) {
+        if let Ok(mut m) = self.proofs.lock() {
+            *m.entry(outcome).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts one verifier answer and how long it took to get.
+    pub fn verifier_answer(&self, status: &str, verdict: &'static str, elapsed: Duration) {
+        let status = STATUSES.iter().find(|s| **s == status).copied().unwrap_or("other");
+        if let Ok(mut m) = self.verdicts.lock() {
+            *m.entry((status, verdict)).or_insert(0) += 1;
+        }
+        self.verifier_latency(elapsed);
+    }
+
+    /// Times a verifier exchange, answered or not.
+    pub fn verifier_latency(&self, elapsed: Duration) {
+        if let Ok(mut h) = self.verifier.lock() {
+            h.observe(elapsed);
         }
     }
 
@@ -73,30 +126,30 @@ impl Metrics {
         if let Ok(m) = self.requests.lock() {
             for ((route, class), h) in m.iter() {
                 let labels = format!("route=\"{route}\",status=\"{class}\"");
-                for (i, bound) in BUCKETS_US.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "settlement_http_request_duration_seconds_bucket{{{labels},le=\"{}\"}} {}",
-                        seconds(*bound),
-                        h.counts[i]
-                    );
-                }
+                h.render(&mut out, "settlement_http_request_duration_seconds", &labels);
+            }
+        }
+        out.push_str("# HELP settlement_inference_proofs_checked_total Proofs of inference checked natively, by outcome (ok or the failed check).\n");
+        out.push_str("# TYPE settlement_inference_proofs_checked_total counter\n");
+        if let Ok(m) = self.proofs.lock() {
+            for (outcome, n) in m.iter() {
+                let _ = writeln!(out, "settlement_inference_proofs_checked_total{{outcome=\"{outcome}\"}} {n}");
+            }
+        }
+        out.push_str("# HELP settlement_inference_verdicts_total Proof verifier answers, by ResponseValue and verdict.\n");
+        out.push_str("# TYPE settlement_inference_verdicts_total counter\n");
+        if let Ok(m) = self.verdicts.lock() {
+            for ((status, verdict), n) in m.iter() {
                 let _ = writeln!(
                     out,
-                    "settlement_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "settlement_http_request_duration_seconds_sum{{{labels}}} {}",
-                    seconds(h.sum_us)
-                );
-                let _ = writeln!(
-                    out,
-                    "settlement_http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count
+                    "settlement_inference_verdicts_total{{status=\"{status}\",verdict=\"{verdict}\"}} {n}"
                 );
             }
+        }
+        out.push_str("# HELP settlement_inference_verifier_duration_seconds Time to a proof verifier's answer (or to giving up).\n");
+        out.push_str("# TYPE settlement_inference_verifier_duration_seconds histogram\n");
+        if let Ok(h) = self.verifier.lock() {
+            h.render(&mut out, "settlement_inference_verifier_duration_seconds", "");
         }
         out
     }
@@ -127,5 +180,20 @@ mod tests {
         assert!(text.contains("{route=\"/v1/settle\",status=\"2xx\",le=\"0.050000\"} 2\n"));
         assert!(text.contains("settlement_http_request_duration_seconds_sum{route=\"/v1/settle\",status=\"2xx\"} 0.033000\n"));
         assert!(text.contains("settlement_http_request_duration_seconds_count{route=\"/v1/settle\",status=\"2xx\"} 2\n"));
+    }
+
+    #[test]
+    fn verifier_statuses_never_grow_the_labels() {
+        let m = Metrics::default();
+        m.verifier_answer("Full_Green", "pass", Duration::from_millis(3));
+        m.verifier_answer("did:plc:whatever", "hold", Duration::from_millis(30));
+        m.proof_checked("sampling");
+        let text = m.render();
+        assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1\n"), "{text}");
+        assert!(text.contains("settlement_inference_verdicts_total{status=\"other\",verdict=\"hold\"} 1\n"));
+        assert!(!text.contains("did:plc"));
+        assert!(text.contains("settlement_inference_proofs_checked_total{outcome=\"sampling\"} 1\n"));
+        assert!(text.contains("settlement_inference_verifier_duration_seconds_bucket{le=\"0.005000\"} 1\n"));
+        assert!(text.contains("settlement_inference_verifier_duration_seconds_count 2\n"));
     }
 }

@@ -29,6 +29,7 @@ mod interop;
 mod payout_attacks;
 mod payouts;
 mod pds;
+mod proofs;
 mod slow;
 mod ssrf;
 mod support;

@@ -34,21 +34,22 @@ pub(super) fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(new_request_id, str::to_owned)
 }
 
-/// The request with its body read whole (at most [`BODY_BYTES_MAX`])
+/// The request with its body read whole (at most `max` bytes)
 /// within `limit`; a body that is too slow is 408, too large 413.
 async fn read_body(
     req: axum::extract::Request,
     limit: std::time::Duration,
+    max: usize,
 ) -> Result<axum::extract::Request, Failure> {
     let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, BODY_BYTES_MAX)).await
+    let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, max)).await
     {
         Ok(Ok(b)) => b,
         Ok(Err(_)) => {
             return Err(Failure::new(
                 FailureKind::TooLarge,
                 "payload-too-large",
-                format!("the body is larger than {BODY_BYTES_MAX} bytes or broken off"),
+                format!("the body is larger than {max} bytes or broken off"),
             ));
         }
         Err(_) => {
@@ -104,7 +105,13 @@ pub(super) async fn edge(
     }
     // The body is read first, under its own short limit, so a slow client
     // never holds a place in flight.
-    let req = match read_body(req, e.limits.body_read_timeout).await {
+    // Proof uploads alone may be larger than any JSON body.
+    let max = if route == "/v1/inference/proofs" {
+        super::inference::PROOF_BODY_BYTES_MAX
+    } else {
+        BODY_BYTES_MAX
+    };
+    let req = match read_body(req, e.limits.body_read_timeout, max).await {
         Ok(req) => req,
         Err(f) => {
             let mut r = f.into_response();

@@ -33,6 +33,7 @@ mod balances;
 mod deposits;
 mod disputes;
 mod edge;
+mod inference;
 mod listener;
 mod payouts;
 mod records;
@@ -70,6 +71,15 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         )
         .route("/v1/disputes/{id}", get(disputes::get))
         .route("/v1/admin/disputes/{id}/resolve", post(disputes::resolve))
+        .route(
+            "/v1/inference/proofs",
+            post(inference::upload).layer(DefaultBodyLimit::max(inference::PROOF_BODY_BYTES_MAX)),
+        )
+        .route("/v1/inference/verdicts", get(inference::verdict))
+        .route(
+            "/v1/admin/inference/holds",
+            post(inference::end_hold).get(inference::held),
+        )
         .route("/v1/admin/deposits", post(deposit))
         .route("/v1/deposits", deposits::route(&service))
         .route("/v1/admin/payouts/run", post(payouts::run_payouts))
@@ -135,6 +145,9 @@ pub const ROUTES: &[&str] = &[
     "/v1/disputes",
     "/v1/disputes/{id}",
     "/v1/admin/disputes/{id}/resolve",
+    "/v1/inference/proofs",
+    "/v1/inference/verdicts",
+    "/v1/admin/inference/holds",
 ];
 
 /// Records each request's latency under its route template (never the raw

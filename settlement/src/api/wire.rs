@@ -9,6 +9,7 @@ use crate::records::formats::{AtUri, Datetime, Micros};
 use crate::records::json::{Map, Value};
 use crate::service::{AuthorizationView, Balance, ProviderBalance, Statement};
 use crate::store::SettlementRow;
+use crate::store::inference::VerdictRow;
 use crate::store::payouts::{Destination, PayoutRow};
 
 /// `{amount, currency}`.
@@ -39,6 +40,34 @@ pub(super) fn record(uri: &str, cid: &str, value: Option<&Value>) -> Value {
     m.insert("cid".into(), cid.into());
     if let Some(v) = value {
         m.insert("value".into(), v.clone());
+    }
+    Value::Object(m)
+}
+
+/// An uploaded blob: `{cid, size}`.
+pub(super) fn blob(cid: &str, size: usize) -> Value {
+    object([("cid", cid.into()), ("size", (size as u64).into())])
+}
+
+/// A gate's verdict: the proof, the verifier's answer, and the hold.
+pub(super) fn verdict(v: &VerdictRow) -> Value {
+    let e = &v.evidence;
+    let mut m = Map::new();
+    m.insert("receipt".into(), e.receipt_uri.as_str().into());
+    m.insert("proof".into(), record(&e.proof_uri, &e.proof_cid, None));
+    m.insert("verifier".into(), e.verifier.as_str().into());
+    m.insert("hashId".into(), e.hash_id.as_str().into());
+    m.insert("status".into(), e.status.as_str().into());
+    m.insert("verdict".into(), e.verdict.as_str().into());
+    m.insert("checkedAt".into(), datetime(e.checked_at));
+    if let Some(s) = &v.settlement_uri {
+        m.insert("settlement".into(), s.as_str().into());
+    }
+    if let Some(h) = v.hold {
+        m.insert("hold".into(), h.as_str().into());
+    }
+    if let Some(at) = v.decided_at {
+        m.insert("decidedAt".into(), datetime(at));
     }
     Value::Object(m)
 }

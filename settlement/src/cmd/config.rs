@@ -65,6 +65,8 @@ pub struct ServeArgs {
     pub payout_interval_secs: u64,
     #[command(flatten)]
     pub chain: ChainArgs,
+    #[command(flatten)]
+    pub proofs: crate::cmd::proof::ProofGateArgs,
     /// PLC directory that resolves did:plc DIDs.
     #[arg(long, env = "SETTLEMENT_PLC_DIRECTORY")]
     pub plc_directory: Option<String>,

@@ -9,6 +9,7 @@ pub mod demo;
 mod demo_split;
 pub mod dispute;
 pub mod payout;
+pub mod proof;
 
 use crate::records::RawRecord;
 use crate::records::formats::{Datetime, is_did};

@@ -514,9 +514,13 @@ macro_rules! dispute_rows {
             ) -> Result<i64, StoreError> {
                 let row = sqlx::query(crate::store::unpaid_shares!(
                     " AND (s.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
-                     WHERE d.settlement_uri = s.uri AND d.status = 'open'))",
+                     WHERE d.settlement_uri = s.uri AND d.status = 'open') \
+                     OR EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
+                     WHERE v.settlement_uri = s.uri AND v.hold = 'held'))",
                     " AND (p.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
-                     WHERE d.settlement_uri = p.settlement_uri AND d.status = 'open'))"
+                     WHERE d.settlement_uri = p.settlement_uri AND d.status = 'open') \
+                     OR EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
+                     WHERE v.settlement_uri = p.settlement_uri AND v.hold = 'held'))"
                 ))
                 .bind(provider)
                 .bind(currency)

@@ -62,6 +62,14 @@ impl Cid {
         })
     }
 
+    /// The CID of a blob: raw bytes, sha2-256.
+    pub fn for_blob(bytes: &[u8]) -> Cid {
+        Cid {
+            codec: CODEC_RAW,
+            digest: Sha256::digest(bytes).into(),
+        }
+    }
+
     /// The binary form: version, codec, multihash.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(36);

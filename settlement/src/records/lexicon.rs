@@ -57,6 +57,10 @@ const FILES: &[(&str, &str)] = &[
         "dev.settlement.computation",
         include_str!("../../../lexicons/dev.settlement.computation.json"),
     ),
+    (
+        "dev.settlement.inferenceProof",
+        include_str!("../../../lexicons/dev.settlement.inferenceProof.json"),
+    ),
 ];
 
 /// A record or field that breaks its lexicon: where, and which rule.
@@ -268,6 +272,7 @@ impl Lexicons {
                 }
                 Ok(())
             }
+            "blob" => check_blob(schema, value).or_else(|rule| err(path, rule)),
             "cid-link" => match special(value, "$link").map(Cid::parse) {
                 Some(Ok(_)) => Ok(()),
                 _ => err(path, "must be {\"$link\": CID}".into()),
@@ -348,6 +353,37 @@ fn ref_schema(reference: &str) -> Value {
 }
 
 /// The string under `key` when `value` is exactly `{key: string}`.
+/// A blob reference: exactly `{"$type": "blob", "ref": {"$link": CID},
+/// "mimeType", "size"}`, the CID raw (0x55) over SHA-256 as AT Protocol
+/// blobs are, the MIME type among `accept` and the size within `maxSize`.
+fn check_blob(schema: &Value, value: &Value) -> Result<(), String> {
+    let shape = "must be {\"$type\": \"blob\", \"ref\": {\"$link\": CID}, \"mimeType\", \"size\"}";
+    let Some(map) = value.as_object() else {
+        return Err(shape.into());
+    };
+    if map.len() != 4 || map.get("$type").and_then(Value::as_str) != Some("blob") {
+        return Err(shape.into());
+    }
+    let link = map.get("ref").and_then(|r| special(r, "$link")).ok_or(shape)?;
+    let cid = Cid::parse(link).map_err(|e| format!("ref: {e}"))?;
+    if cid.codec != crate::records::cid::CODEC_RAW {
+        return Err("ref: must be a raw (0x55) CID".into());
+    }
+    let mime = map.get("mimeType").and_then(Value::as_str).ok_or(shape)?;
+    let size = map.get("size").and_then(Value::as_int).filter(|n| *n >= 0).ok_or(shape)?;
+    if let Some(Value::Array(accept)) = schema.get("accept")
+        && !accept.iter().any(|a| a.as_str() == Some(mime))
+    {
+        return Err(format!("mimeType {mime:?} is not accepted"));
+    }
+    if let Some(max) = schema.get("maxSize").and_then(Value::as_int)
+        && size > max
+    {
+        return Err(format!("size must be at most {max} bytes"));
+    }
+    Ok(())
+}
+
 fn special<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
     let map = value.as_object()?;
     if map.len() != 1 {
@@ -405,6 +441,31 @@ mod tests {
     use super::*;
     use crate::records::json::parse_str;
 
+    #[test]
+    fn blobs_are_raw_cids_of_an_accepted_type_and_size() {
+        let lex = Lexicons::builtin();
+        let raw = crate::records::cid::Cid::for_blob(b"proof").to_string();
+        let record = |blob: &str| {
+            parse_str(&format!(
+                r#"{{"$type":"dev.settlement.inferenceProof","receipt":{{"uri":"at://did:plc:bobbobbobbobbobbobbobbob/dev.cocore.compute.receipt/3l2a","cid":"bafyreib2rxk3rybk3aobmv5cjuql3bm2twh4jo5uxgf5kpqcsgz7soitae"}},"proof":{blob},"createdAt":"2026-11-30T12:00:00.000Z","enclaveSignature":"AAAA"}}"#
+            ))
+            .unwrap()
+        };
+        let ok = format!(r#"{{"$type":"blob","ref":{{"$link":"{raw}"}},"mimeType":"application/octet-stream","size":5}}"#);
+        lex.validate_record("dev.settlement.inferenceProof", &record(&ok), "proof").unwrap();
+        for (blob, rule) in [
+            (ok.replace("application/octet-stream", "text/plain"), "not accepted"),
+            (ok.replace("\"size\":5", "\"size\":9000000"), "at most 8388608"),
+            (ok.replace(&raw, "bafyreib2rxk3rybk3aobmv5cjuql3bm2twh4jo5uxgf5kpqcsgz7soitae"), "raw (0x55)"),
+            (ok.replace(r#""$type":"blob","#, ""), "must be {"),
+            (ok.replace(r#","size":5"#, r#","size":5,"extra":1"#), "must be {"),
+        ] {
+            let e = lex.validate_record("dev.settlement.inferenceProof", &record(&blob), "proof").unwrap_err();
+            assert_eq!(e.path, "proof.proof", "{e}");
+            assert!(e.rule.contains(rule), "{e} does not say {rule}");
+        }
+    }
+
     /// Every `ref` in every embedded lexicon resolves and every `type` and
     /// `format` is one the walker knows.
     #[test]
@@ -418,7 +479,7 @@ mod tests {
                         assert!(
                             [
                                 "record", "object", "ref", "string", "integer", "boolean", "array",
-                                "unknown", "bytes", "cid-link", "union", "params"
+                                "unknown", "bytes", "cid-link", "union", "params", "blob"
                             ]
                             .contains(&t.as_str()),
                             "{ctx}: type {t}"

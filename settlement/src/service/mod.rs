@@ -4,6 +4,7 @@
 
 mod charge_record;
 mod group_commit;
+mod inference_gate;
 mod proven;
 mod reads;
 mod shared;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use crate::authentic::RecordTrust;
 use crate::authorize::{Refusal, SettlePlan};
 use crate::computation::NSID_COMPUTATION;
+use crate::inference::record::NSID_INFERENCE_PROOF;
 use crate::exchange::{Exchange, FeePolicy};
 use crate::failure::{Failure, FailureKind};
 use crate::records::cid::Cid;
@@ -28,6 +30,7 @@ use shared::{CheckedAttestation, SharedRecords};
 
 use crate::verify::{self, Bundle, Rejection};
 pub use group_commit::{GROUP_COMMIT_MAX, GroupCommit, GroupStats};
+pub use inference_gate::ProofGate;
 
 /// Default cooling-off before a destination a provider sets is paid: 24 h.
 pub const DESTINATION_DELAY_S: u64 = 24 * 3600;
@@ -45,6 +48,7 @@ fn root_of(collection: &str) -> Option<&'static str> {
         NSID_ATTESTATION => Some("attestation"),
         NSID_AUTHORIZATION => Some("authorization"),
         NSID_COMPUTATION => Some("computation"),
+        NSID_INFERENCE_PROOF => Some("proof"),
         _ => None,
     }
 }
@@ -80,6 +84,8 @@ pub struct Service {
     /// Fault tests: the deposit route fails after the payment is settled,
     /// as a dropped request would.
     pub fail_after_deposit_settlement: std::sync::atomic::AtomicBool,
+    /// Which receipts need a proof of inference, and its verifier.
+    pub proof_gate: std::sync::OnceLock<ProofGate>,
     /// Records many charges share, parsed once.
     shared: SharedRecords,
 }
@@ -118,6 +124,7 @@ impl Service {
             group_commit: GroupCommit::default(),
             destination_delay_s: std::sync::atomic::AtomicU64::new(DESTINATION_DELAY_S),
             fail_after_deposit_settlement: std::sync::atomic::AtomicBool::new(false),
+            proof_gate: std::sync::OnceLock::new(),
             shared: SharedRecords::default(),
         })
     }
@@ -151,6 +158,15 @@ impl Service {
                 check::<Attestation>(&raw, root)?
             }
             NSID_COMPUTATION => charge_record::check_computation(&raw, root).await?,
+            NSID_INFERENCE_PROOF => {
+                let (cid, receipt, index) = Service::check_proof_record(&raw)?;
+                let put = self
+                    .store
+                    .put_record(&uri, &cid.to_string(), &raw.value, now.unix_micros())
+                    .await?;
+                self.index_proof(&receipt, &index, now).await?;
+                return Ok((put, cid));
+            }
             _ => check::<PaymentAuthorization>(&raw, root)?,
         };
         let put = self
@@ -311,6 +327,11 @@ impl Service {
                 .into())
             };
         }
+        let gated = self
+            .proof_gate
+            .get()
+            .is_some_and(|g| g.requires(&receipt.data.model))
+            .then(|| receipt.clone());
         let charge = self.decide(receipt, job, now).await?;
         if !charge.provider_named && !self.policy.open_jobs {
             return Err(Failure::new(
@@ -334,6 +355,13 @@ impl Service {
         if i64::try_from(amount).is_err() {
             return Err(Refusal::AmountOutOfRange(amount).into());
         }
+        let evidence = match gated {
+            Some(receipt) => {
+                let key = self.attestation_key(charge.attestation.uri.as_str()).await?;
+                self.gate(&receipt, key, now).await?
+            }
+            None => None,
+        };
         let terms = self.computation_terms(&charge).await?;
         // Only money that stays with the requester is exempt from the fee.
         let self_loop = match &terms {
@@ -352,6 +380,7 @@ impl Service {
         let (uri, cid, value) = self.settlement_record(&charge, fee, split.as_ref(), now);
         let plan = SettlePlan {
             parts: split.map(|(_, parts)| parts).unwrap_or_default(),
+            evidence,
             charge,
             fee_minor: fee,
             settlement_uri: uri,
@@ -443,6 +472,12 @@ impl Service {
         let record = self.load::<Attestation>(uri, "attestation").await?;
         let check = verify::check_attestation(&record);
         Ok(self.shared.attestations.put(uri, (record, check)))
+    }
+
+    /// The key of a checked attestation (the one a charge was decided on).
+    async fn attestation_key(&self, uri: &str) -> Result<crate::verify::crypto::VerifyingKey, Failure> {
+        let checked = self.shared_attestation(uri).await?;
+        checked.1.key.clone().map_err(Failure::from)
     }
 
     /// The authorization at `uri`, parsed, from the cache or the store.

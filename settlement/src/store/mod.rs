@@ -80,6 +80,7 @@ macro_rules! on_pool {
 }
 
 mod cycle_lock;
+pub mod inference;
 pub mod deposits;
 pub mod parts;
 mod payout_types;

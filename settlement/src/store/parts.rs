@@ -108,7 +108,9 @@ macro_rules! part_rows {
                 sqlx::query(
                     "UPDATE settlement_parts SET payout_id = $1 WHERE payee = $2 AND currency = $3 \
                      AND payout_id IS NULL AND created_at < $4 AND NOT EXISTS (SELECT 1 FROM settlement_disputes d \
-                     WHERE d.settlement_uri = settlement_parts.settlement_uri AND d.status = 'open')",
+                     WHERE d.settlement_uri = settlement_parts.settlement_uri AND d.status = 'open') \
+                     AND NOT EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
+                     WHERE v.settlement_uri = settlement_parts.settlement_uri AND v.hold = 'held')",
                 )
                 .bind(payout_id)
                 .bind(payee)

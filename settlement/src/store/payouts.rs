@@ -271,13 +271,16 @@ macro_rules! payout_backend {
                     tx.rollback().await?;
                     return Ok(None);
                 };
-                // Mature settlements not under an open dispute: those whose
-                // money the payout carries. Settlement rows are locked before
+                // Mature settlements not under an open dispute nor held
+                // for their proof of inference: those whose money the
+                // payout carries. Settlement rows are locked before
                 // ledger accounts here as in a resolution and a failure.
                 sqlx::query(
                     "UPDATE settlement_settlements SET payout_id = $1 WHERE provider = $2 AND currency = $3 \
                      AND payout_id IS NULL AND created_at < $4 AND NOT EXISTS (SELECT 1 FROM settlement_disputes d \
-                     WHERE d.settlement_uri = settlement_settlements.uri AND d.status = 'open')",
+                     WHERE d.settlement_uri = settlement_settlements.uri AND d.status = 'open') \
+                     AND NOT EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
+                     WHERE v.settlement_uri = settlement_settlements.uri AND v.hold = 'held')",
                 )
                 .bind(&p.id)
                 .bind(&p.provider)

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use ledger::{Currency, LedgerStore, LedgerTx, Op};
 
+use super::inference::VerdictRows;
 use super::parts::PartRows;
 use super::rows::ChargeRows;
 use super::{Settled, SettlementRow, Store, StoreError, pg_list, sqlite_list};
@@ -213,6 +214,9 @@ macro_rules! charge_path {
                 let rows = tx.sqlx().insert_settlements(&written, attempt).await?;
                 if written.iter().any(|p| !p.parts.is_empty()) {
                     (**tx.sqlx()).insert_parts(&written, &rows).await?;
+                }
+                if written.iter().any(|p| p.evidence.is_some()) {
+                    (**tx.sqlx()).insert_verdicts(&written, &rows).await?;
                 }
                 for (&i, row) in through.iter().zip(rows) {
                     out[i] = Some(Ok(Settled::Created(row)));

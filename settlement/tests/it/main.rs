@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod dispute_crash;
 mod group_commit;
+mod inference;
 mod payout_crash;
 mod properties;
 mod replicas;

@@ -1,0 +1,95 @@
+//! Proofs of inference over HTTP: a proof's bytes uploaded by content
+//! address (once a proof record names them), a receipt's verdict read by
+//! anyone, and the operator's release or refund of a held share.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::{PAGE_MAX, Shared, bad, body_object, json_response, require_admin, str_field, wire};
+use crate::failure::{Failure, FailureKind};
+use crate::inference::evidence::Hold;
+
+/// Largest proof upload (as `inference::proof::MAX_PROOF_BYTES`).
+pub const PROOF_BODY_BYTES_MAX: usize = crate::inference::proof::MAX_PROOF_BYTES;
+
+/// `POST /v1/inference/proofs` (`application/octet-stream`, a bare
+/// FlatBuffers `Proof`): kept under its raw CID, which a stored proof
+/// record must name already; 201 (new) or 200 `{cid, size}`.
+pub(super) async fn upload(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    let octets = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "application/octet-stream");
+    if !octets {
+        return Err(Failure::new(
+            FailureKind::BadRequest,
+            "invalid-request",
+            "content-type: must be application/octet-stream (a TensorCash proof)",
+        ));
+    }
+    let (cid, created) = s.upload_proof(&body).await?;
+    Ok(json_response(
+        if created { StatusCode::CREATED } else { StatusCode::OK },
+        &wire::blob(&cid.to_string(), body.len()),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VerdictQuery {
+    receipt: Option<String>,
+    settlement: Option<String>,
+}
+
+/// `GET /v1/inference/verdicts?receipt=AT-URI` (or `settlement=`): the
+/// gate's verdict and where a held share stands (public).
+pub(super) async fn verdict(State(s): Shared, Query(q): Query<VerdictQuery>) -> Result<Response, Failure> {
+    let row = match (&q.receipt, &q.settlement) {
+        (Some(r), None) => s.store.verdict_of_receipt(r).await?,
+        (None, Some(u)) => s.store.verdict_of_settlement(u).await?,
+        _ => return Err(bad("exactly one of receipt, settlement is required")),
+    };
+    let row = row.ok_or_else(|| Failure::new(FailureKind::NotFound, "not-found", "no verdict for this receipt"))?;
+    Ok(json_response(StatusCode::OK, &wire::verdict(&row)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HeldQuery {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /v1/admin/inference/holds` (admin): held shares, a page at a time.
+pub(super) async fn held(State(s): Shared, headers: HeaderMap, Query(q): Query<HeldQuery>) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, PAGE_MAX);
+    let rows = s.store.held(q.cursor.as_deref().unwrap_or(""), limit).await?;
+    let cursor = rows
+        .last()
+        .filter(|_| rows.len() as i64 == limit)
+        .map(|r| r.evidence.receipt_uri.clone());
+    let items = rows.iter().map(wire::verdict).collect();
+    Ok(json_response(StatusCode::OK, &wire::page("holds", items, cursor)))
+}
+
+/// `POST /v1/admin/inference/holds` `{"settlement": AT-URI, "action":
+/// "release" | "refund"}` (admin): ends a hold.
+pub(super) async fn end_hold(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    let m = body_object(&body)?;
+    if let Some(k) = m.keys().find(|k| !matches!(k.as_str(), "settlement" | "action")) {
+        return Err(bad(format!("{k}: unknown field")));
+    }
+    let settlement = str_field(&m, "settlement")?;
+    let to = match str_field(&m, "action")? {
+        "release" => Hold::Released,
+        "refund" => Hold::Refunded,
+        _ => return Err(bad("action: must be release or refund")),
+    };
+    let row = s.end_hold(settlement, to).await?;
+    tracing::info!(settlement = %settlement, hold = to.as_str(), "held share decided");
+    Ok(json_response(StatusCode::OK, &wire::verdict(&row)))
+}

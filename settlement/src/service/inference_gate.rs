@@ -1,0 +1,267 @@
+//! The proof-of-inference gate of a charge: a receipt of a model the
+//! exchange's policy names is charged only with a proof bound to it that
+//! passes the native checks, and then as the verifier answers:
+//!
+//! - pass: charged as any receipt;
+//! - hold: charged, the provider's share held out of payouts until the
+//!   operator releases it or refunds the charge;
+//! - refuse: nothing moved (`inference-proof-rejected`), kept so that the
+//!   verifier is not asked again about the same proof;
+//! - no answer: nothing moved, 503 `proof-verifier-unavailable`, retryable.
+//!
+//! Also: a proof record is accepted only from the receipt's provider, one
+//! per receipt; proof bytes are uploaded by content address.
+
+use std::time::Instant;
+
+use super::{Service, off_reactor, parse_stored};
+use crate::failure::{Failure, FailureKind};
+use crate::inference::evidence::{Evidence, Hold};
+use crate::inference::record::{self, InferenceProof};
+use crate::inference::{self, Verdict};
+use crate::proof_verifier::Verifier;
+use crate::records::cid::Cid;
+use crate::records::formats::Datetime;
+use crate::records::{RawRecord, Receipt, Record, parse_record};
+use crate::store::inference::ProofIndex;
+
+/// Which receipts need a proof, and who is asked about it.
+pub struct ProofGate {
+    /// Models whose receipts need a proof; `*` names every model.
+    pub models: Vec<String>,
+    /// The verifier; with none, a gated receipt waits (503) until one is
+    /// configured.
+    pub verifier: Option<Verifier>,
+}
+
+impl ProofGate {
+    pub fn requires(&self, model: &str) -> bool {
+        self.models.iter().any(|m| m == "*" || m == model)
+    }
+}
+
+fn rejected(code: &'static str, message: impl Into<String>) -> Failure {
+    Failure::new(FailureKind::Rejected, code, message)
+}
+
+impl Service {
+    /// The gate's decision for one receipt: `None` when no proof is
+    /// needed, the evidence to write with the settlement otherwise.
+    /// `key` is the receipt's attestation's key (already checked).
+    pub(super) async fn gate(
+        &self,
+        receipt: &Record<Receipt>,
+        key: crate::verify::crypto::VerifyingKey,
+        now: Datetime,
+    ) -> Result<Option<Evidence>, Failure> {
+        let Some(gate) = self.proof_gate.get().filter(|g| g.requires(&receipt.data.model)) else {
+            return Ok(None);
+        };
+        let uri = receipt.uri.as_str();
+        if let Some(v) = self.store.verdict_of_receipt(uri).await?
+            && v.evidence.verdict == Verdict::Refuse
+        {
+            return Err(rejected(
+                "inference-proof-rejected",
+                format!("the proof verifier refused this receipt's proof ({})", v.evidence.status),
+            ));
+        }
+        let index = self.store.proof_of(uri).await?.ok_or_else(|| {
+            rejected(
+                "inference-proof-missing",
+                format!(
+                    "model {} is charged only with a proof of inference: no dev.settlement.inferenceProof names {uri}",
+                    receipt.data.model
+                ),
+            )
+        })?;
+        let stored = self.store.get_record(&index.proof_uri).await?.ok_or_else(|| {
+            Failure::new(FailureKind::Internal, "internal", format!("proof {} is indexed, not stored", index.proof_uri))
+        })?;
+        let proof_record = parse_stored::<InferenceProof>(stored, "proof")?;
+        let proof_cid = proof_record.cid;
+        let bytes = self.store.blob(&index.blob_cid).await?.ok_or_else(|| {
+            rejected(
+                "inference-proof-missing",
+                format!("the proof's bytes (blob {}) are not uploaded", index.blob_cid),
+            )
+        })?;
+        let receipt_c = receipt.clone();
+        let checked = off_reactor("proof check", move || {
+            let proof = inference::decode(&bytes).map_err(|e| ("structure", e.0))?;
+            record::bind(&proof_record, &receipt_c, &key, &bytes, &proof).map_err(|m| ("binding", m.to_string()))?;
+            let report = inference::check(&proof);
+            match report.failed() {
+                Some(c) => Err((c.name, c.detail.clone())),
+                None => Ok(proof),
+            }
+        })
+        .await?;
+        let proof = match checked {
+            Ok(p) => {
+                self.metrics.proof_checked("ok");
+                p
+            }
+            Err(("binding", why)) => {
+                self.metrics.proof_checked("binding");
+                return Err(rejected("inference-proof-mismatch", why));
+            }
+            Err((check, why)) => {
+                self.metrics.proof_checked(check);
+                return Err(rejected("inference-proof-invalid", format!("the {check} check fails: {why}")));
+            }
+        };
+        // One proof is the evidence of one receipt.
+        let hash = crate::records::formats::lower_hex(&proof.hash);
+        let holder = self.store.claim_proof(&hash, uri).await?;
+        if holder != uri {
+            self.metrics.proof_checked("reused");
+            return Err(rejected(
+                "inference-proof-reused",
+                format!("this proof (hash {hash}) is the evidence of another receipt, {holder}"),
+            ));
+        }
+        let Some(verifier) = &gate.verifier else {
+            return Err(unavailable("no proof verifier is configured"));
+        };
+        let started = Instant::now();
+        let answer = match verifier.verify(&proof).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.metrics.verifier_latency(started.elapsed());
+                tracing::warn!(receipt = %uri, error = %e, "proof verifier unavailable");
+                return Err(unavailable("the proof verifier did not answer; retry later"));
+            }
+        };
+        self.metrics.verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
+        let evidence = Evidence {
+            receipt_uri: uri.to_owned(),
+            proof_uri: index.proof_uri,
+            proof_cid: proof_cid.to_string(),
+            verifier: format!(
+                "tensorcash:{}@{}",
+                verifier.mode().path(),
+                verifier.host()
+            ),
+            hash_id: answer.hash_id,
+            status: answer.status.clone(),
+            verdict: answer.verdict,
+            checked_at: now.unix_micros(),
+        };
+        if answer.verdict == Verdict::Refuse {
+            self.store.insert_refusal(&evidence).await?;
+            return Err(rejected(
+                "inference-proof-rejected",
+                format!("the proof verifier refused this receipt's proof ({})", answer.status),
+            ));
+        }
+        Ok(Some(evidence))
+    }
+
+    /// Checks a proof record at ingestion: it names a receipt of its own
+    /// repository's owner. Returns its CID and its index entry.
+    pub(super) fn check_proof_record(raw: &RawRecord) -> Result<(Cid, String, ProofIndex), Failure> {
+        crate::verify::require_signature(raw, "proof", "enclaveSignature")?;
+        let parsed = parse_record::<InferenceProof>(raw, "proof").map_err(|e| match e {
+            crate::records::RecordError::Invalid(e) => super::invalid(e),
+            other => rejected("cid-mismatch", other.to_string()),
+        })?;
+        record::owner_check(&parsed.uri, &parsed.data.receipt)
+            .map_err(|m| rejected("inference-proof-mismatch", m.to_string()))?;
+        if parsed.data.receipt.uri.collection() != crate::records::NSID_RECEIPT {
+            return Err(rejected("invalid-record", "proof.receipt.uri: must name a dev.cocore.compute.receipt"));
+        }
+        let index = ProofIndex {
+            proof_uri: parsed.uri.to_string(),
+            proof_cid: parsed.cid.to_string(),
+            blob_cid: parsed.data.blob.to_string(),
+        };
+        Ok((parsed.cid, parsed.data.receipt.uri.to_string(), index))
+    }
+
+    /// Names a stored proof record its receipt's evidence: one per receipt.
+    pub(super) async fn index_proof(&self, receipt_uri: &str, index: &ProofIndex, now: Datetime) -> Result<(), Failure> {
+        if let Err(other) = self.store.index_proof(receipt_uri, index, now.unix_micros()).await? {
+            return Err(Failure::new(
+                FailureKind::Conflict,
+                "inference-proof-conflict",
+                format!("receipt {receipt_uri} has a proof already: {other}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Keeps proof bytes under their CID (raw, SHA-256), once a stored
+    /// proof record names it; returns it and whether it was new.
+    pub async fn upload_proof(&self, bytes: &[u8]) -> Result<(Cid, bool), Failure> {
+        if bytes.is_empty() || bytes.len() > inference::proof::MAX_PROOF_BYTES {
+            return Err(Failure::new(
+                FailureKind::BadRequest,
+                "invalid-request",
+                format!("a proof is 1..={} bytes", inference::proof::MAX_PROOF_BYTES),
+            ));
+        }
+        let cid = Cid::for_blob(bytes);
+        // Only bytes a proof record names are kept: the store holds
+        // evidence, not whatever anyone uploads.
+        if !self.store.blob_named(&cid.to_string()).await? {
+            return Err(Failure::new(
+                FailureKind::Rejected,
+                "inference-proof-unknown",
+                format!("no proof record names blob {cid}: publish the record first"),
+            ));
+        }
+        let new = self.store.put_blob(&cid.to_string(), bytes, self.clock.now_us()).await?;
+        Ok((cid, new))
+    }
+
+    /// The operator ends a hold: `Released` makes the provider's share
+    /// payable; `Refunded` gives the requester the whole charge back
+    /// (through a dispute the operator opens and resolves, so that the
+    /// refund is exact, signed and audited like any other).
+    pub async fn end_hold(&self, settlement_uri: &str, to: Hold) -> Result<crate::store::inference::VerdictRow, Failure> {
+        let not_held = || Failure::new(FailureKind::Conflict, "not-held", format!("{settlement_uri} has no held share"));
+        let row = self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(|| {
+            Failure::new(FailureKind::NotFound, "not-found", format!("{settlement_uri} was not gated by a proof"))
+        })?;
+        if row.hold != Some(Hold::Held) {
+            return Err(not_held());
+        }
+        let now = self.clock.now_us();
+        if to == Hold::Refunded {
+            self.refund_held(settlement_uri, &row.evidence.status, now).await?;
+        }
+        if !self.store.end_hold(settlement_uri, to, now).await? {
+            return Err(not_held());
+        }
+        Ok(self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(not_held)?)
+    }
+
+    async fn refund_held(&self, settlement_uri: &str, status: &str, now: i64) -> Result<(), Failure> {
+        use crate::dispute::{self, OpenRequest, Raiser, ResolveRequest};
+        let open = OpenRequest {
+            settlement_uri: settlement_uri.to_owned(),
+            category: "quality-failure".into(),
+            detail: Some(format!("proof of inference held: the verifier answered {status}")),
+            evidence_cid: None,
+        };
+        let d = match dispute::open(&self.store, &self.exchange, now, &Raiser::Operator, &open).await {
+            Ok(d) => d,
+            // Refunded already (an earlier attempt, or a dispute).
+            Err(f) if f.code == "settlement-closed" => return Ok(()),
+            Err(f) => return Err(f),
+        };
+        let resolve = ResolveRequest {
+            verdict: dispute::rules::Verdict::RefundFull,
+            amount: None,
+            rationale: Some(format!("the operator refunded a charge held for its proof ({status})")),
+        };
+        dispute::resolve(&self.store, &self.exchange, now, &d.id, &resolve).await?;
+        Ok(())
+    }
+}
+
+fn unavailable(message: &str) -> Failure {
+    Failure::new(FailureKind::Unavailable, "proof-verifier-unavailable", message)
+}
+

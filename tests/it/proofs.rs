@@ -1,0 +1,361 @@
+//! The proof-of-inference gate over real HTTP on SQLite and PostgreSQL,
+//! with the stand-in TensorCash verifier: Green settles; Amber charges and
+//! holds the provider's share out of payouts until it is released (and
+//! paid on a real anvil) or refunded exactly; Red refuses with nothing
+//! moved and is not asked again; a verifier that is down gives 503 with
+//! nothing moved and the same receipt settles once it is back; a proof
+//! that is missing, not the receipt's, forged or reused is refused.
+
+use alloy::primitives::U256;
+
+use settlement::inference::record::{NSID_INFERENCE_PROOF, signing_input};
+use settlement::inference::{self, Mode};
+use settlement::proof_verifier::standin::{Script, StandIn};
+use settlement::proof_verifier::{Config, Verifier};
+use settlement::records::RawRecord;
+use settlement::records::cid::Cid;
+use settlement::records::json::{self, Value};
+use settlement::service::ProofGate;
+use settlement::testkit::{self, PROVIDER, REQUESTER, Scenario, Sealed};
+use settlement::verify::crypto;
+
+use crate::app::{ADMIN_TOKEN, App, Backend, Reply, spawn_app};
+use crate::payouts::world;
+
+const MODEL: &str = "Qwen/Qwen3-8B";
+const REAL: &[u8] = include_bytes!("../../tensorcash/testdata/proof-qwen3-8b-256.bin");
+const UNITS_PER_CENT: u64 = 10_000;
+
+/// Turns the gate on for MODEL, asking `standin`.
+fn gate(app: &App, standin: &StandIn) {
+    let mut c = Config::new(standin.url(), Mode::Full);
+    c.poll = std::time::Duration::from_millis(20);
+    c.deadline = std::time::Duration::from_secs(3);
+    let gate = ProofGate {
+        models: vec![MODEL.into()],
+        verifier: Some(Verifier::new(c).unwrap()),
+    };
+    assert!(app.service.proof_gate.set(gate).is_ok());
+}
+
+/// A charge of 250 for a job of MODEL (a session of the shared
+/// authorization), sealed.
+fn qwen(base: &Scenario, tag: &str) -> Sealed {
+    let mut sc = base.sharing(tag);
+    testkit::set(&mut sc.job, "model", &format!("\"{MODEL}\""));
+    testkit::set(&mut sc.receipt, "model", &format!("\"{MODEL}\""));
+    sc.seal()
+}
+
+/// The provider's proof record for `receipt` naming `bytes`, signed with
+/// `key` (the receipt's attestation key when honest).
+fn proof_record(receipt: &RawRecord, bytes: &[u8], key: &crypto::SigningKey, tag: &str) -> RawRecord {
+    let blob = Cid::for_blob(bytes);
+    let receipt_cid = receipt.cid.clone().unwrap();
+    let mut value = json::parse_str(&format!(
+        r#"{{"$type":"{NSID_INFERENCE_PROOF}","receipt":{{"uri":"{}","cid":"{receipt_cid}"}},
+        "proof":{{"$type":"blob","ref":{{"$link":"{blob}"}},"mimeType":"application/octet-stream","size":{}}},
+        "createdAt":"2026-11-21T11:00:06Z"}}"#,
+        receipt.uri,
+        bytes.len()
+    ))
+    .unwrap();
+    let sig = crypto::sign_b64_der(key, &signing_input(&value));
+    if let Value::Object(m) = &mut value {
+        m.insert("enclaveSignature".into(), sig.into());
+    }
+    RawRecord {
+        uri: format!(
+            "at://{PROVIDER}/{NSID_INFERENCE_PROOF}/{}",
+            testkit::rkey_for(&format!("proof-{tag}"))
+        ),
+        cid: None,
+        value,
+    }
+}
+
+async fn upload(app: &App, bytes: &[u8]) -> Reply {
+    let r = app
+        .client
+        .post(format!("{}/v1/inference/proofs", app.base))
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    Reply::read(r).await
+}
+
+/// Posts the charge's records, the proof record and its bytes.
+async fn publish(app: &App, sealed: &Sealed, bytes: &[u8], tag: &str) {
+    app.post_all(sealed).await;
+    let key = testkit::key(&format!("provider-key:{PROVIDER}"));
+    let r = app.post_record(&proof_record(&sealed.receipt, bytes, &key, tag)).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let u = upload(app, bytes).await;
+    assert!(u.status == 201 || u.status == 200, "{u:?}");
+}
+
+async fn verdict(app: &App, receipt: &str) -> Reply {
+    app.get(&format!("/v1/inference/verdicts?receipt={receipt}")).await
+}
+
+async fn hold(app: &App, settlement: &str, action: &str) -> Reply {
+    let body = json::parse_str(&format!(r#"{{"settlement":"{settlement}","action":"{action}"}}"#)).unwrap();
+    app.request(reqwest::Method::POST, "/v1/admin/inference/holds", Some(&body), Some(ADMIN_TOKEN))
+        .await
+}
+
+/// Nothing of `sealed` moved: no settlement, nothing charged against its
+/// authorization, the requester's balance as `before`.
+async fn nothing_moved(app: &App, sealed: &Sealed, before: (i128, i128, i128)) {
+    let s = app
+        .get(&format!("/xrpc/dev.cocore.compute.listSettlements?receipt={}", sealed.receipt.uri))
+        .await;
+    assert_eq!(s.body.get("settlements"), Some(&Value::Array(vec![])), "{s:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await, before);
+}
+
+fn str_of<'a>(r: &'a Reply, k: &str) -> &'a str {
+    r.body.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
+    let app = spawn_app(b).await;
+    let standin = StandIn::start(Script::default()).await.unwrap();
+    gate(&app, &standin);
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-green").await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "gate");
+
+    // No proof yet: refused, nothing moved; then the proof arrives.
+    let green = qwen(&base, "gate-green");
+    app.post_all(&green).await;
+    let before = app.requester_usd(REQUESTER).await;
+    let r = app.settle(&green.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-missing"), "{r:?}");
+    nothing_moved(&app, &green, before).await;
+    publish(&app, &green, REAL, "green").await;
+    let r = app.settle(&green.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let v = verdict(&app, &green.receipt.uri).await;
+    assert_eq!((str_of(&v, "status"), str_of(&v, "verdict")), ("Full_Green", "pass"), "{v:?}");
+    assert_eq!(str_of(&v, "settlement"), str_of(&r, "uri"));
+    assert!(v.body.get("hold").is_none());
+    // A receipt of another model needs no proof.
+    let plain = base.sharing("gate-plain").seal();
+    app.post_all(&plain).await;
+    assert_eq!(app.settle(&plain.receipt.uri).await.status, 201);
+
+    // Red: refused, nothing moved, and the verifier is not asked again.
+    standin.script(|s| s.status = "Full_Red".into());
+    let red = qwen(&base, "gate-red");
+    let mut other = inference::decode(REAL).unwrap();
+    other.header_prefix[0] ^= 1; // another proof: every u and the hash change
+    let resealed = resealed(&other);
+    publish(&app, &red, &resealed, "red").await;
+    let before = app.requester_usd(REQUESTER).await;
+    let asked = standin.submitted().len();
+    let r = app.settle(&red.receipt.uri).await;
+    // The changed header breaks the native checks before any verifier.
+    assert_eq!((r.status, r.code()), (422, "inference-proof-invalid"), "{r:?}");
+    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("u-values"), "{r:?}");
+    assert_eq!(standin.submitted().len(), asked, "a proof failing natively is never sent");
+    nothing_moved(&app, &red, before).await;
+
+    let red2 = qwen(&base, "gate-red2");
+    let valid_other = valid_variant("red2");
+    publish(&app, &red2, &valid_other, "red2").await;
+    let r = app.settle(&red2.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-rejected"), "{r:?}");
+    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("Full_Red"));
+    nothing_moved(&app, &red2, before).await;
+    let asked = standin.submitted().len();
+    standin.script(|s| s.status = "Full_Green".into());
+    let r = app.settle(&red2.receipt.uri).await;
+    assert_eq!(r.code(), "inference-proof-rejected", "the refusal stands: {r:?}");
+    assert_eq!(standin.submitted().len(), asked, "and the verifier is not asked again");
+    let v = verdict(&app, &red2.receipt.uri).await;
+    assert_eq!((str_of(&v, "verdict"), v.body.get("settlement")), ("refuse", None), "{v:?}");
+
+    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1"), "{text}");
+    assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Red\",verdict=\"refuse\"} 1"));
+    assert!(text.contains("settlement_inference_proofs_checked_total{outcome=\"u-values\"} 1"));
+}
+
+/// Another window that passes the native checks (made up: only the
+/// verifier's replay could tell).
+fn valid_variant(seed: &str) -> Vec<u8> {
+    resealed(&inference::synth::proof(seed, "Qwen/Qwen3-8B@synthetic"))
+}
+
+/// The real proof with a changed `ipfs_cid`: other bytes, the same window
+/// (the same final hash).
+fn same_window_other_bytes() -> Vec<u8> {
+    let mut p = inference::decode(REAL).unwrap();
+    p.ipfs_cid.push('x');
+    resealed(&p)
+}
+
+fn resealed(p: &inference::Proof) -> Vec<u8> {
+    inference::proof::encode(p)
+}
+
+async fn a_down_verifier_is_503_and_the_receipt_settles_once_it_is_back(b: Backend) {
+    let app = spawn_app(b).await;
+    let standin = StandIn::start(Script { down: true, ..Script::default() }).await.unwrap();
+    gate(&app, &standin);
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-down").await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "down");
+    let sealed = qwen(&base, "down-1");
+    publish(&app, &sealed, REAL, "down").await;
+    let before = app.requester_usd(REQUESTER).await;
+    let r = app.settle(&sealed.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (503, "proof-verifier-unavailable"), "{r:?}");
+    nothing_moved(&app, &sealed, before).await;
+    standin.script(|s| s.down = false);
+    let r = app.settle(&sealed.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(app.settle(&sealed.receipt.uri).await.status, 200, "replayed, not charged twice");
+}
+
+async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    let standin = StandIn::start(Script::default()).await.unwrap();
+    gate(&app, &standin);
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-copy").await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "copy");
+    let key = testkit::key(&format!("provider-key:{PROVIDER}"));
+
+    // A proof used for one receipt, then named for another: refused.
+    let first = qwen(&base, "copy-1");
+    publish(&app, &first, REAL, "copy-1").await;
+    assert_eq!(app.settle(&first.receipt.uri).await.status, 201);
+    // The same window in other bytes (a changed ipfs_cid) is the same
+    // proof: its final hash is claimed.
+    let second = qwen(&base, "copy-2");
+    let copied = same_window_other_bytes();
+    publish(&app, &second, &copied, "copy-2").await;
+    let before = app.requester_usd(REQUESTER).await;
+    let r = app.settle(&second.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-reused"), "{r:?}");
+    nothing_moved(&app, &second, before).await;
+
+    // A record signed by a key other than the receipt's attestation key.
+    let third = qwen(&base, "copy-3");
+    app.post_all(&third).await;
+    let stranger = testkit::key("not the enclave");
+    let bytes = valid_variant("copy-3");
+    let r = app.post_record(&proof_record(&third.receipt, &bytes, &stranger, "copy-3")).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(upload(&app, &bytes).await.status, 201);
+    let r = app.settle(&third.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("enclaveSignature"), "{r:?}");
+
+    // A proof record of another receipt's CID (the receipt re-signed).
+    let fourth = qwen(&base, "copy-4");
+    app.post_all(&fourth).await;
+    let mut stale = fourth.receipt.clone();
+    stale.cid = Some(first.receipt.cid.clone().unwrap());
+    let r = app.post_record(&proof_record(&stale, &bytes, &key, "copy-4")).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = app.settle(&fourth.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("proof.receipt.cid"), "{r:?}");
+
+    // A second proof record for a receipt that has one: conflict.
+    let r = app.post_record(&proof_record(&fourth.receipt, &bytes, &key, "copy-4b")).await;
+    assert_eq!((r.status, r.code()), (409, "inference-proof-conflict"), "{r:?}");
+
+    // Someone else's proof record for the provider's receipt: refused at
+    // the door (a proof is published by the receipt's provider).
+    let mut foreign = proof_record(&fourth.receipt, &bytes, &key, "copy-4c");
+    foreign.uri = foreign.uri.replace(PROVIDER, "did:plc:mallorymallorymallorymal");
+    let r = app.post_record(&foreign).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+
+    // Bytes no record names are not kept.
+    let r = upload(&app, b"anything at all").await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-unknown"), "{r:?}");
+}
+
+async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let app = &w.app;
+    let standin = StandIn::start(Script { status: "Full_Amber".into(), ..Script::default() }).await.unwrap();
+    gate(app, &standin);
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-amber").await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "amber");
+    let before = app.requester_usd(REQUESTER).await.0;
+
+    let held = qwen(&base, "amber-1");
+    publish(app, &held, REAL, "amber-1").await;
+    let r = app.settle(&held.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri = str_of(&r, "uri").to_owned();
+    let v = verdict(app, &held.receipt.uri).await;
+    assert_eq!((str_of(&v, "verdict"), str_of(&v, "hold")), ("hold", "held"), "{v:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, before - 250, "the requester is charged");
+
+    // The share (250 less the 6 fee) is payable in the ledger but held:
+    // a payout cycle pays nothing.
+    let wallet = w.local.spare[0].address();
+    w.pay_to(PROVIDER, wallet).await;
+    assert_eq!(w.payable(PROVIDER).await, 244);
+    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    assert!(report.planned.is_empty(), "{report:?}");
+    assert_eq!(w.token_balance(wallet).await, U256::ZERO);
+    let listed = app
+        .request(reqwest::Method::GET, "/v1/admin/inference/holds", None, Some(ADMIN_TOKEN))
+        .await;
+    let n = match listed.body.get("holds") {
+        Some(Value::Array(h)) => h.len(),
+        _ => 0,
+    };
+    assert_eq!(n, 1, "{listed:?}");
+
+    // Released: paid on the chain.
+    let r = hold(app, &uri, "release").await;
+    assert_eq!((r.status, str_of(&r, "hold")), (200, "released"), "{r:?}");
+    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    assert_eq!(report.confirmed.len(), 1, "{report:?}");
+    assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
+    let again = hold(app, &uri, "release").await;
+    assert_eq!((again.status, again.code()), (409, "not-held"), "{again:?}");
+
+    // Another held charge refunded: the requester gets all 250 back, the
+    // provider's share is gone, nothing was paid.
+    let refunded = qwen(&base, "amber-2");
+    publish(app, &refunded, &valid_variant("amber-2"), "amber-2").await;
+    let r = app.settle(&refunded.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri2 = str_of(&r, "uri").to_owned();
+    let mid = app.requester_usd(REQUESTER).await.0;
+    assert_eq!(w.payable(PROVIDER).await, 244);
+    let r = hold(app, &uri2, "refund").await;
+    assert_eq!((r.status, str_of(&r, "hold")), (200, "refunded"), "{r:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250);
+    assert_eq!(w.payable(PROVIDER).await, 0);
+    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    assert!(report.planned.is_empty(), "{report:?}");
+    assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
+    w.assert_reconciled().await;
+    // Only the operator ends a hold.
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/admin/inference/holds",
+            Some(&json::parse_str(&format!(r#"{{"settlement":"{uri2}","action":"release"}}"#)).unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401, "{r:?}");
+}
+
+on_both_backends!(
+    green_settles_and_red_refuses_with_nothing_moved,
+    a_down_verifier_is_503_and_the_receipt_settles_once_it_is_back,
+    a_proof_that_is_not_the_receipts_is_refused,
+    amber_holds_the_share_until_released_or_refunded,
+);
