@@ -3,7 +3,8 @@
 -- receipt, published by its provider), and each verdict of the gate: a
 -- pass or a hold written in the same transaction as the settlement, a
 -- refusal alone (nothing moved). A held provider share is never paid out
--- until the operator releases it (or refunds the charge).
+-- until the operator releases it (or refunds the charge); 'refunding' is
+-- a refund under way, still held.
 CREATE TABLE settlement_blobs (
     cid        TEXT    NOT NULL PRIMARY KEY,
     bytes      BLOB    NOT NULL,
@@ -27,14 +28,14 @@ CREATE TABLE settlement_inference_verdicts (
     hash_id        TEXT    NOT NULL,
     status         TEXT    NOT NULL,
     verdict        TEXT    NOT NULL CHECK (verdict IN ('pass', 'hold', 'refuse')),
-    hold           TEXT    CHECK (hold IN ('held', 'released', 'refunded')),
+    hold           TEXT    CHECK (hold IN ('held', 'refunding', 'released', 'refunded')),
     checked_at     INTEGER NOT NULL,
     decided_at     INTEGER,
     CHECK ((verdict = 'hold') = (hold IS NOT NULL)),
     CHECK ((verdict = 'refuse') = (settlement_uri IS NULL))
 ) STRICT;
 CREATE INDEX settlement_inference_held ON settlement_inference_verdicts (settlement_uri)
-    WHERE hold = 'held';
+    WHERE hold IN ('held', 'refunding');
 
 -- Which receipt a proof (by its final hash, which commits to its whole
 -- window) is the evidence of: claimed once, by the first receipt the gate

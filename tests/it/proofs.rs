@@ -8,11 +8,12 @@
 
 use alloy::primitives::U256;
 
-use settlement::inference::record::{NSID_INFERENCE_PROOF, signing_input};
+use settlement::inference::record::{NSID_INFERENCE_PROOF, job_commitment, signing_input};
 use settlement::inference::{self, Mode};
 use settlement::proof_verifier::standin::{Script, StandIn};
 use settlement::proof_verifier::{Config, Verifier};
-use settlement::records::RawRecord;
+use settlement::records::formats::AtUri;
+use settlement::records::{RawRecord, StrongRef};
 use settlement::records::cid::Cid;
 use settlement::records::json::{self, Value};
 use settlement::service::ProofGate;
@@ -134,7 +135,7 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     let r = app.settle(&green.receipt.uri).await;
     assert_eq!((r.status, r.code()), (422, "inference-proof-missing"), "{r:?}");
     nothing_moved(&app, &green, before).await;
-    publish(&app, &green, REAL, "green").await;
+    publish(&app, &green, &bound(&green, "green"), "green").await;
     let r = app.settle(&green.receipt.uri).await;
     assert_eq!(r.status, 201, "{r:?}");
     let v = verdict(&app, &green.receipt.uri).await;
@@ -149,8 +150,8 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     // Red: refused, nothing moved, and the verifier is not asked again.
     standin.script(|s| s.status = "Full_Red".into());
     let red = qwen(&base, "gate-red");
-    let mut other = inference::decode(REAL).unwrap();
-    other.header_prefix[0] ^= 1; // another proof: every u and the hash change
+    let mut other = bound_proof(&red, "red");
+    other.header_prefix[0] ^= 1; // every u and the hash change
     let resealed = resealed(&other);
     publish(&app, &red, &resealed, "red").await;
     let before = app.requester_usd(REQUESTER).await;
@@ -163,7 +164,7 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     nothing_moved(&app, &red, before).await;
 
     let red2 = qwen(&base, "gate-red2");
-    let valid_other = valid_variant("red2");
+    let valid_other = bound(&red2, "red2");
     publish(&app, &red2, &valid_other, "red2").await;
     let r = app.settle(&red2.receipt.uri).await;
     assert_eq!((r.status, r.code()), (422, "inference-proof-rejected"), "{r:?}");
@@ -183,18 +184,18 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     assert!(text.contains("settlement_inference_proofs_checked_total{outcome=\"u-values\"} 1"));
 }
 
-/// Another window that passes the native checks (made up: only the
-/// verifier's replay could tell).
-fn valid_variant(seed: &str) -> Vec<u8> {
-    resealed(&inference::synth::proof(seed, "Qwen/Qwen3-8B@synthetic"))
+/// A proof sampled for `sealed`'s job (made up: it passes the native
+/// checks, and only the verifier's replay could tell).
+fn bound_proof(sealed: &Sealed, seed: &str) -> inference::Proof {
+    let job = StrongRef {
+        uri: AtUri::parse(&sealed.job.uri).unwrap(),
+        cid: Cid::parse(sealed.job.cid.as_deref().unwrap()).unwrap(),
+    };
+    inference::synth::proof_for(seed, "Qwen/Qwen3-8B@synthetic", Some(job_commitment(&job)))
 }
 
-/// The real proof with a changed `ipfs_cid`: other bytes, the same window
-/// (the same final hash).
-fn same_window_other_bytes() -> Vec<u8> {
-    let mut p = inference::decode(REAL).unwrap();
-    p.ipfs_cid.push('x');
-    resealed(&p)
+fn bound(sealed: &Sealed, seed: &str) -> Vec<u8> {
+    resealed(&bound_proof(sealed, seed))
 }
 
 fn resealed(p: &inference::Proof) -> Vec<u8> {
@@ -208,7 +209,7 @@ async fn a_down_verifier_is_503_and_the_receipt_settles_once_it_is_back(b: Backe
     assert_eq!(app.deposit(REQUESTER, 100_000, "dep-down").await.status, 201);
     let base = Scenario::new(REQUESTER, PROVIDER, "down");
     let sealed = qwen(&base, "down-1");
-    publish(&app, &sealed, REAL, "down").await;
+    publish(&app, &sealed, &bound(&sealed, "down"), "down").await;
     let before = app.requester_usd(REQUESTER).await;
     let r = app.settle(&sealed.receipt.uri).await;
     assert_eq!((r.status, r.code()), (503, "proof-verifier-unavailable"), "{r:?}");
@@ -226,50 +227,80 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     assert_eq!(app.deposit(REQUESTER, 100_000, "dep-copy").await.status, 201);
     let base = Scenario::new(REQUESTER, PROVIDER, "copy");
     let key = testkit::key(&format!("provider-key:{PROVIDER}"));
+    let detail = |r: &Reply| r.body.get("detail").and_then(Value::as_str).unwrap_or("").to_owned();
 
-    // A proof used for one receipt, then named for another: refused.
-    let first = qwen(&base, "copy-1");
-    publish(&app, &first, REAL, "copy-1").await;
-    assert_eq!(app.settle(&first.receipt.uri).await.status, 201);
-    // The same window in other bytes (a changed ipfs_cid) is the same
-    // proof: its final hash is claimed.
-    let second = qwen(&base, "copy-2");
-    let copied = same_window_other_bytes();
-    publish(&app, &second, &copied, "copy-2").await;
+    // The real proof (a mined window, sampled for no job of ours), named
+    // by its provider for a receipt: refused, its header commits to
+    // something else.
+    let mined = qwen(&base, "copy-0");
+    publish(&app, &mined, REAL, "copy-0").await;
     let before = app.requester_usd(REQUESTER).await;
+    let r = app.settle(&mined.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert!(detail(&r).contains("proof.header_prefix"), "{r:?}");
+    nothing_moved(&app, &mined, before).await;
+
+    // A proof sampled for one job, copied for another job's receipt.
+    let first = qwen(&base, "copy-1");
+    let first_proof = bound(&first, "copy-1");
+    publish(&app, &first, &first_proof, "copy-1").await;
+    assert_eq!(app.settle(&first.receipt.uri).await.status, 201);
+    let second = qwen(&base, "copy-2");
+    app.post_all(&second).await;
+    let r = app.post_record(&proof_record(&second.receipt, &first_proof, &key, "copy-2")).await;
+    assert_eq!(r.status, 201, "{r:?}");
     let r = app.settle(&second.receipt.uri).await;
+    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert!(detail(&r).contains("proof.header_prefix"), "{r:?}");
+
+    // A second receipt of the same job naming the same window (in other
+    // bytes): the window is claimed by the first receipt.
+    let mut again = base.sharing("copy-1");
+    testkit::set(&mut again.job, "model", &format!("\"{MODEL}\""));
+    testkit::set(&mut again.receipt, "model", &format!("\"{MODEL}\""));
+    again.receipt_uri = again.receipt_uri.replace(&testkit::rkey_for("copy-1"), &testkit::rkey_for("copy-1b"));
+    let again = again.seal();
+    assert_eq!(again.job.cid, first.job.cid, "the same job");
+    let mut window = bound_proof(&first, "copy-1");
+    window.ipfs_cid.push('x');
+    publish(&app, &again, &resealed(&window), "copy-1b").await;
+    let before = app.requester_usd(REQUESTER).await;
+    let r = app.settle(&again.receipt.uri).await;
     assert_eq!((r.status, r.code()), (422, "inference-proof-reused"), "{r:?}");
-    nothing_moved(&app, &second, before).await;
+    nothing_moved(&app, &again, before).await;
 
     // A record signed by a key other than the receipt's attestation key.
     let third = qwen(&base, "copy-3");
     app.post_all(&third).await;
     let stranger = testkit::key("not the enclave");
-    let bytes = valid_variant("copy-3");
+    let bytes = bound(&third, "copy-3");
     let r = app.post_record(&proof_record(&third.receipt, &bytes, &stranger, "copy-3")).await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(upload(&app, &bytes).await.status, 201);
     let r = app.settle(&third.receipt.uri).await;
     assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
-    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("enclaveSignature"), "{r:?}");
+    assert!(detail(&r).contains("enclaveSignature"), "{r:?}");
 
-    // A proof record of another receipt's CID (the receipt re-signed).
+    // A second proof record for a receipt that has one: conflict.
+    let r = app.post_record(&proof_record(&third.receipt, &bytes, &key, "copy-3b")).await;
+    assert_eq!((r.status, r.code()), (409, "inference-proof-conflict"), "{r:?}");
+
+    // A proof record naming another version of the receipt, or a receipt
+    // that is not known: refused at the door.
     let fourth = qwen(&base, "copy-4");
     app.post_all(&fourth).await;
     let mut stale = fourth.receipt.clone();
     stale.cid = Some(first.receipt.cid.clone().unwrap());
     let r = app.post_record(&proof_record(&stale, &bytes, &key, "copy-4")).await;
-    assert_eq!(r.status, 201, "{r:?}");
-    let r = app.settle(&fourth.receipt.uri).await;
     assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
-    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("proof.receipt.cid"), "{r:?}");
+    assert!(detail(&r).contains("proof.receipt.cid"), "{r:?}");
+    let mut unknown = fourth.receipt.clone();
+    unknown.uri = unknown.uri.replace(&testkit::rkey_for("copy-4"), &testkit::rkey_for("nowhere"));
+    let r = app.post_record(&proof_record(&unknown, &bytes, &key, "copy-4u")).await;
+    assert_eq!((r.status, r.code()), (422, "record-not-found"), "{r:?}");
 
-    // A second proof record for a receipt that has one: conflict.
-    let r = app.post_record(&proof_record(&fourth.receipt, &bytes, &key, "copy-4b")).await;
-    assert_eq!((r.status, r.code()), (409, "inference-proof-conflict"), "{r:?}");
-
-    // Someone else's proof record for the provider's receipt: refused at
-    // the door (a proof is published by the receipt's provider).
+    // Someone else's proof record for the provider's receipt: refused (a
+    // proof is published by the receipt's provider).
     let mut foreign = proof_record(&fourth.receipt, &bytes, &key, "copy-4c");
     foreign.uri = foreign.uri.replace(PROVIDER, "did:plc:mallorymallorymallorymal");
     let r = app.post_record(&foreign).await;
@@ -290,7 +321,7 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     let before = app.requester_usd(REQUESTER).await.0;
 
     let held = qwen(&base, "amber-1");
-    publish(app, &held, REAL, "amber-1").await;
+    publish(app, &held, &bound(&held, "amber-1"), "amber-1").await;
     let r = app.settle(&held.receipt.uri).await;
     assert_eq!(r.status, 201, "{r:?}");
     let uri = str_of(&r, "uri").to_owned();
@@ -327,7 +358,7 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     // Another held charge refunded: the requester gets all 250 back, the
     // provider's share is gone, nothing was paid.
     let refunded = qwen(&base, "amber-2");
-    publish(app, &refunded, &valid_variant("amber-2"), "amber-2").await;
+    publish(app, &refunded, &bound(&refunded, "amber-2"), "amber-2").await;
     let r = app.settle(&refunded.receipt.uri).await;
     assert_eq!(r.status, 201, "{r:?}");
     let uri2 = str_of(&r, "uri").to_owned();
@@ -341,6 +372,28 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert!(report.planned.is_empty(), "{report:?}");
     assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
     w.assert_reconciled().await;
+
+    // A refund that cannot go through (a dispute of the charge is open
+    // already) leaves the share held; the dispute's own verdict decides.
+    let disputed = qwen(&base, "amber-3");
+    publish(app, &disputed, &bound(&disputed, "amber-3"), "amber-3").await;
+    let r = app.settle(&disputed.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri3 = str_of(&r, "uri").to_owned();
+    let id = crate::disputes::open(&w, &uri3).await;
+    let r = hold(app, &uri3, "refund").await;
+    assert_eq!((r.status, r.code()), (409, "dispute-open"), "{r:?}");
+    let v = app.get(&format!("/v1/inference/verdicts?settlement={uri3}")).await;
+    assert_eq!(str_of(&v, "hold"), "held", "{v:?}");
+    let r = crate::disputes::resolve(&w, &id, r#"{"verdict":"refund-full"}"#).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    // Refunded by the dispute: asking for the refund now records it.
+    let r = hold(app, &uri3, "refund").await;
+    assert_eq!((r.status, str_of(&r, "hold")), (200, "refunded"), "{r:?}");
+    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    assert!(report.planned.is_empty(), "{report:?}");
+    w.assert_reconciled().await;
+
     // Only the operator ends a hold.
     let r = app
         .request(

@@ -516,11 +516,11 @@ macro_rules! dispute_rows {
                     " AND (s.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
                      WHERE d.settlement_uri = s.uri AND d.status = 'open') \
                      OR EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
-                     WHERE v.settlement_uri = s.uri AND v.hold = 'held'))",
+                     WHERE v.settlement_uri = s.uri AND v.hold IN ('held', 'refunding')))",
                     " AND (p.created_at >= $3 OR EXISTS (SELECT 1 FROM settlement_disputes d \
                      WHERE d.settlement_uri = p.settlement_uri AND d.status = 'open') \
                      OR EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
-                     WHERE v.settlement_uri = p.settlement_uri AND v.hold = 'held'))"
+                     WHERE v.settlement_uri = p.settlement_uri AND v.hold IN ('held', 'refunding')))"
                 ))
                 .bind(provider)
                 .bind(currency)

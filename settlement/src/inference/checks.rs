@@ -26,9 +26,16 @@ const PROB_EPSILON: f32 = 1e-6;
 pub const TEMPERATURE: (f32, f32) = (0.25, 2.0);
 pub const TOP_P: (f32, f32) = (0.1, 1.0);
 pub const TOP_K: (u32, u32) = (5, 50);
-/// This engine's rule (the reference has none): 0 means no penalty,
-/// otherwise the penalty divides repeated logits by at most 2.
-pub const REPETITION_PENALTY: (f32, f32) = (1.0, 2.0);
+/// This engine's range (bcore's quick verifier has none; TensorCash's
+/// Python verifier takes (0.1, 1]): 0 means no penalty, otherwise above
+/// 0.1 and at most 2.
+pub const REPETITION_PENALTY: (f32, f32) = (0.1, 2.0);
+/// Longest VDF output accepted: each of the 257 preimages starts with it.
+pub const VDF_BYTES_MAX: usize = 4096;
+/// Proof versions from which the reuse-entropy gate applies (bcore's
+/// `REUSE_GATE_VERSION`), and its cap in 2^-32 units.
+pub const REUSE_GATE_VERSION: u8 = 2;
+const REUSE_SCORE_CAP_Q32: u64 = 247_891_519_322;
 
 /// A check's outcome: `Err` carries the first reason it failed.
 pub type Outcome = Result<(), String>;
@@ -40,8 +47,8 @@ pub fn structure(p: &Proof) -> Outcome {
     if p.model_identifier.is_empty() {
         return Err("model_identifier is empty".into());
     }
-    if p.vdf.is_empty() {
-        return Err("vdf is empty".into());
+    if p.vdf.is_empty() || p.vdf.len() > VDF_BYTES_MAX {
+        return Err(format!("vdf has {} bytes, not 1..={VDF_BYTES_MAX}", p.vdf.len()));
     }
     if p.hash.len() != 32 {
         return Err(format!("hash has {} bytes, not 32", p.hash.len()));
@@ -127,8 +134,12 @@ pub fn parameters(p: &Proof) -> Outcome {
     if !(TOP_K.0..=TOP_K.1).contains(&p.top_k) {
         return Err(format!("top_k = {} is not in [{}, {}]", p.top_k, TOP_K.0, TOP_K.1));
     }
-    if p.repetition_penalty != 0.0 {
-        within("repetition_penalty", p.repetition_penalty, REPETITION_PENALTY)?;
+    let rp = p.repetition_penalty;
+    if rp != 0.0 && !(rp.is_finite() && rp > REPETITION_PENALTY.0 && rp <= REPETITION_PENALTY.1) {
+        return Err(format!(
+            "repetition_penalty = {rp} is not 0 nor in ({}, {}]",
+            REPETITION_PENALTY.0, REPETITION_PENALTY.1
+        ));
     }
     Ok(())
 }
@@ -164,12 +175,28 @@ fn sha256(m: &[u8]) -> [u8; 32] {
     Sha256::digest(m).into()
 }
 
-/// Every step's `u`, recomputed from its preimage.
+/// Every step's `u`, recomputed from its preimage. The header and the
+/// VDF output open every preimage: they are hashed once.
 pub fn replay_u(p: &Proof) -> Vec<f32> {
+    let mut opening = Sha256::new();
+    opening.update(&p.header_prefix);
+    opening.update(&p.vdf);
     let mut context = p.prompt_tokens.clone();
     let mut out = Vec::with_capacity(p.chosen_tokens.len());
+    let mut rest = Vec::with_capacity(8 + WINDOW * 8 + p.compute_precision.len());
     for (step, &token) in p.chosen_tokens.iter().enumerate() {
-        out.push(digest_to_u(&sha256(&step_message(p, &context, step as u32))));
+        rest.clear();
+        rest.extend_from_slice(&(p.tick as u32).to_le_bytes());
+        rest.extend_from_slice(&(step as u32).to_le_bytes());
+        let tail = &context[context.len().saturating_sub(WINDOW)..];
+        rest.resize(rest.len() + (WINDOW - tail.len()) * 8, 0);
+        for &t in tail {
+            rest.extend_from_slice(&i64::from(t).to_le_bytes());
+        }
+        rest.extend_from_slice(p.compute_precision.as_bytes());
+        let mut h = opening.clone();
+        h.update(&rest);
+        out.push(digest_to_u(&h.finalize().into()));
         context.push(token);
     }
     out
@@ -218,6 +245,7 @@ pub fn sampling(p: &Proof, replayed: &[f32]) -> Outcome {
     } else {
         Default::default()
     };
+    let mut bounds = Vec::with_capacity(p.chosen_tokens.len());
     for (step, &chosen) in p.chosen_tokens.iter().enumerate() {
         let (logits, ids) = sampling::dedupe(&p.topk_logits[step], &p.topk_indices[step]);
         let u = replayed[step];
@@ -228,8 +256,50 @@ pub fn sampling(p: &Proof, replayed: &[f32]) -> Outcome {
                 s.lower, s.upper
             ));
         }
+        bounds.push((s.lower, s.upper));
         if penalised {
             seen.insert(chosen);
+        }
+    }
+    if p.version >= REUSE_GATE_VERSION {
+        reuse_entropy(&bounds)?;
+    }
+    Ok(())
+}
+
+/// bcore's reuse-entropy gate (proof version 2 on): the window must have
+/// realised enough randomness that a miner could not have re-used it.
+/// Each step's interval mass (with 2 ATOL of slack) gives conservative
+/// bits; the expected reuse score, summed in 2^-32 units over the prefix
+/// bits, must stay under the cap.
+fn reuse_entropy(bounds: &[(f32, f32)]) -> Outcome {
+    const BITS: u32 = 32;
+    let mut prefix = 0u32;
+    let mut score = 0u64;
+    for (i, &(lo, hi)) in bounds.iter().enumerate() {
+        let (lo, hi) = (f64::from(lo), f64::from(hi));
+        if !lo.is_finite() || !hi.is_finite() || hi < lo {
+            return Err(format!("step {i}: invalid entropy bounds"));
+        }
+        let mass = ((hi - lo) + 2.0 * f64::from(sampling::ATOL)).clamp(0.0, 1.0);
+        let bits = if mass <= 0.0 {
+            BITS
+        } else if mass >= 1.0 {
+            0
+        } else {
+            let (mut b, mut threshold) = (0, 0.5);
+            while b < BITS && mass <= threshold {
+                b += 1;
+                threshold *= 0.5;
+            }
+            b
+        };
+        prefix = (prefix + bits).min(BITS);
+        score += if prefix >= BITS { 1 } else { (1u64 << BITS) >> prefix };
+        if score > REUSE_SCORE_CAP_Q32 {
+            return Err(format!(
+                "reuse entropy: the expected reuse score passes {REUSE_SCORE_CAP_Q32} (2^-32 units) at step {i}: too little randomness realised"
+            ));
         }
     }
     Ok(())
@@ -307,6 +377,17 @@ mod tests {
     }
 
     #[test]
+    fn the_reuse_gate_caps_low_entropy_windows() {
+        // Every step certain (the whole mass): no bit, a full 2^32 per step.
+        let certain = vec![(0.0f32, 1.0f32); 256];
+        let e = reuse_entropy(&certain).unwrap_err();
+        assert!(e.contains("at step 57"), "{e}");
+        // Every step a coin flip: one bit more each step, the sum converges.
+        assert!(reuse_entropy(&vec![(0.0f32, 0.4f32); 256]).is_ok());
+        assert!(reuse_entropy(&[(0.5, 0.4)]).is_err(), "upper below lower");
+    }
+
+    #[test]
     fn u_is_the_digest_prefix_in_float32() {
         let mut d = [0u8; 32];
         assert_eq!(digest_to_u(&d), 0.0);
@@ -314,6 +395,18 @@ mod tests {
         assert_eq!(digest_to_u(&d), 0.5);
         d[..4].copy_from_slice(&[0xff; 4]);
         assert_eq!(digest_to_u(&d), 1.0, "float32 rounds the largest prefix up to 1");
+    }
+
+    #[test]
+    fn the_replay_hashes_the_same_preimages_as_step_message() {
+        let mut p = crate::inference::synth::proof("replay", "m");
+        p.prompt_tokens.extend(0..300);
+        let fast = replay_u(&p);
+        let mut context = p.prompt_tokens.clone();
+        for (step, &t) in p.chosen_tokens.iter().enumerate() {
+            assert_eq!(fast[step], digest_to_u(&sha256(&step_message(&p, &context, step as u32))));
+            context.push(t);
+        }
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Evidence {
 pub enum Hold {
     /// Not payable, never paid out.
     Held,
+    /// A refund under way: still held.
+    Refunding,
     /// Released by the operator: payable as any share.
     Released,
     /// Refunded to the requester in full.
@@ -38,6 +40,7 @@ impl Hold {
     pub fn as_str(self) -> &'static str {
         match self {
             Hold::Held => "held",
+            Hold::Refunding => "refunding",
             Hold::Released => "released",
             Hold::Refunded => "refunded",
         }
@@ -46,6 +49,7 @@ impl Hold {
     pub fn parse(s: &str) -> Option<Hold> {
         Some(match s {
             "held" => Hold::Held,
+            "refunding" => Hold::Refunding,
             "released" => Hold::Released,
             "refunded" => Hold::Refunded,
             _ => return None,

@@ -2,12 +2,20 @@
 //! receipt. Pure: the caller supplies the receipt, its attestation's key
 //! and the proof's bytes.
 //!
-//! A proof is bound to a receipt four ways: the record names the receipt
+//! A proof is bound to a receipt five ways: the record names the receipt
 //! by URI and CID; it lives in the receipt's provider's repository; it is
-//! signed by the key of the receipt's attestation (so a proof cannot be
-//! moved to another receipt, even by its provider, without the enclave);
-//! and what the proof says agrees with what the receipt says:
+//! signed by the key of the receipt's attestation; the proof's randomness
+//! commits to the receipt's job; and what the proof says agrees with what
+//! the receipt says:
 //!
+//! - job: the block header the sampler hashes into every `u` and the
+//!   final hash carries, where a mined block has its merkle root (bytes
+//!   36..68 of `header_prefix`), [`job_commitment`] of the receipt's job.
+//!   The job is known before the work starts, and a job is charged at
+//!   most once, so a proof is the evidence of one charge only: a proof
+//!   copied from another job (or a mined block) fails here, whoever signs
+//!   it. (Attestation keys may be self-attested, so the signature alone
+//!   does not stop a provider from naming someone else's proof.)
 //! - model: the proof's `model_identifier` is the receipt's `model`, or is
 //!   it followed by `@` and a revision (`Qwen/Qwen3-8B@9c92…` for
 //!   `Qwen/Qwen3-8B`);
@@ -70,6 +78,17 @@ fn mismatch(field: &str, rule: impl Into<String>) -> Mismatch {
     }
 }
 
+/// Where the job commitment sits in `header_prefix` (a block header's
+/// merkle root).
+pub const JOB_COMMITMENT_AT: std::ops::Range<usize> = 36..68;
+
+/// SHA-256 of `dev.settlement.inferenceProof/job:v1:` + the job's AT URI +
+/// `:` + its CID: what a provider puts in its sampler's header for a job.
+pub fn job_commitment(job: &StrongRef) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(format!("dev.settlement.inferenceProof/job:v1:{}:{}", job.uri, job.cid).as_bytes()).into()
+}
+
 /// The bytes the record's `enclaveSignature` covers.
 pub fn signing_input(value: &Value) -> Vec<u8> {
     let mut v = value.clone();
@@ -110,6 +129,17 @@ pub fn bind(
     })?;
     if Cid::for_blob(bytes) != r.blob || r.size != bytes.len() as u64 {
         return Err(mismatch("proof.proof", "the bytes are not the blob the record names (CID and size)"));
+    }
+    let want = job_commitment(&receipt.data.job);
+    if proof.header_prefix.get(JOB_COMMITMENT_AT) != Some(&want[..]) {
+        return Err(mismatch(
+            "proof.header_prefix",
+            format!(
+                "bytes 36..68 must commit to the receipt's job {} ({}): the proof was sampled for something else",
+                receipt.data.job.uri,
+                crate::records::formats::lower_hex(&want)
+            ),
+        ));
     }
     let model = &receipt.data.model;
     let id = &proof.model_identifier;

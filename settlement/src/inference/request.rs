@@ -72,16 +72,22 @@ impl Verdict {
 }
 
 /// A `ResponseValue` name, as the verifier's JSON `status` carries it, to
-/// a verdict. Only the values a proof's verification can answer pass or
-/// refuse; anything else (a model or challenge answer, a value added
-/// upstream after this build) holds, never passes.
-pub fn verdict(status: &str) -> Verdict {
-    match status {
-        "Quick_OK" | "Quick_OK_Smell_OK" | "Full_Green" | "Logits_OK" => Verdict::Pass,
-        "Full_Amber" => Verdict::Hold,
-        "Quick_Fail" | "Quick_OK_Smell_Fail" | "Quick_Fail_Smell_OK" | "Quick_Fail_Smell_Fail"
-        | "Full_Red" | "Logits_Fail" => Verdict::Refuse,
-        _ => Verdict::Hold,
+/// a verdict, for a verification of `mode`. Only the mode's own OK (or
+/// Green) passes; Red and any value with a failed part refuse; Amber, an OK of another
+/// mode, or a value added upstream after this build holds, never passes.
+pub fn verdict(status: &str, mode: Mode) -> Verdict {
+    let pass = match mode {
+        Mode::Quick => "Quick_OK",
+        Mode::QuickSmell => "Quick_OK_Smell_OK",
+        Mode::Full => "Full_Green",
+        Mode::Logits => "Logits_OK",
+    };
+    if status == pass {
+        Verdict::Pass
+    } else if status.split('_').any(|w| w == "Fail" || w == "Red") {
+        Verdict::Refuse
+    } else {
+        Verdict::Hold
     }
 }
 
@@ -235,15 +241,24 @@ mod tests {
 
     #[test]
     fn verdicts_pass_only_what_passes_and_hold_the_unknown() {
-        for s in ["Quick_OK", "Quick_OK_Smell_OK", "Full_Green", "Logits_OK"] {
-            assert_eq!(verdict(s), Verdict::Pass, "{s}");
+        for (s, m) in [
+            ("Quick_OK", Mode::Quick),
+            ("Quick_OK_Smell_OK", Mode::QuickSmell),
+            ("Full_Green", Mode::Full),
+            ("Logits_OK", Mode::Logits),
+        ] {
+            assert_eq!(verdict(s, m), Verdict::Pass, "{s}");
         }
-        for s in ["Full_Red", "Quick_Fail", "Logits_Fail", "Quick_OK_Smell_Fail", "Quick_Fail_Smell_Fail"] {
-            assert_eq!(verdict(s), Verdict::Refuse, "{s}");
+        for s in [
+            "Full_Red", "Quick_Fail", "Logits_Fail", "Quick_OK_Smell_Fail", "Quick_Fail_Smell_Fail",
+            "Quick_Fail_Smell_OK", "Model_Fail", "Challenge_Fail",
+        ] {
+            assert_eq!(verdict(s, Mode::Full), Verdict::Refuse, "{s}");
         }
-        for s in ["Full_Amber", "Model_OK", "Challenge_OK", "Unknown_16", "Full_Ultraviolet", "", "pending"] {
-            assert_eq!(verdict(s), Verdict::Hold, "{s}");
+        for s in ["Full_Amber", "Model_OK", "Challenge_OK", "Quick_OK", "Logits_OK", "Unknown_16", "Full_Ultraviolet", "", "pending"] {
+            assert_eq!(verdict(s, Mode::Full), Verdict::Hold, "{s}");
         }
+        assert_eq!(verdict("Full_Green", Mode::Quick), Verdict::Hold, "another mode's pass");
     }
 
     #[test]

@@ -89,18 +89,22 @@ pub fn replay(
     if p.top_p < 1.0 {
         borderline = top_p(&mut l, ids, p.top_p);
     }
-    let (mut lower, mut upper) = interval(&probabilities(&l), ids, chosen);
-    let mut inside = u > lower - ATOL && u <= upper + ATOL;
+    // A chosen token with no probability left (masked, or not among the
+    // candidates) owns no interval: the step fails, whatever `u` is (the
+    // reference would take `(0, 0]` and let a `u` below ATOL through).
+    let within = |i: Option<(f32, f32)>| match i {
+        Some((lo, hi)) => (lo, hi, u > lo - ATOL && u <= hi + ATOL),
+        None => (0.0, 0.0, false),
+    };
+    let (mut lower, mut upper, mut inside) = within(interval(&probabilities(&l), ids, chosen));
     if let (false, Some((high, low))) = (inside, borderline) {
-        // The cut fell within ATOL of a cumulative mass: the reference
-        // accepts the interval under either side of the cut.
-        let (lh, uh) = interval(&probabilities(&high), ids, chosen);
-        (lower, upper) = if u > lh && u <= uh {
-            (lh, uh)
-        } else {
-            interval(&probabilities(&low), ids, chosen)
+        // The cut fell within ATOL of a cumulative mass: bcore's quick
+        // verifier accepts the interval under either side of the cut.
+        let h = interval(&probabilities(&high), ids, chosen);
+        (lower, upper, inside) = match h {
+            Some((lh, uh)) if u > lh && u <= uh => within(h),
+            _ => within(interval(&probabilities(&low), ids, chosen)),
         };
-        inside = u > lower - ATOL && u <= upper + ATOL;
     }
     Step { lower, upper, inside }
 }
@@ -190,8 +194,8 @@ fn probabilities(l: &[f32]) -> Vec<f32> {
 }
 
 /// The chosen token's `(lower, upper]` in the CDF of the tokens with a
-/// probability above zero, ordered by id; `(0, 0]` when it has none.
-fn interval(probs: &[f32], ids: &[u32], chosen: u32) -> (f32, f32) {
+/// probability above zero, ordered by id; `None` when it has none.
+fn interval(probs: &[f32], ids: &[u32], chosen: u32) -> Option<(f32, f32)> {
     let mut pairs: Vec<(u32, f32)> = ids
         .iter()
         .zip(probs)
@@ -205,11 +209,11 @@ fn interval(probs: &[f32], ids: &[u32], chosen: u32) -> (f32, f32) {
         cumulative += f64::from(p);
         let at = cumulative as f32;
         if id == chosen {
-            return (previous, at);
+            return Some((previous, at));
         }
         previous = at;
     }
-    (0.0, 0.0)
+    None
 }
 
 #[cfg(test)]
@@ -272,5 +276,9 @@ mod tests {
         let p = Params { top_p: 0.5, ..PLAIN };
         let s = replay(&[5.0, 0.0], &[1, 2], |_| false, p, 0.999, 2);
         assert_eq!((s.lower, s.upper, s.inside), (0.0, 0.0, false));
+        // Even with a `u` within ATOL of zero, and for a token that is no
+        // candidate at all.
+        assert!(!replay(&[5.0, 0.0], &[1, 2], |_| false, p, 0.00005, 2).inside);
+        assert!(!replay(&[5.0, 0.0], &[1, 2], |_| false, PLAIN, 0.00005, 3).inside);
     }
 }

@@ -33,6 +33,12 @@ fn stream(seed: &str, label: &str, n: usize) -> Vec<u8> {
 /// A 256-step proof for `model` with 70 top-k candidates per step,
 /// sampled at temperature 1, top-k 50, top-p 1, no repetition penalty.
 pub fn proof(seed: &str, model: &str) -> Proof {
+    proof_for(seed, model, None)
+}
+
+/// As [`proof`], its header committing to `job` (see
+/// `record::job_commitment`), as a provider samples for a job.
+pub fn proof_for(seed: &str, model: &str, job: Option<[u8; 32]>) -> Proof {
     let mut p = Proof {
         version: 1,
         tick: 1000,
@@ -47,6 +53,9 @@ pub fn proof(seed: &str, model: &str) -> Proof {
         ..Proof::default()
     };
     let mut header = stream(seed, "header", 72);
+    if let Some(c) = job {
+        header[super::record::JOB_COMMITMENT_AT].copy_from_slice(&c);
+    }
     header.extend_from_slice(&BITS.to_le_bytes());
     p.header_prefix = header;
     p.target = compact_target(BITS).expect("constant bits").to_vec();

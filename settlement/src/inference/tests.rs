@@ -119,7 +119,8 @@ fn parameters_out_of_range_are_named() {
         ((|p: &mut Proof| p.top_k = 51) as fn(&mut Proof), "top_k = 51"),
         (|p| p.top_p = 0.05, "top_p = 0.05"),
         (|p| p.temperature = f32::INFINITY, "temperature = inf"),
-        (|p| p.repetition_penalty = 0.5, "repetition_penalty = 0.5"),
+        (|p| p.repetition_penalty = 0.05, "repetition_penalty = 0.05"),
+        (|p| p.repetition_penalty = 2.5, "repetition_penalty = 2.5"),
     ] {
         let mut p = real();
         forge(&mut p);

@@ -182,7 +182,7 @@ impl Verifier {
             .map_err(|e| Unavailable(format!("answer {code}: {e}")))?;
         match code {
             200 => {
-                let answer = parse_answer(&bytes)?;
+                let answer = parse_answer(&bytes, self.config.mode)?;
                 if answer.status == "pending" {
                     return Ok(Step::Pending);
                 }
@@ -217,7 +217,7 @@ fn detail(bytes: &[u8]) -> String {
 }
 
 /// `{status, hash_id, elapsed_ms, cached}`; other members are ignored.
-pub fn parse_answer(bytes: &[u8]) -> Result<Answer, Unavailable> {
+pub fn parse_answer(bytes: &[u8], mode: Mode) -> Result<Answer, Unavailable> {
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Unavailable(format!("the answer is not JSON: {e}")))?;
     let status = v
@@ -227,7 +227,7 @@ pub fn parse_answer(bytes: &[u8]) -> Result<Answer, Unavailable> {
         .to_owned();
     let hash_id = v.get("hash_id").and_then(|s| s.as_str()).unwrap_or_default().to_owned();
     Ok(Answer {
-        verdict: request::verdict(&status),
+        verdict: request::verdict(&status, mode),
         status,
         hash_id,
         elapsed_ms: v.get("elapsed_ms").and_then(|n| n.as_u64()).unwrap_or(0),

@@ -352,7 +352,6 @@ fn ref_schema(reference: &str) -> Value {
     Value::Object(m)
 }
 
-/// The string under `key` when `value` is exactly `{key: string}`.
 /// A blob reference: exactly `{"$type": "blob", "ref": {"$link": CID},
 /// "mimeType", "size"}`, the CID raw (0x55) over SHA-256 as AT Protocol
 /// blobs are, the MIME type among `accept` and the size within `maxSize`.
@@ -384,6 +383,7 @@ fn check_blob(schema: &Value, value: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The string under `key` when `value` is exactly `{key: string}`.
 fn special<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
     let map = value.as_object()?;
     if map.len() != 1 {

@@ -80,31 +80,39 @@ impl Service {
         })?;
         let proof_record = parse_stored::<InferenceProof>(stored, "proof")?;
         let proof_cid = proof_record.cid;
-        let bytes = self.store.blob(&index.blob_cid).await?.ok_or_else(|| {
-            rejected(
-                "inference-proof-missing",
-                format!("the proof's bytes (blob {}) are not uploaded", index.blob_cid),
-            )
-        })?;
-        let receipt_c = receipt.clone();
-        let checked = off_reactor("proof check", move || {
-            let proof = inference::decode(&bytes).map_err(|e| ("structure", e.0))?;
-            record::bind(&proof_record, &receipt_c, &key, &bytes, &proof).map_err(|m| ("binding", m.to_string()))?;
-            let report = inference::check(&proof);
-            match report.failed() {
-                Some(c) => Err((c.name, c.detail.clone())),
-                None => Ok(proof),
+        let key_of_cache = proof_cid.to_string();
+        let checked = match self.shared.proofs.get(&key_of_cache) {
+            Some(hit) => hit,
+            None => {
+                let bytes = self.store.blob(&index.blob_cid).await?.ok_or_else(|| {
+                    rejected(
+                        "inference-proof-missing",
+                        format!("the proof's bytes (blob {}) are not uploaded", index.blob_cid),
+                    )
+                })?;
+                let receipt_c = receipt.clone();
+                let outcome = off_reactor("proof check", move || {
+                    let proof = inference::decode(&bytes).map_err(|e| ("structure", e.0))?;
+                    record::bind(&proof_record, &receipt_c, &key, &bytes, &proof)
+                        .map_err(|m| ("binding", m.to_string()))?;
+                    let report = inference::check(&proof);
+                    match report.failed() {
+                        Some(c) => Err((c.name, c.detail.clone())),
+                        None => Ok(proof),
+                    }
+                })
+                .await?;
+                self.shared.proofs.put(&key_of_cache, outcome)
             }
-        })
-        .await?;
-        let proof = match checked {
+        };
+        let proof = match &*checked {
             Ok(p) => {
                 self.metrics.proof_checked("ok");
                 p
             }
             Err(("binding", why)) => {
                 self.metrics.proof_checked("binding");
-                return Err(rejected("inference-proof-mismatch", why));
+                return Err(rejected("inference-proof-mismatch", why.clone()));
             }
             Err((check, why)) => {
                 self.metrics.proof_checked(check);
@@ -125,7 +133,7 @@ impl Service {
             return Err(unavailable("no proof verifier is configured"));
         };
         let started = Instant::now();
-        let answer = match verifier.verify(&proof).await {
+        let answer = match verifier.verify(proof).await {
             Ok(a) => a,
             Err(e) => {
                 self.metrics.verifier_latency(started.elapsed());
@@ -160,7 +168,7 @@ impl Service {
 
     /// Checks a proof record at ingestion: it names a receipt of its own
     /// repository's owner. Returns its CID and its index entry.
-    pub(super) fn check_proof_record(raw: &RawRecord) -> Result<(Cid, String, ProofIndex), Failure> {
+    pub(super) fn check_proof_record(raw: &RawRecord) -> Result<(Cid, crate::records::StrongRef, ProofIndex), Failure> {
         crate::verify::require_signature(raw, "proof", "enclaveSignature")?;
         let parsed = parse_record::<InferenceProof>(raw, "proof").map_err(|e| match e {
             crate::records::RecordError::Invalid(e) => super::invalid(e),
@@ -176,11 +184,37 @@ impl Service {
             proof_cid: parsed.cid.to_string(),
             blob_cid: parsed.data.blob.to_string(),
         };
-        Ok((parsed.cid, parsed.data.receipt.uri.to_string(), index))
+        Ok((parsed.cid, parsed.data.receipt, index))
     }
 
     /// Names a stored proof record its receipt's evidence: one per receipt.
-    pub(super) async fn index_proof(&self, receipt_uri: &str, index: &ProofIndex, now: Datetime) -> Result<(), Failure> {
+    /// The receipt must be known, in the version the record names, so that
+    /// proofs are kept only for receipts that exist.
+    pub(super) async fn index_proof(
+        &self,
+        receipt: &crate::records::StrongRef,
+        index: &ProofIndex,
+        now: Datetime,
+    ) -> Result<(), Failure> {
+        let receipt_uri = receipt.uri.as_str();
+        let stored = match self.store.get_record(receipt_uri).await? {
+            Some(s) => Some(s),
+            // Boxed: fetching a record ingests it, and ingesting a proof
+            // record comes here.
+            None => Box::pin(self.fetch_missing(receipt_uri)).await?,
+        };
+        let Some(stored) = stored else {
+            return Err(rejected(
+                "record-not-found",
+                format!("proof.receipt: {receipt_uri} is not known here: post the receipt first"),
+            ));
+        };
+        if stored.cid != receipt.cid.to_string() {
+            return Err(rejected(
+                "inference-proof-mismatch",
+                format!("proof.receipt.cid: is {}, but the receipt's CID is {}", receipt.cid, stored.cid),
+            ));
+        }
         if let Err(other) = self.store.index_proof(receipt_uri, index, now.unix_micros()).await? {
             return Err(Failure::new(
                 FailureKind::Conflict,
@@ -218,21 +252,32 @@ impl Service {
     /// The operator ends a hold: `Released` makes the provider's share
     /// payable; `Refunded` gives the requester the whole charge back
     /// (through a dispute the operator opens and resolves, so that the
-    /// refund is exact, signed and audited like any other).
+    /// refund is exact, signed and audited like any other). A refund first
+    /// moves the hold to `refunding` (still held), so a release cannot
+    /// come between it and its dispute; a refund that fails puts the hold
+    /// back, and one cut short (a crash) is taken up again by asking again.
     pub async fn end_hold(&self, settlement_uri: &str, to: Hold) -> Result<crate::store::inference::VerdictRow, Failure> {
         let not_held = || Failure::new(FailureKind::Conflict, "not-held", format!("{settlement_uri} has no held share"));
         let row = self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(|| {
             Failure::new(FailureKind::NotFound, "not-found", format!("{settlement_uri} was not gated by a proof"))
         })?;
-        if row.hold != Some(Hold::Held) {
-            return Err(not_held());
-        }
         let now = self.clock.now_us();
-        if to == Hold::Refunded {
-            self.refund_held(settlement_uri, &row.evidence.status, now).await?;
-        }
-        if !self.store.end_hold(settlement_uri, to, now).await? {
-            return Err(not_held());
+        match to {
+            Hold::Refunded => {
+                if !self.store.move_hold(settlement_uri, &[Hold::Held, Hold::Refunding], Hold::Refunding, now).await? {
+                    return Err(not_held());
+                }
+                if let Err(f) = self.refund_held(settlement_uri, &row.evidence.status, now).await {
+                    self.store.move_hold(settlement_uri, &[Hold::Refunding], Hold::Held, now).await?;
+                    return Err(f);
+                }
+                self.store.move_hold(settlement_uri, &[Hold::Refunding], Hold::Refunded, now).await?;
+            }
+            _ => {
+                if !self.store.move_hold(settlement_uri, &[Hold::Held], Hold::Released, now).await? {
+                    return Err(not_held());
+                }
+            }
         }
         Ok(self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(not_held)?)
     }
@@ -247,8 +292,23 @@ impl Service {
         };
         let d = match dispute::open(&self.store, &self.exchange, now, &Raiser::Operator, &open).await {
             Ok(d) => d,
-            // Refunded already (an earlier attempt, or a dispute).
-            Err(f) if f.code == "settlement-closed" => return Ok(()),
+            // Nothing left to dispute: done if the charge was refunded in
+            // full (an earlier attempt, or another dispute); a forfeited
+            // share gave the requester nothing, so that is no refund.
+            Err(f) if f.code == "settlement-closed" => {
+                let earlier = dispute::store::reversals(&self.store, settlement_uri).await?;
+                let charged = dispute::settlement(&self.store, settlement_uri).await?.amount_minor;
+                let before = dispute::store::reversed(&earlier);
+                return if !before.forfeited && before.refunded >= charged {
+                    Ok(())
+                } else {
+                    Err(Failure::new(
+                        FailureKind::Conflict,
+                        "settlement-forfeited",
+                        "the provider's share was forfeited: the requester cannot be refunded through this hold",
+                    ))
+                };
+            }
             Err(f) => return Err(f),
         };
         let resolve = ResolveRequest {

@@ -19,6 +19,10 @@ pub(super) struct SharedRecords {
     pub(super) authorizations: Cache<Record<PaymentAuthorization>>,
     /// Computations whose terms checked (key proofs verified), by URI.
     pub(super) computations: Cache<Terms>,
+    /// Proofs of inference checked (bound to their receipt, native
+    /// checks run), by the proof record's CID, which names the receipt's
+    /// CID and the bytes' CID: the outcome never changes.
+    pub(super) proofs: Cache<Result<crate::inference::Proof, (&'static str, String)>>,
 }
 
 /// Entries a [`Cache`] holds before it starts again empty.

@@ -2,7 +2,7 @@
 //! record is a receipt's evidence, and the gate's verdicts. A pass or a
 //! hold is written by the settle transaction ([`VerdictRows`]); a refusal
 //! alone. A held share is left out of payouts by the payout queries
-//! (`hold = 'held'`), as a share under an open dispute is.
+//! (`hold` held or refunding), as a share under an open dispute is.
 
 use sqlx::Row as _;
 
@@ -57,9 +57,17 @@ macro_rules! verdict_from_row {
     }};
 }
 
+/// A pass or a hold, with its settlement. It takes the place of a refusal
+/// stored for the same receipt by a concurrent attempt (the charge that
+/// went through is the one its verdict must describe); another charge's
+/// verdict it never replaces (a receipt settles once).
 const INSERT_VERDICT: &str = "INSERT INTO settlement_inference_verdicts (receipt_uri, proof_uri, proof_cid, \
      settlement_uri, verifier, hash_id, status, verdict, hold, checked_at, decided_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) \
+     ON CONFLICT (receipt_uri) DO UPDATE SET proof_uri = excluded.proof_uri, proof_cid = excluded.proof_cid, \
+     settlement_uri = excluded.settlement_uri, verifier = excluded.verifier, hash_id = excluded.hash_id, \
+     status = excluded.status, verdict = excluded.verdict, hold = excluded.hold, checked_at = excluded.checked_at \
+     WHERE settlement_inference_verdicts.settlement_uri IS NULL";
 
 const INSERT_REFUSAL: &str = "INSERT INTO settlement_inference_verdicts (receipt_uri, proof_uri, proof_cid, \
      settlement_uri, verifier, hash_id, status, verdict, hold, checked_at, decided_at) \
@@ -222,9 +230,10 @@ impl Store {
         }))
     }
 
-    /// Held shares, oldest first, after `after` (a receipt URI cursor).
+    /// Held shares (a refund under way included), by receipt URI, after
+    /// `after` (a receipt URI cursor).
     pub async fn held(&self, after: &str, limit: i64) -> Result<Vec<VerdictRow>, StoreError> {
-        let sql = "SELECT * FROM settlement_inference_verdicts WHERE hold = 'held' AND receipt_uri > $1 \
+        let sql = "SELECT * FROM settlement_inference_verdicts WHERE hold IN ('held', 'refunding') AND receipt_uri > $1 \
                    ORDER BY receipt_uri LIMIT $2";
         on_pool!(self, pool => {
             let rows = sqlx::query(sql).bind(after).bind(limit).fetch_all(pool).await?;
@@ -232,14 +241,22 @@ impl Store {
         })
     }
 
-    /// Moves a settlement's hold from `held` to `to`; whether it was held.
-    pub async fn end_hold(&self, settlement_uri: &str, to: Hold, now: Micros) -> Result<bool, StoreError> {
+    /// Moves a settlement's hold from one of `from` to `to`; whether it
+    /// was in one of them.
+    pub async fn move_hold(&self, settlement_uri: &str, from: &[Hold], to: Hold, now: Micros) -> Result<bool, StoreError> {
         let sql = "UPDATE settlement_inference_verdicts SET hold = $2, decided_at = $3 \
-                   WHERE settlement_uri = $1 AND hold = 'held'";
+                   WHERE settlement_uri = $1 AND (hold = $4 OR hold = $5)";
+        let (a, b) = match from {
+            [a] => (*a, *a),
+            [a, b] => (*a, *b),
+            _ => return Err(StoreError::Corrupt("a hold moves from one or two states".into())),
+        };
         let n = on_pool!(self, pool => sqlx::query(sql)
             .bind(settlement_uri)
             .bind(to.as_str())
             .bind(now)
+            .bind(a.as_str())
+            .bind(b.as_str())
             .execute(pool)
             .await?
             .rows_affected());

@@ -280,7 +280,7 @@ macro_rules! payout_backend {
                      AND payout_id IS NULL AND created_at < $4 AND NOT EXISTS (SELECT 1 FROM settlement_disputes d \
                      WHERE d.settlement_uri = settlement_settlements.uri AND d.status = 'open') \
                      AND NOT EXISTS (SELECT 1 FROM settlement_inference_verdicts v \
-                     WHERE v.settlement_uri = settlement_settlements.uri AND v.hold = 'held')",
+                     WHERE v.settlement_uri = settlement_settlements.uri AND v.hold IN ('held', 'refunding'))",
                 )
                 .bind(&p.id)
                 .bind(&p.provider)

@@ -31,11 +31,13 @@ use crate::records::{NSID_ATTESTATION, NSID_AUTHORIZATION, NSID_JOB, NSID_RECEIP
 use crate::testkit::{self, Scenario};
 use crate::verify::crypto;
 
+mod gated;
 mod history;
 mod machine;
 mod server;
 mod workload;
 
+use gated::*;
 use history::*;
 use machine::*;
 pub use machine::{VerifyRate, verify_rates};
@@ -86,6 +88,10 @@ pub struct BenchArgs {
     /// The `settlement` binary to serve with (default: this one).
     #[arg(long)]
     pub server: Option<PathBuf>,
+    /// Receipts settled with the proof-of-inference gate on, per backend
+    /// (each with its own made-up proof; 0: no gated run).
+    #[arg(long, default_value_t = 200)]
+    pub gated_receipts: usize,
     /// Keep the databases afterwards (their URLs are printed).
     #[arg(long)]
     pub keep: bool,
@@ -356,10 +362,23 @@ pub async fn run(args: &BenchArgs) -> Result<String, String> {
         eprintln!("bench: {}", backend.name());
         figures.push(run_backend(backend, args, &w, &bin).await?);
     }
+    eprintln!("bench: native proof checks on one core");
+    let native = tokio::task::spawn_blocking(move || native_rate(seconds))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut gated = Vec::new();
+    if args.gated_receipts > 0 {
+        for &backend in &args.backends {
+            eprintln!("bench: {} with the proof gate ({} receipts)", backend.name(), args.gated_receipts);
+            gated.push(gated_run(backend, args, &bin).await?);
+        }
+    }
     Ok(if args.json {
-        to_json(args, &rates, limit, &figures)
+        let mut out = to_json(args, &rates, limit, &figures);
+        gated_json(&mut out, native, &gated);
+        out
     } else {
-        to_table(args, &rates, limit, &figures)
+        to_table(args, &rates, limit, &figures) + &gated_table(native, &gated)
     })
 }
 

@@ -122,6 +122,11 @@ pub(super) struct Server {
 
 impl Server {
     pub(super) fn start(bin: &Path, db: &Database, dir: &Path) -> Result<Server, String> {
+        Server::start_with(bin, db, dir, &[])
+    }
+
+    /// As `start`, with more arguments for `serve`.
+    pub(super) fn start_with(bin: &Path, db: &Database, dir: &Path, extra: &[String]) -> Result<Server, String> {
         use std::io::BufRead as _;
         let token = dir.join("admin-token");
         std::fs::write(&token, ADMIN_TOKEN).map_err(|e| e.to_string())?;
@@ -142,6 +147,7 @@ impl Server {
             .arg(dir.join("exchange.key"))
             .arg("--admin-token-file")
             .arg(&token)
+            .args(extra)
             .env("RUST_LOG", "warn")
             .env(crate::cmd::config::UNPROVEN_RECORDS_ACK, "yes")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
