@@ -20,7 +20,10 @@ use settlement::service::ProofGate;
 use settlement::testkit::{self, PROVIDER, REQUESTER, Scenario, Sealed};
 use settlement::verify::crypto;
 
+use settlement::audit::audit;
+
 use crate::app::{ADMIN_TOKEN, App, Backend, Reply, spawn_app};
+use crate::audit::tamper;
 use crate::payouts::world;
 
 const MODEL: &str = "Qwen/Qwen3-8B";
@@ -146,6 +149,9 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     let plain = base.sharing("gate-plain").seal();
     app.post_all(&plain).await;
     assert_eq!(app.settle(&plain.receipt.uri).await.status, 201);
+    // The audit re-checks the evidence from public data.
+    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    assert!(report.is_clean(), "{}", report.render());
 
     // Red: refused, nothing moved, and the verifier is not asked again.
     standin.script(|s| s.status = "Full_Red".into());
@@ -182,6 +188,19 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1"), "{text}");
     assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Red\",verdict=\"refuse\"} 1"));
     assert!(text.contains("settlement_inference_proofs_checked_total{outcome=\"u-values\"} 1"));
+
+    // A verdict changed behind the exchange's back, then removed: the
+    // audit names each.
+    let sql = "UPDATE settlement_inference_verdicts SET status = 'Full_Red' WHERE receipt_uri = $1";
+    tamper(b, &app.db_url, sql, &[&green.receipt.uri]).await;
+    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    let checks: Vec<&str> = report.discrepancies.iter().map(|d| d.check).collect();
+    assert_eq!(checks, ["inference-verdict-invalid"], "{}", report.render());
+    let sql = "DELETE FROM settlement_inference_verdicts WHERE receipt_uri = $1";
+    tamper(b, &app.db_url, sql, &[&green.receipt.uri]).await;
+    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    let checks: Vec<&str> = report.discrepancies.iter().map(|d| d.check).collect();
+    assert_eq!(checks, ["inference-proof-missing"], "{}", report.render());
 }
 
 /// A proof sampled for `sealed`'s job (made up: it passes the native
@@ -393,6 +412,8 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
     assert!(report.planned.is_empty(), "{report:?}");
     w.assert_reconciled().await;
+    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    assert!(report.is_clean(), "{}", report.render());
 
     // Only the operator ends a hold.
     let r = app

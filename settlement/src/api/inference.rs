@@ -3,7 +3,7 @@
 //! anyone, and the operator's release or refund of a held share.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -34,6 +34,23 @@ pub(super) async fn upload(State(s): Shared, headers: HeaderMap, body: Bytes) ->
         if created { StatusCode::CREATED } else { StatusCode::OK },
         &wire::blob(&cid.to_string(), body.len()),
     ))
+}
+
+/// `GET /v1/inference/proofs/{cid}`: a kept proof's bytes (public, as
+/// the blob in its provider's repository is), for anyone re-checking a
+/// gated charge.
+pub(super) async fn download(State(s): Shared, Path(cid): Path<String>) -> Result<Response, Failure> {
+    let bytes = s
+        .store
+        .blob(&cid)
+        .await?
+        .ok_or_else(|| Failure::new(FailureKind::NotFound, "not-found", "no proof is kept under this CID"))?;
+    let mut r = axum::response::IntoResponse::into_response(bytes);
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/octet-stream"),
+    );
+    Ok(r)
 }
 
 #[derive(serde::Deserialize)]

@@ -75,6 +75,7 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
             "/v1/inference/proofs",
             post(inference::upload).layer(DefaultBodyLimit::max(inference::PROOF_BODY_BYTES_MAX)),
         )
+        .route("/v1/inference/proofs/{cid}", get(inference::download))
         .route("/v1/inference/verdicts", get(inference::verdict))
         .route(
             "/v1/admin/inference/holds",
@@ -146,6 +147,7 @@ pub const ROUTES: &[&str] = &[
     "/v1/disputes/{id}",
     "/v1/admin/disputes/{id}/resolve",
     "/v1/inference/proofs",
+    "/v1/inference/proofs/{cid}",
     "/v1/inference/verdicts",
     "/v1/admin/inference/holds",
 ];
@@ -237,7 +239,8 @@ async fn readyz(State(s): Shared) -> Response {
 }
 
 async fn exchange(State(s): Shared) -> Response {
-    json_response(StatusCode::OK, &wire::exchange(&s.exchange, &s.policy))
+    let models = s.proof_gate.get().map(|g| g.models.clone()).unwrap_or_default();
+    json_response(StatusCode::OK, &wire::exchange(&s.exchange, &s.policy, &models))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes

@@ -156,13 +156,16 @@ pub(super) fn chargeable(verdict: Result<(), (&str, &str)>) -> Value {
     ])
 }
 
-pub(super) fn exchange(exchange: &Exchange, policy: &FeePolicy) -> Value {
+/// The exchange and its policy; `proof_models` are the models whose
+/// receipts are charged only with a proof of inference.
+pub(super) fn exchange(exchange: &Exchange, policy: &FeePolicy, proof_models: &[String]) -> Value {
     let policy = object([
         ("bps", i64::from(policy.bps).into()),
         ("minMinor", policy.min_minor.into()),
         ("supportedCurrencies", strings(&policy.currencies)),
         ("selfLoopFeeWaived", policy.self_loop_fee_waived.into()),
         ("openJobs", policy.open_jobs.into()),
+        ("inferenceProofModels", strings(proof_models)),
     ]);
     object([
         ("did", exchange.did.as_str().into()),

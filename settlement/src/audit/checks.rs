@@ -542,6 +542,7 @@ pub(super) fn check_name(kind: &str, what: &str) -> &'static str {
         "receipt",
         "job",
         "attestation",
-        "computation"
+        "computation",
+        "proof"
     )
 }

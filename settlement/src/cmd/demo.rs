@@ -7,7 +7,9 @@
 //! a receipt whose price she raised after signing. The exchange settles
 //! Bob's receipts, refuses Eve's, pays Bob on chain in one netted transfer,
 //! refunds a disputed charge, splits a three-party computation's charge
-//! among three wallets, and reconciles its ledger against the chain.
+//! among three wallets, charges Frank's inference only with a proof of it
+//! (holding his share while the verifier is unsure), and reconciles its
+//! ledger against the chain.
 //!
 //! The records are the test scenario's (fixed keys and dates), so the
 //! exchange's clock is set to the scenario's time; the chain runs on real
@@ -132,6 +134,21 @@ impl Client {
             ));
         }
         Ok(body)
+    }
+
+    /// Uploads a proof's bytes: the status and the reply.
+    pub(super) async fn upload(&self, bytes: Vec<u8>) -> Result<(u16, Value), String> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/inference/proofs", self.base))
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| format!("upload: {e}"))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| format!("upload: {e}"))?;
+        Ok((status, json::parse(&bytes).unwrap_or(Value::Null)))
     }
 
     pub(super) async fn publish(&self, r: &RawRecord) -> Result<(), String> {
@@ -592,7 +609,15 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     let wallets = local.spare.get(2..5).ok_or("too few dev accounts")?;
     super::demo_split::run(&api, &chain, wallets, &base_scenario, out).await?;
 
-    writeln!(out, "\n== 9. Reconciliation").ok();
+    writeln!(
+        out,
+        "\n== 9. Proofs of inference: a charge gated by a TensorCash proof and a verifier's verdict"
+    )
+    .ok();
+    let wallet = local.spare.get(5).ok_or("too few dev accounts")?;
+    super::demo_proof::run(&api, &service, &chain, wallet, &base_scenario, out).await?;
+
+    writeln!(out, "\n== 10. Reconciliation").ok();
     let r = reconcile(
         &store,
         &chain,

@@ -3,8 +3,11 @@
 //! [`Failure`] with a stable code; the HTTP layer only maps it to a status.
 
 mod charge_record;
+mod deposit;
 mod group_commit;
 mod inference_gate;
+mod ingest;
+use ingest::{check, invalid};
 mod proven;
 mod reads;
 mod shared;
@@ -35,23 +38,6 @@ pub use inference_gate::ProofGate;
 /// Default cooling-off before a destination a provider sets is paid: 24 h.
 pub const DESTINATION_DELAY_S: u64 = 24 * 3600;
 pub use reads::{AuthorizationView, Balance, ProviderBalance, ProviderPayouts, Statement};
-
-fn invalid(e: ValidationError) -> Failure {
-    Failure::new(FailureKind::Rejected, "invalid-record", e.to_string())
-}
-
-/// The collections records can be submitted in, and their error roots.
-fn root_of(collection: &str) -> Option<&'static str> {
-    match collection {
-        NSID_JOB => Some("job"),
-        NSID_RECEIPT => Some("receipt"),
-        NSID_ATTESTATION => Some("attestation"),
-        NSID_AUTHORIZATION => Some("authorization"),
-        NSID_COMPUTATION => Some("computation"),
-        NSID_INFERENCE_PROOF => Some("proof"),
-        _ => None,
-    }
-}
 
 /// A settlement as returned to clients.
 #[derive(Clone, Debug)]
@@ -131,82 +117,6 @@ impl Service {
 
     pub fn now(&self) -> Datetime {
         Datetime::from_unix_micros(self.clock.now_us())
-    }
-
-    /// Validates and stores a record. Returns whether it was new and its
-    /// CID.
-    pub async fn ingest(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
-        let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
-        let root = root_of(uri.collection()).ok_or_else(|| {
-            Failure::new(
-                FailureKind::Rejected,
-                "invalid-record",
-                format!(
-                    "uri: collection {} is not one this exchange accepts",
-                    uri.collection()
-                ),
-            )
-        })?;
-        let cid = match uri.collection() {
-            NSID_JOB => check::<Job>(&raw, root)?,
-            NSID_RECEIPT => {
-                verify::require_signature(&raw, root, "enclaveSignature")?;
-                check::<Receipt>(&raw, root)?
-            }
-            NSID_ATTESTATION => {
-                verify::require_signature(&raw, root, "selfSignature")?;
-                check::<Attestation>(&raw, root)?
-            }
-            NSID_COMPUTATION => charge_record::check_computation(&raw, root).await?,
-            NSID_INFERENCE_PROOF => {
-                let (cid, receipt, index) = Service::check_proof_record(&raw)?;
-                let put = self
-                    .store
-                    .put_record(&uri, &cid.to_string(), &raw.value, now.unix_micros())
-                    .await?;
-                self.index_proof(&receipt, &index, now).await?;
-                return Ok((put, cid));
-            }
-            _ => check::<PaymentAuthorization>(&raw, root)?,
-        };
-        let put = self
-            .store
-            .put_record(&uri, &cid.to_string(), &raw.value, now.unix_micros())
-            .await?;
-        Ok((put, cid))
-    }
-
-    /// A record posted as JSON: stored once it is one the exchange acts
-    /// on (see [`RecordTrust::posted`]).
-    pub async fn submit(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
-        let accepted = self.records.posted(raw).await?;
-        self.ingest_accepted(accepted, now).await
-    }
-
-    /// A record posted as its proof (a CAR), stored once proven.
-    pub async fn submit_proof(
-        &self,
-        uri: &str,
-        car: &[u8],
-        now: Datetime,
-    ) -> Result<(Put, Cid), Failure> {
-        let accepted = self.records.proof(uri, car).await?;
-        self.ingest_accepted(accepted, now).await
-    }
-
-    /// A record a receipt names that is not stored: fetched, proven and
-    /// stored where the exchange proves records; `None` otherwise.
-    async fn fetch_missing(&self, uri: &str) -> Result<Option<StoredRecord>, Failure> {
-        let Some(accepted) = self.records.fetch_missing(uri).await? else {
-            return Ok(None);
-        };
-        let value = accepted.raw.value.clone();
-        let (_, cid) = self.ingest_accepted(accepted, self.now()).await?;
-        Ok(Some(StoredRecord {
-            uri: uri.to_owned(),
-            cid: cid.to_string(),
-            value,
-        }))
     }
 
     /// Where the exchange proves records, the caller must present a
@@ -494,37 +404,6 @@ impl Service {
         Ok(self.shared.authorizations.put(uri, record))
     }
 
-    /// Credits `requester` with a deposit; `id` makes it idempotent.
-    pub async fn deposit(
-        &self,
-        id: &str,
-        requester: &str,
-        currency: &str,
-        amount_minor: u64,
-    ) -> Result<bool, Failure> {
-        let amount = i64::try_from(amount_minor)
-            .ok()
-            .filter(|a| *a > 0)
-            .ok_or_else(|| {
-                Failure::new(
-                    FailureKind::BadRequest,
-                    "invalid-request",
-                    "amount.amount: must be an integer in 1..=2^63-1",
-                )
-            })?;
-        if !self.policy.supports(currency) {
-            return Err(Failure::new(
-                FailureKind::BadRequest,
-                "currency-not-supported",
-                format!("this exchange does not settle {currency}"),
-            ));
-        }
-        let submitted = self
-            .store
-            .deposit(id, requester, currency, amount, &self.exchange.did)
-            .await?;
-        Ok(!submitted.replayed)
-    }
 }
 
 /// Runs `f` on the blocking pool: signature checks and key parsing, which
@@ -560,17 +439,5 @@ fn not_found(f: Failure) -> Failure {
         Failure::record_not_found(f.message)
     } else {
         f
-    }
-}
-
-fn check<T: RecordType>(raw: &RawRecord, root: &str) -> Result<Cid, Failure> {
-    match parse_record::<T>(raw, root) {
-        Ok(r) => Ok(r.cid),
-        Err(RecordError::Invalid(e)) => Err(invalid(e)),
-        Err(e @ RecordError::CidMismatch { .. }) => Err(Failure::new(
-            FailureKind::Rejected,
-            "cid-mismatch",
-            e.to_string(),
-        )),
     }
 }

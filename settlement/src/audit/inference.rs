@@ -1,0 +1,168 @@
+//! The proof-of-inference evidence of one settlement, re-checked from
+//! public data: the verdict the exchange states (`/v1/inference/verdicts`),
+//! the provider's proof record, the proof's bytes, the receipt and its
+//! attestation. The binding and the native checks run again here; the
+//! verifier's model replay is taken from its stated answer, which must be
+//! a pass or a hold under its own mode. A receipt of a model the exchange
+//! says needs a proof, charged with no verdict, is a discrepancy.
+
+use super::*;
+use crate::inference::record::{self, InferenceProof};
+use crate::inference::{self, Mode, Verdict};
+
+fn found(subject: &str, check: &'static str, detail: String) -> Discrepancy {
+    Discrepancy {
+        subject: subject.to_owned(),
+        check,
+        detail,
+    }
+}
+
+impl Api {
+    /// `GET path`, the raw answer read up to `limit` bytes.
+    async fn get_bytes(&self, path: &str, limit: usize) -> Result<(u16, Result<Vec<u8>, String>), AuditError> {
+        let url = {
+            let mut u = self.base.clone();
+            let prefix = self.base.path().trim_end_matches('/');
+            u.set_path(&format!("{prefix}{path}"));
+            u
+        };
+        let resp = self.client.get(url).send().await.map_err(|e| AuditError::Unreachable {
+            server: self.base.to_string(),
+            detail: error_chain(&e),
+        })?;
+        let status = resp.status().as_u16();
+        Ok((status, crate::egress::read_bounded(resp, limit).await))
+    }
+}
+
+impl Auditor {
+    /// The checks of one listed settlement's evidence: the names of those
+    /// that failed. `models` are the ones the exchange gates.
+    pub(super) async fn inference(&mut self, item: &Value, models: &[String]) -> Result<Vec<&'static str>, AuditError> {
+        let (Some(uri), Some(receipt_uri)) = (
+            item.get("uri").and_then(Value::as_str),
+            item.get("value")
+                .and_then(|v| v.get("receipt"))
+                .and_then(|r| r.get("uri"))
+                .and_then(Value::as_str),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let Source::Api(api) = &self.source else {
+            return Ok(Vec::new());
+        };
+        let reply = api
+            .get_with("/v1/inference/verdicts", Some(("settlement", uri)), RECORD_BYTES_MAX)
+            .await?;
+        let found = match (reply.status, reply.body) {
+            (404, _) => self.ungated(uri, receipt_uri, models).await?,
+            (200, Ok(v)) => self.evidence(uri, receipt_uri, &v).await?,
+            (status, _) => vec![found(
+                uri,
+                "inference-verdict-invalid",
+                format!("GET /v1/inference/verdicts answered {status} without a usable verdict"),
+            )],
+        };
+        let names = found.iter().map(|d| d.check).collect();
+        self.discrepancies.extend(found);
+        Ok(names)
+    }
+
+    /// A settlement without a verdict: fine unless its model needs one.
+    async fn ungated(&mut self, uri: &str, receipt_uri: &str, models: &[String]) -> Result<Vec<Discrepancy>, AuditError> {
+        if models.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Ok(receipt) = self.record::<Receipt>(receipt_uri, "receipt").await? else {
+            return Ok(Vec::new()); // already a discrepancy of the settlement
+        };
+        let model = &receipt.data.model;
+        Ok(if models.iter().any(|m| m == "*" || m == model) {
+            vec![found(
+                uri,
+                "inference-proof-missing",
+                format!("the exchange charges {model} only with a proof of inference, and states no verdict for this charge"),
+            )]
+        } else {
+            Vec::new()
+        })
+    }
+
+    async fn evidence(&mut self, uri: &str, receipt_uri: &str, v: &Value) -> Result<Vec<Discrepancy>, AuditError> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        let (status, stated, verifier) = (s("status"), s("verdict"), s("verifier"));
+        let mut out = Vec::new();
+        let mode = verifier
+            .strip_prefix("tensorcash:")
+            .and_then(|r| r.split('@').next())
+            .and_then(Mode::parse);
+        let consistent = match (mode, Verdict::parse(&stated)) {
+            (Some(m), Some(vd)) => vd != Verdict::Refuse && inference::request::verdict(&status, m) == vd,
+            _ => false,
+        };
+        if !consistent || s("settlement") != uri || s("receipt") != receipt_uri {
+            out.push(found(
+                uri,
+                "inference-verdict-invalid",
+                format!("verdict {stated:?} from {verifier:?} answering {status:?} does not charge this receipt"),
+            ));
+        }
+        let proof = v.get("proof");
+        let (proof_uri, proof_cid) = (
+            proof.and_then(|p| p.get("uri")).and_then(Value::as_str).unwrap_or(""),
+            proof.and_then(|p| p.get("cid")).and_then(Value::as_str).unwrap_or(""),
+        );
+        let record = match self.record::<InferenceProof>(proof_uri, "proof").await? {
+            Ok(r) => r,
+            Err(d) => {
+                out.push(found(uri, d.check, d.detail));
+                return Ok(out);
+            }
+        };
+        if record.cid.to_string() != proof_cid {
+            out.push(found(uri, "proof-cid-mismatch", format!("the verdict names {proof_cid}, the record has CID {}", record.cid)));
+        }
+        // Either missing is already a discrepancy of the settlement.
+        let Ok(receipt) = self.record::<Receipt>(receipt_uri, "receipt").await? else {
+            return Ok(out);
+        };
+        let attestation_uri = receipt.data.attestation.uri.to_string();
+        let Ok(attestation) = self.record::<Attestation>(&attestation_uri, "attestation").await? else {
+            return Ok(out);
+        };
+        let Source::Api(api) = &self.source else {
+            return Ok(out);
+        };
+        let blob = record.data.blob.to_string();
+        let (code, bytes) = api
+            .get_bytes(&format!("/v1/inference/proofs/{blob}"), inference::proof::MAX_PROOF_BYTES)
+            .await?;
+        let bytes = match (code, bytes) {
+            (200, Ok(b)) => b,
+            (code, _) => {
+                out.push(found(uri, "inference-proof-missing", format!("GET /v1/inference/proofs/{blob} answered {code}")));
+                return Ok(out);
+            }
+        };
+        let key = match crate::verify::crypto::parse_public_key(&attestation.data.public_key) {
+            Ok(k) => k,
+            Err(e) => {
+                out.push(found(uri, "inference-proof-mismatch", format!("the attestation's key: {e}")));
+                return Ok(out);
+            }
+        };
+        match inference::decode(&bytes) {
+            Err(e) => out.push(found(uri, "inference-proof-invalid", e.0)),
+            Ok(p) => {
+                if let Err(m) = record::bind(&record, &receipt, &key, &bytes, &p) {
+                    out.push(found(uri, "inference-proof-mismatch", m.to_string()));
+                }
+                if let Some(c) = inference::check(&p).failed() {
+                    out.push(found(uri, "inference-proof-invalid", format!("the {} check fails: {}", c.name, c.detail)));
+                }
+            }
+        }
+        Ok(out)
+    }
+}

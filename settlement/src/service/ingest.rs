@@ -1,0 +1,113 @@
+//! Records in: a record posted as JSON or as its proof (a CAR), or fetched
+//! because a charge names it, is validated against its lexicon and the
+//! rules of its collection, then stored once.
+
+use super::*;
+
+pub(super) fn invalid(e: ValidationError) -> Failure {
+    Failure::new(FailureKind::Rejected, "invalid-record", e.to_string())
+}
+
+/// The collections records can be submitted in, and their error roots.
+fn root_of(collection: &str) -> Option<&'static str> {
+    match collection {
+        NSID_JOB => Some("job"),
+        NSID_RECEIPT => Some("receipt"),
+        NSID_ATTESTATION => Some("attestation"),
+        NSID_AUTHORIZATION => Some("authorization"),
+        NSID_COMPUTATION => Some("computation"),
+        NSID_INFERENCE_PROOF => Some("proof"),
+        _ => None,
+    }
+}
+
+impl Service {
+    /// Validates and stores a record. Returns whether it was new and its
+    /// CID.
+    pub async fn ingest(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
+        let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
+        let root = root_of(uri.collection()).ok_or_else(|| {
+            Failure::new(
+                FailureKind::Rejected,
+                "invalid-record",
+                format!(
+                    "uri: collection {} is not one this exchange accepts",
+                    uri.collection()
+                ),
+            )
+        })?;
+        let cid = match uri.collection() {
+            NSID_JOB => check::<Job>(&raw, root)?,
+            NSID_RECEIPT => {
+                verify::require_signature(&raw, root, "enclaveSignature")?;
+                check::<Receipt>(&raw, root)?
+            }
+            NSID_ATTESTATION => {
+                verify::require_signature(&raw, root, "selfSignature")?;
+                check::<Attestation>(&raw, root)?
+            }
+            NSID_COMPUTATION => charge_record::check_computation(&raw, root).await?,
+            NSID_INFERENCE_PROOF => {
+                let (cid, receipt, index) = Service::check_proof_record(&raw)?;
+                let put = self
+                    .store
+                    .put_record(&uri, &cid.to_string(), &raw.value, now.unix_micros())
+                    .await?;
+                self.index_proof(&receipt, &index, now).await?;
+                return Ok((put, cid));
+            }
+            _ => check::<PaymentAuthorization>(&raw, root)?,
+        };
+        let put = self
+            .store
+            .put_record(&uri, &cid.to_string(), &raw.value, now.unix_micros())
+            .await?;
+        Ok((put, cid))
+    }
+
+    /// A record posted as JSON: stored once it is one the exchange acts
+    /// on (see [`RecordTrust::posted`]).
+    pub async fn submit(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
+        let accepted = self.records.posted(raw).await?;
+        self.ingest_accepted(accepted, now).await
+    }
+
+    /// A record posted as its proof (a CAR), stored once proven.
+    pub async fn submit_proof(
+        &self,
+        uri: &str,
+        car: &[u8],
+        now: Datetime,
+    ) -> Result<(Put, Cid), Failure> {
+        let accepted = self.records.proof(uri, car).await?;
+        self.ingest_accepted(accepted, now).await
+    }
+
+    /// A record a receipt names that is not stored: fetched, proven and
+    /// stored where the exchange proves records; `None` otherwise.
+    pub(super) async fn fetch_missing(&self, uri: &str) -> Result<Option<StoredRecord>, Failure> {
+        let Some(accepted) = self.records.fetch_missing(uri).await? else {
+            return Ok(None);
+        };
+        let value = accepted.raw.value.clone();
+        let (_, cid) = self.ingest_accepted(accepted, self.now()).await?;
+        Ok(Some(StoredRecord {
+            uri: uri.to_owned(),
+            cid: cid.to_string(),
+            value,
+        }))
+    }
+
+}
+
+pub(super) fn check<T: RecordType>(raw: &RawRecord, root: &str) -> Result<Cid, Failure> {
+    match parse_record::<T>(raw, root) {
+        Ok(r) => Ok(r.cid),
+        Err(RecordError::Invalid(e)) => Err(invalid(e)),
+        Err(e @ RecordError::CidMismatch { .. }) => Err(Failure::new(
+            FailureKind::Rejected,
+            "cid-mismatch",
+            e.to_string(),
+        )),
+    }
+}
