@@ -145,6 +145,10 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     assert_eq!((str_of(&v, "status"), str_of(&v, "verdict")), ("Full_Green", "pass"), "{v:?}");
     assert_eq!(str_of(&v, "settlement"), str_of(&r, "uri"));
     assert!(v.body.get("hold").is_none());
+    // The signed settlement states its evidence.
+    let stated = r.body.get("value").and_then(|v| v.get("inferenceProof")).expect("evidence stated");
+    assert_eq!(stated.get("status").and_then(Value::as_str), Some("Full_Green"));
+    assert_eq!(stated.get("verdict").and_then(Value::as_str), Some("pass"));
     // A receipt of another model needs no proof.
     let plain = base.sharing("gate-plain").seal();
     app.post_all(&plain).await;
@@ -200,7 +204,7 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     tamper(b, &app.db_url, sql, &[&green.receipt.uri]).await;
     let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
     let checks: Vec<&str> = report.discrepancies.iter().map(|d| d.check).collect();
-    assert_eq!(checks, ["inference-proof-missing"], "{}", report.render());
+    assert_eq!(checks, ["inference-verdict-invalid"], "{}", report.render());
 }
 
 /// A proof sampled for `sealed`'s job (made up: it passes the native
@@ -392,23 +396,37 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
     w.assert_reconciled().await;
 
-    // A refund that cannot go through (a dispute of the charge is open
-    // already) leaves the share held; the dispute's own verdict decides.
+    // Two refunds asked at once refund the charge once.
+    let twice = qwen(&base, "amber-4");
+    publish(app, &twice, &bound(&twice, "amber-4"), "amber-4").await;
+    let r = app.settle(&twice.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri4 = str_of(&r, "uri").to_owned();
+    let mid = app.requester_usd(REQUESTER).await.0;
+    let (a, b2) = tokio::join!(hold(app, &uri4, "refund"), hold(app, &uri4, "refund"));
+    assert!(a.status == 200 || b2.status == 200, "{a:?} {b2:?}");
+    let again = hold(app, &uri4, "refund").await;
+    assert!(again.status == 200 || again.code() == "not-held", "{again:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250, "refunded exactly once");
+    let v = app.get(&format!("/v1/inference/verdicts?settlement={uri4}")).await;
+    assert_eq!(str_of(&v, "hold"), "refunded", "{v:?}");
+    let r = hold(app, &uri4, "release").await;
+    assert_eq!(r.status, 409, "a refunded share is never released: {r:?}");
+
+    // A refund cut short after its dispute was opened (here: the operator
+    // opened one) is finished by asking again: the same dispute resolved.
     let disputed = qwen(&base, "amber-3");
     publish(app, &disputed, &bound(&disputed, "amber-3"), "amber-3").await;
     let r = app.settle(&disputed.receipt.uri).await;
     assert_eq!(r.status, 201, "{r:?}");
     let uri3 = str_of(&r, "uri").to_owned();
     let id = crate::disputes::open(&w, &uri3).await;
-    let r = hold(app, &uri3, "refund").await;
-    assert_eq!((r.status, r.code()), (409, "dispute-open"), "{r:?}");
-    let v = app.get(&format!("/v1/inference/verdicts?settlement={uri3}")).await;
-    assert_eq!(str_of(&v, "hold"), "held", "{v:?}");
-    let r = crate::disputes::resolve(&w, &id, r#"{"verdict":"refund-full"}"#).await;
-    assert_eq!(r.status, 200, "{r:?}");
-    // Refunded by the dispute: asking for the refund now records it.
+    let mid = app.requester_usd(REQUESTER).await.0;
     let r = hold(app, &uri3, "refund").await;
     assert_eq!((r.status, str_of(&r, "hold")), (200, "refunded"), "{r:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250);
+    let d = app.get(&format!("/v1/disputes/{id}")).await;
+    assert_eq!(str_of(&d, "status"), "resolved", "{d:?}");
     let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
     assert!(report.planned.is_empty(), "{report:?}");
     w.assert_reconciled().await;

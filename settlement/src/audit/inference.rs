@@ -1,10 +1,12 @@
 //! The proof-of-inference evidence of one settlement, re-checked from
-//! public data: the verdict the exchange states (`/v1/inference/verdicts`),
-//! the provider's proof record, the proof's bytes, the receipt and its
-//! attestation. The binding and the native checks run again here; the
-//! verifier's model replay is taken from its stated answer, which must be
-//! a pass or a hold under its own mode. A receipt of a model the exchange
-//! says needs a proof, charged with no verdict, is a discrepancy.
+//! public data: what the signed settlement states (`inferenceProof`), the
+//! verdict the exchange serves (`/v1/inference/verdicts`), the provider's
+//! proof record, the proof's bytes, the receipt and its attestation. The
+//! binding and the native checks run again here; the verifier's model
+//! replay is taken from its stated answer, which must be a pass or a hold
+//! under its own mode. A settlement that states no evidence was charged
+//! without the gate (the gate may have been off, or the model not named,
+//! at the time), which nothing public can contradict.
 
 use super::*;
 use crate::inference::record::{self, InferenceProof};
@@ -38,14 +40,16 @@ impl Api {
 
 impl Auditor {
     /// The checks of one listed settlement's evidence: the names of those
-    /// that failed. `models` are the ones the exchange gates.
-    pub(super) async fn inference(&mut self, item: &Value, models: &[String]) -> Result<Vec<&'static str>, AuditError> {
-        let (Some(uri), Some(receipt_uri)) = (
+    /// that failed.
+    pub(super) async fn inference(&mut self, item: &Value) -> Result<Vec<&'static str>, AuditError> {
+        let value = item.get("value");
+        let (Some(uri), Some(receipt_uri), Some(stated)) = (
             item.get("uri").and_then(Value::as_str),
-            item.get("value")
+            value
                 .and_then(|v| v.get("receipt"))
                 .and_then(|r| r.get("uri"))
                 .and_then(Value::as_str),
+            value.and_then(|v| v.get("inferenceProof")),
         ) else {
             return Ok(Vec::new());
         };
@@ -55,13 +59,13 @@ impl Auditor {
         let reply = api
             .get_with("/v1/inference/verdicts", Some(("settlement", uri)), RECORD_BYTES_MAX)
             .await?;
+        let stated = stated.clone();
         let found = match (reply.status, reply.body) {
-            (404, _) => self.ungated(uri, receipt_uri, models).await?,
-            (200, Ok(v)) => self.evidence(uri, receipt_uri, &v).await?,
+            (200, Ok(v)) => self.evidence(uri, receipt_uri, &stated, &v).await?,
             (status, _) => vec![found(
                 uri,
                 "inference-verdict-invalid",
-                format!("GET /v1/inference/verdicts answered {status} without a usable verdict"),
+                format!("the settlement states a proof, and GET /v1/inference/verdicts answered {status}"),
             )],
         };
         let names = found.iter().map(|d| d.check).collect();
@@ -69,43 +73,43 @@ impl Auditor {
         Ok(names)
     }
 
-    /// A settlement without a verdict: fine unless its model needs one.
-    async fn ungated(&mut self, uri: &str, receipt_uri: &str, models: &[String]) -> Result<Vec<Discrepancy>, AuditError> {
-        if models.is_empty() {
-            return Ok(Vec::new());
-        }
-        let Ok(receipt) = self.record::<Receipt>(receipt_uri, "receipt").await? else {
-            return Ok(Vec::new()); // already a discrepancy of the settlement
-        };
-        let model = &receipt.data.model;
-        Ok(if models.iter().any(|m| m == "*" || m == model) {
-            vec![found(
-                uri,
-                "inference-proof-missing",
-                format!("the exchange charges {model} only with a proof of inference, and states no verdict for this charge"),
-            )]
-        } else {
-            Vec::new()
-        })
-    }
-
-    async fn evidence(&mut self, uri: &str, receipt_uri: &str, v: &Value) -> Result<Vec<Discrepancy>, AuditError> {
+    async fn evidence(
+        &mut self,
+        uri: &str,
+        receipt_uri: &str,
+        signed: &Value,
+        v: &Value,
+    ) -> Result<Vec<Discrepancy>, AuditError> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         let (status, stated, verifier) = (s("status"), s("verdict"), s("verifier"));
         let mut out = Vec::new();
+        // What the exchange serves is what it signed, and a verdict that
+        // charges under its verifier's mode.
+        let said = |k: &str| signed.get(k).and_then(Value::as_str).unwrap_or("");
+        let proof_said = |k: &str| signed.get("proof").and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or("");
+        let served = |k: &str| v.get("proof").and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or("");
+        let as_signed = said("status") == status
+            && said("verdict") == stated
+            && said("verifier") == verifier
+            && proof_said("uri") == served("uri")
+            && proof_said("cid") == served("cid");
         let mode = verifier
             .strip_prefix("tensorcash:")
             .and_then(|r| r.split('@').next())
             .and_then(Mode::parse);
-        let consistent = match (mode, Verdict::parse(&stated)) {
+        let charges = match (mode, Verdict::parse(&stated)) {
             (Some(m), Some(vd)) => vd != Verdict::Refuse && inference::request::verdict(&status, m) == vd,
             _ => false,
         };
-        if !consistent || s("settlement") != uri || s("receipt") != receipt_uri {
+        if !as_signed || !charges || s("settlement") != uri || s("receipt") != receipt_uri {
             out.push(found(
                 uri,
                 "inference-verdict-invalid",
-                format!("verdict {stated:?} from {verifier:?} answering {status:?} does not charge this receipt"),
+                format!(
+                    "verdict {stated:?} from {verifier:?} answering {status:?}{}{}",
+                    if as_signed { "" } else { ", not the one the settlement states" },
+                    if charges { "" } else { ", does not charge this receipt" }
+                ),
             ));
         }
         let proof = v.get("proof");

@@ -292,11 +292,6 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
     let key = ex.get("jwk").and_then(key_from_jwk).ok_or_else(|| {
         AuditError::Server("GET /v1/exchange: jwk is not a P-256 public key".into())
     })?;
-    // The models whose receipts the exchange charges only with a proof.
-    let proof_models: Vec<String> = match ex.get("policy").and_then(|p| p.get("inferenceProofModels")) {
-        Some(Value::Array(m)) => m.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => Vec::new(),
-    };
 
     // What the server says about the authorization.
     let state = api
@@ -437,7 +432,7 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
         }
         let mut row = row;
         row.failed.extend(a.disputes(item).await?);
-        row.failed.extend(a.inference(item, &proof_models).await?);
+        row.failed.extend(a.inference(item).await?);
         rows.push(row);
     }
 

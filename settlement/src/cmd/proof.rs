@@ -49,7 +49,8 @@ pub struct ProofGateArgs {
     /// Base URL of the TensorCash verifier (`/v1/verify/...` is added).
     #[arg(long, env = "SETTLEMENT_PROOF_VERIFIER_URL")]
     pub proof_verifier_url: Option<String>,
-    /// Which verification to ask for: quick, quick-smell, full or logits.
+    /// Which verification to ask for: full or logits (both replay the
+    /// model; the quick tiers do not, and are refused).
     #[arg(long, env = "SETTLEMENT_PROOF_VERIFIER_MODE", default_value = "full")]
     pub proof_verifier_mode: String,
     /// File holding the verifier's bearer token, if it asks for one.
@@ -73,12 +74,17 @@ impl ProofGateArgs {
         if models.is_empty() {
             return Ok(None);
         }
-        let mode = inference::Mode::parse(&self.proof_verifier_mode).ok_or_else(|| {
-            format!(
-                "--proof-verifier-mode: {:?} is not quick, quick-smell, full or logits",
-                self.proof_verifier_mode
-            )
-        })?;
+        // The quick tiers replay no model: their pass proves no more than
+        // this engine's own native checks, so the gate asks for a replay.
+        let mode = match inference::Mode::parse(&self.proof_verifier_mode) {
+            Some(m @ (inference::Mode::Full | inference::Mode::Logits)) => m,
+            _ => {
+                return Err(format!(
+                    "--proof-verifier-mode: {:?} is not full or logits (the verifications that replay the model)",
+                    self.proof_verifier_mode
+                ));
+            }
+        };
         let verifier = match &self.proof_verifier_url {
             None => None,
             Some(url) => {
@@ -104,5 +110,30 @@ impl ProofGateArgs {
             }
         };
         Ok(Some(crate::service::ProofGate { models, verifier }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProofGateArgs;
+
+    #[test]
+    fn the_gate_asks_only_for_a_model_replay() {
+        let args = |mode: &str| ProofGateArgs {
+            proof_required_models: vec!["Qwen/Qwen3-8B".into()],
+            proof_verifier_url: Some("http://127.0.0.1:9/".into()),
+            proof_verifier_mode: mode.into(),
+            ..ProofGateArgs::default()
+        };
+        for mode in ["quick", "quick-smell", "model", ""] {
+            let e = args(mode).gate().err().unwrap_or_default();
+            assert!(e.contains("not full or logits"), "{mode}: {e}");
+        }
+        for mode in ["full", "logits"] {
+            let g = args(mode).gate().unwrap().unwrap();
+            assert!(g.requires("Qwen/Qwen3-8B") && g.requires("Qwen/Qwen3-8B@9c92"));
+            assert!(!g.requires("Qwen/Qwen3-4B"));
+        }
+        assert!(ProofGateArgs::default().gate().unwrap().is_none(), "no model named: no gate");
     }
 }

@@ -114,6 +114,7 @@ impl Service {
         charge: &verify::Charge,
         fee: u64,
         split: Option<&(Terms, Vec<Part>)>,
+        evidence: Option<&crate::inference::evidence::Evidence>,
         now: Datetime,
     ) -> (String, Cid, Value) {
         let currency = charge.amount.currency.as_str();
@@ -144,6 +145,17 @@ impl Service {
                 "split".into(),
                 computation::settled::split_value(terms, parts, currency),
             );
+        }
+        if let Some(e) = evidence {
+            let mut proof = Map::new();
+            proof.insert("uri".into(), e.proof_uri.as_str().into());
+            proof.insert("cid".into(), e.proof_cid.as_str().into());
+            let mut ev = Map::new();
+            ev.insert("proof".into(), Value::Object(proof));
+            ev.insert("verifier".into(), e.verifier.as_str().into());
+            ev.insert("status".into(), e.status.as_str().into());
+            ev.insert("verdict".into(), e.verdict.as_str().into());
+            m.insert("inferenceProof".into(), Value::Object(ev));
         }
         // Filled in by a later version of the record once the payout is on
         // chain.

@@ -35,8 +35,11 @@ pub struct ProofGate {
 }
 
 impl ProofGate {
+    /// Whether a receipt of `model` needs a proof: the model is named, or
+    /// it is a named model at some revision (`name@rev`), or `*` is.
     pub fn requires(&self, model: &str) -> bool {
-        self.models.iter().any(|m| m == "*" || m == model)
+        let name = model.split_once('@').map_or(model, |(n, _)| n);
+        self.models.iter().any(|m| m == "*" || m == model || m == name)
     }
 }
 
@@ -80,16 +83,16 @@ impl Service {
         })?;
         let proof_record = parse_stored::<InferenceProof>(stored, "proof")?;
         let proof_cid = proof_record.cid;
-        let key_of_cache = proof_cid.to_string();
-        let checked = match self.shared.proofs.get(&key_of_cache) {
+        // The outcome of the binding and the native checks, kept by the
+        // proof record's CID with the receipt's: the record names the
+        // receipt's CID (hence its attestation, hence the key) and the
+        // bytes' CID, and stored records never change. Only the outcome is
+        // kept, never a decoded proof.
+        let cache_key = format!("{proof_cid} {}", receipt.cid);
+        let checked = match self.shared.proofs.get(&cache_key) {
             Some(hit) => hit,
             None => {
-                let bytes = self.store.blob(&index.blob_cid).await?.ok_or_else(|| {
-                    rejected(
-                        "inference-proof-missing",
-                        format!("the proof's bytes (blob {}) are not uploaded", index.blob_cid),
-                    )
-                })?;
+                let bytes = self.proof_bytes(&index.blob_cid).await?;
                 let receipt_c = receipt.clone();
                 let outcome = off_reactor("proof check", move || {
                     let proof = inference::decode(&bytes).map_err(|e| ("structure", e.0))?;
@@ -98,17 +101,17 @@ impl Service {
                     let report = inference::check(&proof);
                     match report.failed() {
                         Some(c) => Err((c.name, c.detail.clone())),
-                        None => Ok(proof),
+                        None => Ok(crate::records::formats::lower_hex(&proof.hash)),
                     }
                 })
                 .await?;
-                self.shared.proofs.put(&key_of_cache, outcome)
+                self.shared.proofs.put(&cache_key, outcome)
             }
         };
-        let proof = match &*checked {
-            Ok(p) => {
+        let hash = match &*checked {
+            Ok(h) => {
                 self.metrics.proof_checked("ok");
-                p
+                h.clone()
             }
             Err(("binding", why)) => {
                 self.metrics.proof_checked("binding");
@@ -120,7 +123,6 @@ impl Service {
             }
         };
         // One proof is the evidence of one receipt.
-        let hash = crate::records::formats::lower_hex(&proof.hash);
         let holder = self.store.claim_proof(&hash, uri).await?;
         if holder != uri {
             self.metrics.proof_checked("reused");
@@ -132,16 +134,28 @@ impl Service {
         let Some(verifier) = &gate.verifier else {
             return Err(unavailable("no proof verifier is configured"));
         };
-        let started = Instant::now();
-        let answer = match verifier.verify(proof).await {
-            Ok(a) => a,
-            Err(e) => {
-                self.metrics.verifier_latency(started.elapsed());
-                tracing::warn!(receipt = %uri, error = %e, "proof verifier unavailable");
-                return Err(unavailable("the proof verifier did not answer; retry later"));
+        // An answer is kept by the proof's hash: a charge that fails later
+        // (funds, a busy database) and is asked again does not ask again.
+        let answer = match self.shared.answers.get(&hash) {
+            Some(a) => (*a).clone(),
+            None => {
+                let bytes = self.proof_bytes(&index.blob_cid).await?;
+                let proof = off_reactor("proof decode", move || inference::decode(&bytes))
+                    .await?
+                    .map_err(|e| rejected("inference-proof-invalid", e.0))?;
+                let started = Instant::now();
+                let answer = match verifier.verify(&proof).await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.metrics.verifier_latency(started.elapsed());
+                        tracing::warn!(receipt = %uri, error = %e, "proof verifier unavailable");
+                        return Err(unavailable("the proof verifier did not answer; retry later"));
+                    }
+                };
+                self.metrics.verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
+                (*self.shared.answers.put(&hash, answer)).clone()
             }
         };
-        self.metrics.verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
         let evidence = Evidence {
             receipt_uri: uri.to_owned(),
             proof_uri: index.proof_uri,
@@ -164,6 +178,15 @@ impl Service {
             ));
         }
         Ok(Some(evidence))
+    }
+
+    async fn proof_bytes(&self, blob_cid: &str) -> Result<Vec<u8>, Failure> {
+        self.store.blob(blob_cid).await?.ok_or_else(|| {
+            rejected(
+                "inference-proof-missing",
+                format!("the proof's bytes (blob {blob_cid}) are not uploaded"),
+            )
+        })
     }
 
     /// Checks a proof record at ingestion: it names a receipt of its own
@@ -252,62 +275,95 @@ impl Service {
     /// The operator ends a hold: `Released` makes the provider's share
     /// payable; `Refunded` gives the requester the whole charge back
     /// (through a dispute the operator opens and resolves, so that the
-    /// refund is exact, signed and audited like any other). A refund first
-    /// moves the hold to `refunding` (still held), so a release cannot
-    /// come between it and its dispute; a refund that fails puts the hold
-    /// back, and one cut short (a crash) is taken up again by asking again.
+    /// refund is exact, signed and audited like any other).
+    ///
+    /// A refund first moves the hold to `refunding`, which it never leaves
+    /// but for `refunded`: still held, and never released. A refund that
+    /// cannot finish (a dispute of the requester's is open, a crash) is
+    /// finished by asking again; two at once finish one refund.
     pub async fn end_hold(&self, settlement_uri: &str, to: Hold) -> Result<crate::store::inference::VerdictRow, Failure> {
         let not_held = || Failure::new(FailureKind::Conflict, "not-held", format!("{settlement_uri} has no held share"));
         let row = self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(|| {
             Failure::new(FailureKind::NotFound, "not-found", format!("{settlement_uri} was not gated by a proof"))
         })?;
         let now = self.clock.now_us();
-        match to {
-            Hold::Refunded => {
-                if !self.store.move_hold(settlement_uri, &[Hold::Held, Hold::Refunding], Hold::Refunding, now).await? {
-                    return Err(not_held());
-                }
-                if let Err(f) = self.refund_held(settlement_uri, &row.evidence.status, now).await {
-                    self.store.move_hold(settlement_uri, &[Hold::Refunding], Hold::Held, now).await?;
-                    return Err(f);
-                }
-                self.store.move_hold(settlement_uri, &[Hold::Refunding], Hold::Refunded, now).await?;
+        if to == Hold::Released {
+            // A share a dispute took back is no share to release.
+            if self.reversed(settlement_uri).await?.is_some() {
+                return Err(Failure::new(
+                    FailureKind::Conflict,
+                    "settlement-closed",
+                    "the charge was refunded in full or its share forfeited: nothing is left to release",
+                ));
             }
-            _ => {
-                if !self.store.move_hold(settlement_uri, &[Hold::Held], Hold::Released, now).await? {
-                    return Err(not_held());
-                }
+            if !self.store.move_hold(settlement_uri, &[Hold::Held], Hold::Released, now).await? {
+                return Err(not_held());
+            }
+        } else {
+            if !self.store.move_hold(settlement_uri, &[Hold::Held, Hold::Refunding], Hold::Refunding, now).await? {
+                return Err(not_held());
+            }
+            self.refund_held(settlement_uri, &row.evidence.status, now).await?;
+            if !self.store.move_hold(settlement_uri, &[Hold::Refunding, Hold::Refunded], Hold::Refunded, now).await? {
+                return Err(Failure::new(
+                    FailureKind::Internal,
+                    "internal",
+                    format!("{settlement_uri}: a refunded hold left the refunding state"),
+                ));
             }
         }
         Ok(self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(not_held)?)
     }
 
+    /// `Some(true)` when the charge was refunded in full, `Some(false)`
+    /// when its share was forfeited, `None` when neither.
+    async fn reversed(&self, settlement_uri: &str) -> Result<Option<bool>, Failure> {
+        use crate::dispute;
+        let charged = dispute::settlement(&self.store, settlement_uri).await?.amount_minor;
+        let before = dispute::store::reversed(&dispute::store::reversals(&self.store, settlement_uri).await?);
+        Ok(if before.forfeited {
+            Some(false)
+        } else if charged > 0 && before.refunded >= charged {
+            Some(true)
+        } else {
+            None
+        })
+    }
+
+    /// Refunds the whole charge through a dispute the operator opens (or
+    /// one the operator opened already, left open by a crash) and resolves.
     async fn refund_held(&self, settlement_uri: &str, status: &str, now: i64) -> Result<(), Failure> {
         use crate::dispute::{self, OpenRequest, Raiser, ResolveRequest};
+        match self.reversed(settlement_uri).await? {
+            Some(true) => return Ok(()),
+            Some(false) => {
+                return Err(Failure::new(
+                    FailureKind::Conflict,
+                    "settlement-forfeited",
+                    "the provider's share was forfeited: the requester cannot be refunded through this hold",
+                ));
+            }
+            None => {}
+        }
         let open = OpenRequest {
             settlement_uri: settlement_uri.to_owned(),
             category: "quality-failure".into(),
             detail: Some(format!("proof of inference held: the verifier answered {status}")),
             evidence_cid: None,
         };
-        let d = match dispute::open(&self.store, &self.exchange, now, &Raiser::Operator, &open).await {
-            Ok(d) => d,
-            // Nothing left to dispute: done if the charge was refunded in
-            // full (an earlier attempt, or another dispute); a forfeited
-            // share gave the requester nothing, so that is no refund.
-            Err(f) if f.code == "settlement-closed" => {
-                let earlier = dispute::store::reversals(&self.store, settlement_uri).await?;
-                let charged = dispute::settlement(&self.store, settlement_uri).await?.amount_minor;
-                let before = dispute::store::reversed(&earlier);
-                return if !before.forfeited && before.refunded >= charged {
-                    Ok(())
-                } else {
-                    Err(Failure::new(
-                        FailureKind::Conflict,
-                        "settlement-forfeited",
-                        "the provider's share was forfeited: the requester cannot be refunded through this hold",
-                    ))
-                };
+        let id = match dispute::open(&self.store, &self.exchange, now, &Raiser::Operator, &open).await {
+            Ok(d) => d.id,
+            Err(f) if f.code == "dispute-open" => {
+                let open = dispute::store::of_settlement(&self.store, settlement_uri)
+                    .await?
+                    .into_iter()
+                    .find(|d| d.status == "open");
+                match open {
+                    // The operator's, left open: finish it.
+                    Some(d) if d.raised_by == self.exchange.did => d.id,
+                    // The requester's: its own verdict decides first.
+                    _ => return Err(f),
+                }
             }
             Err(f) => return Err(f),
         };
@@ -316,8 +372,12 @@ impl Service {
             amount: None,
             rationale: Some(format!("the operator refunded a charge held for its proof ({status})")),
         };
-        dispute::resolve(&self.store, &self.exchange, now, &d.id, &resolve).await?;
-        Ok(())
+        match dispute::resolve(&self.store, &self.exchange, now, &id, &resolve).await {
+            Ok(_) => Ok(()),
+            // Another call resolved it first.
+            Err(f) if f.code == "dispute-resolved" && self.reversed(settlement_uri).await? == Some(true) => Ok(()),
+            Err(f) => Err(f),
+        }
     }
 }
 

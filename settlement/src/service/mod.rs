@@ -287,7 +287,7 @@ impl Service {
             self.policy.fee(amount, self_loop)
         };
         let split = charge_record::split(terms, &charge, fee)?;
-        let (uri, cid, value) = self.settlement_record(&charge, fee, split.as_ref(), now);
+        let (uri, cid, value) = self.settlement_record(&charge, fee, split.as_ref(), evidence.as_ref(), now);
         let plan = SettlePlan {
             parts: split.map(|(_, parts)| parts).unwrap_or_default(),
             evidence,

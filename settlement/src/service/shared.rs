@@ -20,9 +20,11 @@ pub(super) struct SharedRecords {
     /// Computations whose terms checked (key proofs verified), by URI.
     pub(super) computations: Cache<Terms>,
     /// Proofs of inference checked (bound to their receipt, native
-    /// checks run), by the proof record's CID, which names the receipt's
-    /// CID and the bytes' CID: the outcome never changes.
-    pub(super) proofs: Cache<Result<crate::inference::Proof, (&'static str, String)>>,
+    /// checks run), by the proof record's CID and the receipt's: the
+    /// proof's final hash, or the check that failed and why.
+    pub(super) proofs: Cache<Result<String, (&'static str, String)>>,
+    /// The verifier's answers, by proof hash.
+    pub(super) answers: Cache<crate::proof_verifier::Answer>,
 }
 
 /// Entries a [`Cache`] holds before it starts again empty.

@@ -90,7 +90,7 @@ macro_rules! verdict_rows {
                 for (plan, row) in plans.iter().zip(rows) {
                     let Some(e) = &plan.evidence else { continue };
                     let hold = (e.verdict == Verdict::Hold).then_some(Hold::Held.as_str());
-                    sqlx::query(INSERT_VERDICT)
+                    let written = sqlx::query(INSERT_VERDICT)
                         .bind(&e.receipt_uri)
                         .bind(&e.proof_uri)
                         .bind(&e.proof_cid)
@@ -102,7 +102,16 @@ macro_rules! verdict_rows {
                         .bind(hold)
                         .bind(e.checked_at)
                         .execute(&mut *self)
-                        .await?;
+                        .await?
+                        .rows_affected();
+                    // Without its verdict a hold would not be enforced: the
+                    // whole transaction rolls back rather than that.
+                    if written != 1 {
+                        return Err(StoreError::Corrupt(format!(
+                            "the verdict of {} was not written with its settlement",
+                            e.receipt_uri
+                        )));
+                    }
                 }
                 Ok(())
             }
