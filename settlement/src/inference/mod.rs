@@ -1,8 +1,11 @@
 //! Proofs of inference (TensorCash): a proof makes every sampled token
 //! replayable from committed top-k logits and committed randomness. Pure:
 //! `proof` (bounded FlatBuffers decoding), `sampling` (one step replayed),
-//! `checks` (the model-free checks). Asking a TensorCash verifier to replay
-//! the model is an edge of its own.
+//! `checks` (the model-free checks), `request` (what a verifier is asked,
+//! what its answer means), `record` (the proof record and its binding to
+//! a receipt), `evidence` (a verdict and a hold), `synth` (made-up proofs
+//! for tests). Asking a TensorCash verifier to replay the model is an edge
+//! of its own (`proof_verifier`); the gate of a charge is in `service`.
 
 pub mod checks;
 pub mod evidence;
