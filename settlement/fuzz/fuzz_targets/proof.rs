@@ -6,8 +6,20 @@
 
 use libfuzzer_sys::fuzz_target;
 use settlement::inference::{self, proof};
+use tensorcash_fbs::planus::ReadAsRoot;
 
 fuzz_target!(|data: &[u8]| {
+    // The same bytes as a verifier's request: an enum value appended
+    // upstream after this build is an error, never a panic.
+    if let Ok(vr) = tensorcash_fbs::ValidationRequestRef::read_as_root(data) {
+        let _ = vr.validation_type();
+        let _ = vr.hash_id();
+        if let Ok(Some(tensorcash_fbs::ValidationUnionRef::BlockValidation(b))) = vr.request()
+            && let Ok(Some(p)) = b.pow_blob()
+        {
+            let _ = proof::from_ref(p);
+        }
+    }
     let Ok(p) = inference::decode(data) else { return };
     let report = inference::check(&p);
     assert_eq!(report.checks.len(), inference::CHECKS.len());

@@ -32,6 +32,10 @@ pub struct Script {
     pub down: bool,
     /// Require `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// Statuses answered to the next submissions, one each, before any
+    /// verification (400, 413, 429 with Retry-After 0, 503, 504: the
+    /// verifier's errors).
+    pub errors: Vec<u16>,
 }
 
 impl Default for Script {
@@ -41,6 +45,7 @@ impl Default for Script {
             pending_polls: 0,
             down: false,
             token: None,
+            errors: Vec::new(),
         }
     }
 }
@@ -120,7 +125,19 @@ fn authorised(s: &Script, headers: &HeaderMap) -> bool {
 }
 
 async fn submit(State(inner): State<Shared>, Path(mode): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let script = inner.lock().expect("stand-in state").script.clone();
+    let script = {
+        let mut g = inner.lock().expect("stand-in state");
+        if !g.script.errors.is_empty() {
+            let code = g.script.errors.remove(0);
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut r = problem(status, &format!("scripted {code}"));
+            if code == 429 {
+                r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("0"));
+            }
+            return r;
+        }
+        g.script.clone()
+    };
     if script.down {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "Verification engine error: down");
     }

@@ -170,6 +170,25 @@ async fn a_down_verifier_is_unavailable_then_answers_when_back() {
 }
 
 #[tokio::test]
+async fn rate_limits_and_gateway_timeouts_are_retried_and_refusals_are_not() {
+    let standin = StandIn::start(Script { errors: vec![429, 504], ..Script::default() }).await.unwrap();
+    let v = Verifier::new(fast(standin.url(), Mode::Full)).unwrap();
+    assert_eq!(v.verify(&real()).await.unwrap().verdict, Verdict::Pass, "third attempt answers");
+    assert_eq!(standin.submitted().len(), 1);
+    standin.script(|s| s.errors = vec![429, 503, 504]);
+    let e = v.verify(&real()).await.unwrap_err();
+    assert!(e.0.contains("(3 attempts)"), "{e}");
+    for (code, says) in [(400, "refused the request (400): scripted 400"), (413, "too large (413)")] {
+        standin.script(|s| s.errors = vec![code]);
+        let asked = standin.submitted().len();
+        let e = v.verify(&real()).await.unwrap_err();
+        assert!(e.0.contains(says), "{code}: {e}");
+        assert_eq!(standin.submitted().len(), asked, "{code} is not retried");
+        standin.script(|s| s.errors.clear());
+    }
+}
+
+#[tokio::test]
 async fn the_bearer_token_is_sent_and_a_wrong_one_is_not_a_verdict() {
     let standin = StandIn::start(Script { token: Some("s3cret-token".into()), ..Script::default() }).await.unwrap();
     let mut c = fast(standin.url(), Mode::Full);
