@@ -8,7 +8,7 @@
 
 use alloy::primitives::U256;
 
-use settlement::inference::record::{NSID_INFERENCE_PROOF, job_commitment, signing_input};
+use settlement::inference::record::{NSID_INFERENCE_PROOF, job_commitment};
 use settlement::inference::{self, Mode};
 use settlement::proof_verifier::standin::{Script, StandIn};
 use settlement::proof_verifier::{Config, Verifier};
@@ -54,28 +54,11 @@ fn qwen(base: &Scenario, tag: &str) -> Sealed {
 /// The provider's proof record for `receipt` naming `bytes`, signed with
 /// `key` (the receipt's attestation key when honest).
 fn proof_record(receipt: &RawRecord, bytes: &[u8], key: &crypto::SigningKey, tag: &str) -> RawRecord {
-    let blob = Cid::for_blob(bytes);
-    let receipt_cid = receipt.cid.clone().unwrap();
-    let mut value = json::parse_str(&format!(
-        r#"{{"$type":"{NSID_INFERENCE_PROOF}","receipt":{{"uri":"{}","cid":"{receipt_cid}"}},
-        "proof":{{"$type":"blob","ref":{{"$link":"{blob}"}},"mimeType":"application/octet-stream","size":{}}},
-        "createdAt":"2026-11-21T11:00:06Z"}}"#,
-        receipt.uri,
-        bytes.len()
-    ))
-    .unwrap();
-    let sig = crypto::sign_b64_der(key, &signing_input(&value));
-    if let Value::Object(m) = &mut value {
-        m.insert("enclaveSignature".into(), sig.into());
-    }
-    RawRecord {
-        uri: format!(
-            "at://{PROVIDER}/{NSID_INFERENCE_PROOF}/{}",
-            testkit::rkey_for(&format!("proof-{tag}"))
-        ),
-        cid: None,
-        value,
-    }
+    let uri = format!(
+        "at://{PROVIDER}/{NSID_INFERENCE_PROOF}/{}",
+        testkit::rkey_for(&format!("proof-{tag}"))
+    );
+    inference::synth::proof_record(uri, &receipt.uri, receipt.cid.as_deref().unwrap(), bytes, key)
 }
 
 async fn upload(app: &App, bytes: &[u8]) -> Reply {

@@ -13,7 +13,7 @@ use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
 
 use super::demo::{Client, dollars, int, obj};
-use crate::inference::record::{NSID_INFERENCE_PROOF, job_commitment, signing_input};
+use crate::inference::record::{NSID_INFERENCE_PROOF, job_commitment};
 use crate::inference::{self, Mode};
 use crate::payout::chain::Chain;
 use crate::proof_verifier::standin::{Script, StandIn};
@@ -24,7 +24,6 @@ use crate::records::json::Value;
 use crate::records::{RawRecord, StrongRef};
 use crate::service::{ProofGate, Service};
 use crate::testkit::{self, REQUESTER, Scenario, Sealed};
-use crate::verify::crypto;
 
 const FRANK: &str = "did:plc:frankfrankfrankfrankfran";
 const MODEL: &str = "Qwen/Qwen3-8B";
@@ -48,22 +47,11 @@ fn proof(sealed: &Sealed, for_job: &Sealed, tag: &str) -> (RawRecord, Vec<u8>) {
     };
     let window = inference::synth::proof_for(tag, &format!("{MODEL}@demo"), Some(job_commitment(&job)));
     let bytes = inference::proof::encode(&window);
-    let mut value = obj(&format!(
-        r#"{{"$type":"{NSID_INFERENCE_PROOF}","receipt":{{"uri":"{}","cid":"{}"}},
-        "proof":{{"$type":"blob","ref":{{"$link":"{}"}},"mimeType":"application/octet-stream","size":{}}},
-        "createdAt":"2026-11-21T11:00:06Z"}}"#,
-        sealed.receipt.uri,
-        sealed.receipt.cid.as_deref().unwrap_or_default(),
-        Cid::for_blob(&bytes),
-        bytes.len()
-    ));
     let key = testkit::key(&format!("provider-key:{FRANK}"));
-    let sig = crypto::sign_b64_der(&key, &signing_input(&value));
-    if let Value::Object(m) = &mut value {
-        m.insert("enclaveSignature".into(), sig.into());
-    }
     let uri = format!("at://{FRANK}/{NSID_INFERENCE_PROOF}/{}", testkit::rkey_for(&format!("proof-{tag}")));
-    (RawRecord { uri, cid: None, value }, bytes)
+    let receipt_cid = sealed.receipt.cid.as_deref().unwrap_or_default();
+    let record = inference::synth::proof_record(uri, &sealed.receipt.uri, receipt_cid, &bytes, &key);
+    (record, bytes)
 }
 
 async fn publish(api: &Client, sealed: &Sealed, record: &RawRecord, bytes: Vec<u8>) -> Result<(), String> {

@@ -92,6 +92,43 @@ pub fn proof_for(seed: &str, model: &str, job: Option<[u8; 32]>) -> Proof {
     p
 }
 
+/// A provider's `dev.settlement.inferenceProof` record at `uri` naming
+/// `bytes` as the proof of the receipt `(receipt_uri, receipt_cid)`,
+/// signed with `key` (the receipt's attestation key, when honest).
+pub fn proof_record(
+    uri: String,
+    receipt_uri: &str,
+    receipt_cid: &str,
+    bytes: &[u8],
+    key: &crate::verify::crypto::SigningKey,
+) -> crate::records::RawRecord {
+    use crate::records::json::{Map, Value};
+    let text = |s: &str| Value::String(s.to_owned());
+    let object = |fields: Vec<(&str, Value)>| {
+        Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map>())
+    };
+    let blob = crate::records::cid::Cid::for_blob(bytes).to_string();
+    let mut value = object(vec![
+        ("$type", text(super::record::NSID_INFERENCE_PROOF)),
+        ("receipt", object(vec![("uri", text(receipt_uri)), ("cid", text(receipt_cid))])),
+        (
+            "proof",
+            object(vec![
+                ("$type", text("blob")),
+                ("ref", object(vec![("$link", text(&blob))])),
+                ("mimeType", text("application/octet-stream")),
+                ("size", Value::from(bytes.len() as u64)),
+            ]),
+        ),
+        ("createdAt", text("2026-11-21T11:00:06Z")),
+    ]);
+    let sig = crate::verify::crypto::sign_b64_der(key, &super::record::signing_input(&value));
+    if let Value::Object(m) = &mut value {
+        m.insert("enclaveSignature".into(), sig.into());
+    }
+    crate::records::RawRecord { uri, cid: None, value }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::inference;
-use crate::inference::record::{NSID_INFERENCE_PROOF, signing_input};
+use crate::inference::record::NSID_INFERENCE_PROOF;
 use crate::proof_verifier::standin::{Script, StandIn};
 
 const REAL: &[u8] = include_bytes!("../../../../tensorcash/testdata/proof-qwen3-8b-256.bin");
@@ -37,29 +37,23 @@ pub struct GatedFigures {
 }
 
 /// Each receipt's proof record (signed by its provider's attestation key)
-/// and bytes, made up on every core.
+/// and bytes, sampled for its job, made up on every core.
 fn proofs(w: &Workload, providers: usize) -> Vec<(RawRecord, Vec<u8>)> {
     let model = "llama-3.1-8b-instruct";
     let one = |(i, receipt): (usize, &RawRecord)| {
         let key = testkit::key(&format!("bench-provider-key:gated:{}", i % providers.max(1)));
-        let bytes = inference::proof::encode(&inference::synth::proof(&format!("bench:{i}"), model));
-        let blob = Cid::for_blob(&bytes);
-        let mut value = json::parse_str(&format!(
-            r#"{{"$type":"{NSID_INFERENCE_PROOF}","receipt":{{"uri":"{}","cid":"{}"}},
-            "proof":{{"$type":"blob","ref":{{"$link":"{blob}"}},"mimeType":"application/octet-stream","size":{}}},
-            "createdAt":"2026-11-21T11:00:06Z"}}"#,
-            receipt.uri,
-            receipt.cid.clone().unwrap_or_default(),
-            bytes.len()
-        ))
-        .expect("a well-formed record");
-        let sig = crypto::sign_b64_der(&key, &signing_input(&value));
-        if let Value::Object(m) = &mut value {
-            m.insert("enclaveSignature".into(), sig.into());
-        }
+        let job = &w.jobs[i];
+        let job = crate::records::StrongRef {
+            uri: crate::records::formats::AtUri::parse(&job.uri).expect("a job URI"),
+            cid: Cid::parse(job.cid.as_deref().unwrap_or_default()).expect("a sealed job"),
+        };
+        let commitment = inference::record::job_commitment(&job);
+        let window = inference::synth::proof_for(&format!("bench:{i}"), model, Some(commitment));
+        let bytes = inference::proof::encode(&window);
         let did = receipt.uri.split('/').nth(2).unwrap_or_default();
         let uri = format!("at://{did}/{NSID_INFERENCE_PROOF}/{}", testkit::rkey_for(&format!("bench-proof:{i}")));
-        (RawRecord { uri, cid: None, value }, bytes)
+        let cid = receipt.cid.clone().unwrap_or_default();
+        (inference::synth::proof_record(uri, &receipt.uri, &cid, &bytes, &key), bytes)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = w.receipts.len().div_ceil(threads).max(1);
@@ -90,7 +84,7 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
     let proofs = tokio::task::spawn_blocking({
         let w = Workload {
             shared: Vec::new(),
-            jobs: Vec::new(),
+            jobs: w.jobs.clone(),
             receipts: w.receipts.clone(),
             deposits: Vec::new(),
         };
@@ -111,19 +105,19 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
     ];
     let result = async {
         let server = Server::start_with(bin, &db, &dir, &extra)?;
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(usize::MAX)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = bench_client()?;
         let base = server.base.clone();
         let outcome = async {
+            // Receipts before the proofs that name them.
             let records = format!("{base}/v1/records");
-            let all = w.shared.iter().chain(&w.jobs).chain(&w.receipts).chain(proofs.iter().map(|(r, _)| r));
-            let (_, _, errors) =
-                drive(&client, &records, Arc::new(record_bodies(all)), args.concurrency, &[200, 201], false).await;
-            if !errors.is_empty() {
-                return Err(format!("posting records: {errors:?}"));
+            let first = record_bodies(w.shared.iter().chain(&w.jobs).chain(&w.receipts));
+            let then = record_bodies(proofs.iter().map(|(r, _)| r));
+            for bodies in [first, then] {
+                let (_, _, errors) =
+                    drive(&client, &records, Arc::new(bodies), args.concurrency, &[200, 201], false).await;
+                if !errors.is_empty() {
+                    return Err(format!("posting records: {errors:?}"));
+                }
             }
             for (_, bytes) in &proofs {
                 let r = client
@@ -137,27 +131,8 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
                     return Err(format!("uploading a proof: {}", r.status()));
                 }
             }
-            let deposits: Vec<Vec<u8>> = w
-                .deposits
-                .iter()
-                .map(|(did, amount)| {
-                    format!(r#"{{"id":"bench:{did}","requester":"{did}","amount":{}}}"#, money(*amount)).into_bytes()
-                })
-                .collect();
-            let (_, _, errors) = drive(
-                &client,
-                &format!("{base}/v1/admin/deposits"),
-                Arc::new(deposits),
-                args.concurrency,
-                &[200, 201],
-                true,
-            )
-            .await;
-            if !errors.is_empty() {
-                return Err(format!("deposits: {errors:?}"));
-            }
-            let settle: Vec<Vec<u8>> =
-                w.receipts.iter().map(|r| format!(r#"{{"receipt":"{}"}}"#, r.uri).into_bytes()).collect();
+            fund(&client, &base, &w.deposits, args.concurrency).await?;
+            let settle = settle_bodies(&w.receipts);
             let (took, mut lat, errors) =
                 drive(&client, &format!("{base}/v1/settle"), Arc::new(settle), args.concurrency, &[201], false).await;
             lat.sort_unstable();

@@ -190,12 +190,7 @@ async fn measure(
         fig.history_s = seed_history(db, args.history).await?;
     }
     let server = Server::start(bin, db, dir)?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(usize::MAX)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = bench_client()?;
     let base = server.base.clone();
     let outcome = async {
         // Records: the shared ones first (authorizations, attestations).
@@ -227,35 +222,9 @@ async fn measure(
             return Err(format!("posting records: {errors:?}"));
         }
         fig.ingest_per_s = count as f64 / took.as_secs_f64();
-        let deposits: Vec<Vec<u8>> = w
-            .deposits
-            .iter()
-            .map(|(did, amount)| {
-                format!(
-                    r#"{{"id":"bench:{did}","requester":"{did}","amount":{}}}"#,
-                    money(*amount)
-                )
-                .into_bytes()
-            })
-            .collect();
-        let (_, _, errors) = drive(
-            &client,
-            &format!("{base}/v1/admin/deposits"),
-            Arc::new(deposits),
-            args.concurrency,
-            &[200, 201],
-            true,
-        )
-        .await;
-        if !errors.is_empty() {
-            return Err(format!("deposits: {errors:?}"));
-        }
+        fund(&client, &base, &w.deposits, args.concurrency).await?;
 
-        let settle: Vec<Vec<u8>> = w
-            .receipts
-            .iter()
-            .map(|r| format!(r#"{{"receipt":"{}"}}"#, r.uri).into_bytes())
-            .collect();
+        let settle = settle_bodies(&w.receipts);
         let size_before = db.size().await;
         let db0 = db.backend_cpu_s().await;
         let (cpu0, machine0) = (process_cpu_s(server.pid()), machine_cpu_s());

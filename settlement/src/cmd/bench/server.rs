@@ -292,6 +292,42 @@ pub(super) async fn writer_counters(client: &reqwest::Client, base: &str) -> [u6
     ]
 }
 
+/// The bench's HTTP client: keep-alive connections, no Nagle delay.
+pub(super) fn bench_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Credits each requester its deposit through the admin route.
+pub(super) async fn fund(
+    client: &reqwest::Client,
+    base: &str,
+    deposits: &[(String, u64)],
+    concurrency: usize,
+) -> Result<(), String> {
+    let bodies: Vec<Vec<u8>> = deposits
+        .iter()
+        .map(|(did, amount)| {
+            format!(r#"{{"id":"bench:{did}","requester":"{did}","amount":{}}}"#, money(*amount)).into_bytes()
+        })
+        .collect();
+    let url = format!("{base}/v1/admin/deposits");
+    let (_, _, errors) = drive(client, &url, Arc::new(bodies), concurrency, &[200, 201], true).await;
+    if errors.is_empty() { Ok(()) } else { Err(format!("deposits: {errors:?}")) }
+}
+
+/// One `POST /v1/settle` body per receipt.
+pub(super) fn settle_bodies(receipts: &[RawRecord]) -> Vec<Vec<u8>> {
+    receipts
+        .iter()
+        .map(|r| format!(r#"{{"receipt":"{}"}}"#, r.uri).into_bytes())
+        .collect()
+}
+
 pub(super) fn record_bodies<'a>(records: impl Iterator<Item = &'a RawRecord>) -> Vec<Vec<u8>> {
     records
         .map(|r| json::to_canonical(&testkit::record_post(r)))
