@@ -87,6 +87,21 @@ enum ProofCommand {
         #[arg(long)]
         proof: PathBuf,
     },
+    /// End a share held for its proof (the operator; the admin token from
+    /// SETTLEMENT_ADMIN_TOKEN): release it (payable) or refund the whole
+    /// charge. Prints the verdict; exits 0 (done), 1 (refused) or 2
+    /// (cannot ask).
+    Hold {
+        /// Base URL of the exchange's API, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        server: String,
+        /// AT URI of the settlement.
+        #[arg(long)]
+        settlement: String,
+        /// release or refund.
+        #[arg(long, value_parser = ["release", "refund"])]
+        action: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,6 +143,12 @@ fn main() -> ExitCode {
             let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
         }
+        Command::Proof {
+            command: ProofCommand::Hold { server, settlement, action },
+        } => run_async(|| async {
+            let token = std::env::var("SETTLEMENT_ADMIN_TOKEN").ok();
+            settlement::cmd::proof::hold(&server, &settlement, &action, token.as_deref()).await
+        }),
         Command::Audit {
             authorization,
             server,

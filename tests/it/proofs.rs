@@ -352,14 +352,20 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     };
     assert_eq!(n, 1, "{listed:?}");
 
-    // Released: paid on the chain.
-    let r = hold(app, &uri, "release").await;
-    assert_eq!((r.status, str_of(&r, "hold")), (200, "released"), "{r:?}");
+    // Released (from the command line): paid on the chain.
+    let cli = |token: Option<&'static str>| settlement::cmd::proof::hold(&app.base, &uri, "release", token);
+    let out = cli(None).await;
+    assert_eq!(out.exit, 2, "{out:?}");
+    assert!(out.stderr.contains("SETTLEMENT_ADMIN_TOKEN"), "{out:?}");
+    let out = cli(Some(ADMIN_TOKEN)).await;
+    assert_eq!(out.exit, 0, "{out:?}");
+    assert!(out.stdout.contains("\"hold\":\"released\""), "{out:?}");
     let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
     assert_eq!(report.confirmed.len(), 1, "{report:?}");
     assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
-    let again = hold(app, &uri, "release").await;
-    assert_eq!((again.status, again.code()), (409, "not-held"), "{again:?}");
+    let again = cli(Some(ADMIN_TOKEN)).await;
+    assert_eq!(again.exit, 1, "{again:?}");
+    assert!(again.stdout.contains("not-held"), "{again:?}");
 
     // Another held charge refunded: the requester gets all 250 back, the
     // provider's share is gone, nothing was paid.

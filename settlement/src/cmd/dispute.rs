@@ -3,7 +3,7 @@
 //! `SETTLEMENT_ADMIN_TOKEN` only (a flag would show in the process list).
 
 use super::Outcome;
-use crate::records::json::{self, Map, Value};
+use crate::records::json::{Map, Value};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum DisputeCommand {
@@ -91,41 +91,5 @@ pub async fn run(command: &DisputeCommand, admin_token: Option<&str>) -> Outcome
             (server, format!("/v1/admin/disputes/{id}/resolve"))
         }
     };
-    let url = match reqwest::Url::parse(server).and_then(|u| u.join(&path)) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-        _ => return fail(format!("--server {server:?} is not an http(s) URL")),
-    };
-    let client = match reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return fail(format!("cannot set up an HTTP client: {e}")),
-    };
-    let answer = client
-        .post(url)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(json::to_canonical(&Value::Object(body)))
-        .send()
-        .await;
-    let answer = match answer {
-        Ok(a) => a,
-        Err(e) => return fail(format!("cannot reach {server}: {e}")),
-    };
-    let status = answer.status();
-    let text = match crate::egress::read_bounded(answer, 1024 * 1024).await {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) => return fail(format!("reading the answer: {e}")),
-    };
-    Outcome {
-        exit: if status.is_success() { 0 } else { 1 },
-        stdout: format!("{text}\n"),
-        stderr: if status.is_success() {
-            String::new()
-        } else {
-            format!("dispute: the server answered {status}\n")
-        },
-    }
+    super::admin_post("dispute", server, &path, &Value::Object(body), token).await
 }

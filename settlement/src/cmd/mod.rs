@@ -141,3 +141,58 @@ pub fn verify_charge(bytes: &[u8]) -> Outcome {
         Err(r) => rejected(r.code, r.message),
     }
 }
+
+/// POSTs `body` to the exchange's admin route `path` with the admin
+/// token: exit 0 with the server's answer (JSON) on stdout, 1 when the
+/// server refused (its problem document on stdout), 2 when it could not be
+/// asked. `what` names the command in messages.
+pub(crate) async fn admin_post(
+    what: &str,
+    server: &str,
+    path: &str,
+    body: &crate::records::json::Value,
+    token: &str,
+) -> Outcome {
+    let fail = |m: String| Outcome {
+        exit: 2,
+        stdout: String::new(),
+        stderr: format!("{what}: {m}\n"),
+    };
+    let url = match reqwest::Url::parse(server).and_then(|u| u.join(path)) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        _ => return fail(format!("--server {server:?} is not an http(s) URL")),
+    };
+    let client = match reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return fail(format!("cannot set up an HTTP client: {e}")),
+    };
+    let answer = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(crate::records::json::to_canonical(body))
+        .send()
+        .await;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => return fail(format!("cannot reach {server}: {e}")),
+    };
+    let status = answer.status();
+    let text = match crate::egress::read_bounded(answer, 1024 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => return fail(format!("reading the answer: {e}")),
+    };
+    Outcome {
+        exit: if status.is_success() { 0 } else { 1 },
+        stdout: format!("{text}\n"),
+        stderr: if status.is_success() {
+            String::new()
+        } else {
+            format!("{what}: the server answered {status}\n")
+        },
+    }
+}

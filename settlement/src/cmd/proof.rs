@@ -39,6 +39,23 @@ pub fn check(bytes: &[u8]) -> Outcome {
     }
 }
 
+/// `settlement proof hold`: the operator ends a held share (`release` or
+/// `refund`) over the admin API, the token from `SETTLEMENT_ADMIN_TOKEN`.
+pub async fn hold(server: &str, settlement: &str, action: &str, admin_token: Option<&str>) -> Outcome {
+    let Some(token) = admin_token.filter(|t| !t.is_empty()) else {
+        return Outcome {
+            exit: 2,
+            stdout: String::new(),
+            stderr: "proof hold: SETTLEMENT_ADMIN_TOKEN must hold the exchange's admin token\n".into(),
+        };
+    };
+    let mut body = crate::records::json::Map::new();
+    body.insert("settlement".into(), settlement.into());
+    body.insert("action".into(), action.into());
+    let body = crate::records::json::Value::Object(body);
+    super::admin_post("proof hold", server, "/v1/admin/inference/holds", &body, token).await
+}
+
 /// `serve`'s proof-of-inference gate (flags and environment only).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct ProofGateArgs {
