@@ -88,8 +88,8 @@ enum ProofCommand {
         proof: PathBuf,
     },
     /// End a share held for its proof (the operator; the admin token from
-    /// SETTLEMENT_ADMIN_TOKEN): release it (payable) or refund the whole
-    /// charge. Prints the verdict; exits 0 (done), 1 (refused) or 2
+    /// SETTLEMENT_ADMIN_TOKEN): release it (payable), refund the whole
+    /// charge, or ask the verifier for a later verdict. Prints the verdict; exits 0 (done), 1 (refused) or 2
     /// (cannot ask).
     Hold {
         /// Base URL of the exchange's API, e.g. http://127.0.0.1:8080.
@@ -98,8 +98,9 @@ enum ProofCommand {
         /// AT URI of the settlement.
         #[arg(long)]
         settlement: String,
-        /// release or refund.
-        #[arg(long, value_parser = ["release", "refund"])]
+        /// release, refund, or reverify (ask the verifier again: a pass
+        /// releases, a refusal refunds, anything else leaves it held).
+        #[arg(long, value_parser = ["release", "refund", "reverify"])]
         action: String,
     },
 }

@@ -422,6 +422,39 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
     assert!(report.is_clean(), "{}", report.render());
 
+    // A later verdict: asked again, Amber leaves the share held, Green
+    // releases it, Red refunds the charge.
+    let later = qwen(&base, "amber-5");
+    publish(app, &later, &bound(&later, "amber-5"), "amber-5").await;
+    let r = app.settle(&later.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri5 = str_of(&r, "uri").to_owned();
+    let r = hold(app, &uri5, "reverify").await;
+    assert_eq!((r.status, str_of(&r, "hold")), (200, "held"), "still Amber: {r:?}");
+    standin.script(|s| s.down = true);
+    let r = hold(app, &uri5, "reverify").await;
+    assert_eq!((r.status, r.code()), (503, "proof-verifier-unavailable"), "{r:?}");
+    standin.script(|s| {
+        s.down = false;
+        s.status = "Full_Green".into();
+    });
+    let r = hold(app, &uri5, "reverify").await;
+    assert_eq!((r.status, str_of(&r, "hold")), (200, "released"), "{r:?}");
+    standin.script(|s| s.status = "Full_Amber".into());
+    let red = qwen(&base, "amber-6");
+    publish(app, &red, &bound(&red, "amber-6"), "amber-6").await;
+    let r = app.settle(&red.receipt.uri).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let uri6 = str_of(&r, "uri").to_owned();
+    let mid = app.requester_usd(REQUESTER).await.0;
+    standin.script(|s| s.status = "Full_Red".into());
+    let r = hold(app, &uri6, "reverify").await;
+    assert_eq!((r.status, str_of(&r, "hold")), (200, "refunded"), "{r:?}");
+    assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250);
+    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    assert_eq!(report.confirmed.len(), 1, "the released share is paid: {report:?}");
+    w.assert_reconciled().await;
+
     // Only the operator ends a hold.
     let r = app
         .request(

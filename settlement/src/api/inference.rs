@@ -93,7 +93,8 @@ pub(super) async fn held(State(s): Shared, headers: HeaderMap, Query(q): Query<H
 }
 
 /// `POST /v1/admin/inference/holds` `{"settlement": AT-URI, "action":
-/// "release" | "refund"}` (admin): ends a hold.
+/// "release" | "refund" | "reverify"}` (admin): ends a hold, or asks the
+/// verifier again (a pass releases, a refusal refunds).
 pub(super) async fn end_hold(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     require_admin(&s, &headers)?;
     let m = body_object(&body)?;
@@ -101,12 +102,12 @@ pub(super) async fn end_hold(State(s): Shared, headers: HeaderMap, body: Bytes) 
         return Err(bad(format!("{k}: unknown field")));
     }
     let settlement = str_field(&m, "settlement")?;
-    let to = match str_field(&m, "action")? {
-        "release" => Hold::Released,
-        "refund" => Hold::Refunded,
-        _ => return Err(bad("action: must be release or refund")),
+    let row = match str_field(&m, "action")? {
+        "release" => s.end_hold(settlement, Hold::Released).await?,
+        "refund" => s.end_hold(settlement, Hold::Refunded).await?,
+        "reverify" => s.reverify_hold(settlement).await?,
+        _ => return Err(bad("action: must be release, refund or reverify")),
     };
-    let row = s.end_hold(settlement, to).await?;
-    tracing::info!(settlement = %settlement, hold = to.as_str(), "held share decided");
+    tracing::info!(settlement = %settlement, hold = row.hold.map_or("", |h| h.as_str()), "held share decided");
     Ok(json_response(StatusCode::OK, &wire::verdict(&row)))
 }

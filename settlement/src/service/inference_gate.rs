@@ -315,6 +315,43 @@ impl Service {
         Ok(self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(not_held)?)
     }
 
+    /// A later verdict for a held share: the verifier is asked again
+    /// (never from the cache). A pass releases the share, a refusal
+    /// refunds the charge, anything else leaves it held; no answer is 503
+    /// and changes nothing. The signed settlement keeps the verdict it was
+    /// charged under; the hold's state says what came after.
+    pub async fn reverify_hold(&self, settlement_uri: &str) -> Result<crate::store::inference::VerdictRow, Failure> {
+        let row = self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(|| {
+            Failure::new(FailureKind::NotFound, "not-found", format!("{settlement_uri} was not gated by a proof"))
+        })?;
+        if row.hold != Some(Hold::Held) {
+            return Err(Failure::new(FailureKind::Conflict, "not-held", format!("{settlement_uri} has no held share")));
+        }
+        let Some(verifier) = self.proof_gate.get().and_then(|g| g.verifier.as_ref()) else {
+            return Err(unavailable("no proof verifier is configured"));
+        };
+        let index = self.store.proof_of(&row.evidence.receipt_uri).await?.ok_or_else(|| {
+            Failure::new(FailureKind::Internal, "internal", "a held share's proof is not indexed")
+        })?;
+        let bytes = self.proof_bytes(&index.blob_cid).await?;
+        let proof = off_reactor("proof decode", move || inference::decode(&bytes))
+            .await?
+            .map_err(|e| rejected("inference-proof-invalid", e.0))?;
+        let started = Instant::now();
+        let answer = verifier.verify(&proof).await.map_err(|e| {
+            self.metrics.verifier_latency(started.elapsed());
+            tracing::warn!(settlement = %settlement_uri, error = %e, "proof verifier unavailable");
+            unavailable("the proof verifier did not answer; retry later")
+        })?;
+        self.metrics.verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
+        tracing::info!(settlement = %settlement_uri, status = %answer.status, "held share verified again");
+        match answer.verdict {
+            Verdict::Pass => self.end_hold(settlement_uri, Hold::Released).await,
+            Verdict::Refuse => self.end_hold(settlement_uri, Hold::Refunded).await,
+            Verdict::Hold => Ok(row),
+        }
+    }
+
     /// `Some(true)` when the charge was refunded in full, `Some(false)`
     /// when its share was forfeited, `None` when neither.
     async fn reversed(&self, settlement_uri: &str) -> Result<Option<bool>, Failure> {
