@@ -132,7 +132,8 @@ fn main() -> ExitCode {
         Command::Proof {
             command: ProofCommand::Check { proof },
         } => {
-            let outcome = match read_bounded(&proof, settlement::inference::proof::MAX_PROOF_BYTES) {
+            let outcome = match read_bounded(&proof, settlement::inference::proof::MAX_PROOF_BYTES)
+            {
                 Ok(bytes) => settlement::cmd::proof::check(&bytes),
                 Err(e) => settlement::cmd::Outcome {
                     exit: 2,
@@ -145,7 +146,12 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
         }
         Command::Proof {
-            command: ProofCommand::Hold { server, settlement, action },
+            command:
+                ProofCommand::Hold {
+                    server,
+                    settlement,
+                    action,
+                },
         } => run_async(|| async {
             let token = std::env::var("SETTLEMENT_ADMIN_TOKEN").ok();
             settlement::cmd::proof::hold(&server, &settlement, &action, token.as_deref()).await

@@ -36,10 +36,25 @@ impl Histogram {
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         for (i, bound) in BUCKETS_US.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{}\"}} {}", seconds(*bound), self.counts[i]);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{}\"}} {}",
+                seconds(*bound),
+                self.counts[i]
+            );
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
-        let braces = |l: &str| if l.is_empty() { String::new() } else { format!("{{{l}}}") };
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let braces = |l: &str| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{{{l}}}")
+            }
+        };
         let _ = writeln!(out, "{name}_sum{} {}", braces(labels), seconds(self.sum_us));
         let _ = writeln!(out, "{name}_count{} {}", braces(labels), self.count);
     }
@@ -48,9 +63,22 @@ impl Histogram {
 /// The `ResponseValue` names a label may carry; anything else counts as
 /// `other` (a verifier's answer never grows the label set).
 const STATUSES: [&str; 16] = [
-    "Quick_OK", "Quick_Fail", "Quick_OK_Smell_OK", "Quick_OK_Smell_Fail", "Quick_Fail_Smell_OK",
-    "Quick_Fail_Smell_Fail", "Full_Green", "Full_Amber", "Full_Red", "Model_OK", "Model_Fail",
-    "Challenge_OK", "Challenge_Fail", "Model_Pending_Review", "Logits_OK", "Logits_Fail",
+    "Quick_OK",
+    "Quick_Fail",
+    "Quick_OK_Smell_OK",
+    "Quick_OK_Smell_Fail",
+    "Quick_Fail_Smell_OK",
+    "Quick_Fail_Smell_Fail",
+    "Full_Green",
+    "Full_Amber",
+    "Full_Red",
+    "Model_OK",
+    "Model_Fail",
+    "Challenge_OK",
+    "Challenge_Fail",
+    "Model_Pending_Review",
+    "Logits_OK",
+    "Logits_Fail",
 ];
 
 #[derive(Default)]
@@ -95,7 +123,11 @@ impl Metrics {
 
     /// Counts one verifier answer and how long it took to get.
     pub fn verifier_answer(&self, status: &str, verdict: &'static str, elapsed: Duration) {
-        let status = STATUSES.iter().find(|s| **s == status).copied().unwrap_or("other");
+        let status = STATUSES
+            .iter()
+            .find(|s| **s == status)
+            .copied()
+            .unwrap_or("other");
         if let Ok(mut m) = self.verdicts.lock() {
             *m.entry((status, verdict)).or_insert(0) += 1;
         }
@@ -126,14 +158,21 @@ impl Metrics {
         if let Ok(m) = self.requests.lock() {
             for ((route, class), h) in m.iter() {
                 let labels = format!("route=\"{route}\",status=\"{class}\"");
-                h.render(&mut out, "settlement_http_request_duration_seconds", &labels);
+                h.render(
+                    &mut out,
+                    "settlement_http_request_duration_seconds",
+                    &labels,
+                );
             }
         }
         out.push_str("# HELP settlement_inference_proofs_checked_total Proofs of inference checked natively, by outcome (ok or the failed check).\n");
         out.push_str("# TYPE settlement_inference_proofs_checked_total counter\n");
         if let Ok(m) = self.proofs.lock() {
             for (outcome, n) in m.iter() {
-                let _ = writeln!(out, "settlement_inference_proofs_checked_total{{outcome=\"{outcome}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "settlement_inference_proofs_checked_total{{outcome=\"{outcome}\"}} {n}"
+                );
             }
         }
         out.push_str("# HELP settlement_inference_verdicts_total Proof verifier answers, by ResponseValue and verdict.\n");
@@ -149,7 +188,11 @@ impl Metrics {
         out.push_str("# HELP settlement_inference_verifier_duration_seconds Time to a proof verifier's answer (or to giving up).\n");
         out.push_str("# TYPE settlement_inference_verifier_duration_seconds histogram\n");
         if let Ok(h) = self.verifier.lock() {
-            h.render(&mut out, "settlement_inference_verifier_duration_seconds", "");
+            h.render(
+                &mut out,
+                "settlement_inference_verifier_duration_seconds",
+                "",
+            );
         }
         out
     }
@@ -189,11 +232,22 @@ mod tests {
         m.verifier_answer("did:plc:whatever", "hold", Duration::from_millis(30));
         m.proof_checked("sampling");
         let text = m.render();
-        assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1\n"), "{text}");
-        assert!(text.contains("settlement_inference_verdicts_total{status=\"other\",verdict=\"hold\"} 1\n"));
+        assert!(
+            text.contains(
+                "settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "settlement_inference_verdicts_total{status=\"other\",verdict=\"hold\"} 1\n"
+        ));
         assert!(!text.contains("did:plc"));
-        assert!(text.contains("settlement_inference_proofs_checked_total{outcome=\"sampling\"} 1\n"));
-        assert!(text.contains("settlement_inference_verifier_duration_seconds_bucket{le=\"0.005000\"} 1\n"));
+        assert!(
+            text.contains("settlement_inference_proofs_checked_total{outcome=\"sampling\"} 1\n")
+        );
+        assert!(text.contains(
+            "settlement_inference_verifier_duration_seconds_bucket{le=\"0.005000\"} 1\n"
+        ));
         assert!(text.contains("settlement_inference_verifier_duration_seconds_count 2\n"));
     }
 }

@@ -182,7 +182,11 @@ async fn a_three_party_computation_is_charged_split_and_paid(b: Backend) {
         .await
         .expect("cycle");
     assert_eq!(report.planned.len(), 3, "{report:?}");
-    assert_eq!(sorted(&report.confirmed), sorted(&report.planned), "{report:?}");
+    assert_eq!(
+        sorted(&report.confirmed),
+        sorted(&report.planned),
+        "{report:?}"
+    );
     for (did, to, amount) in &wallets {
         assert_eq!(
             w.token_balance(*to).await,
@@ -539,7 +543,11 @@ async fn two_parts_of_one_payee_are_both_referenced(b: Backend) {
         .await
         .expect("cycle");
     assert_eq!(report.planned.len(), 2, "{report:?}");
-    assert_eq!(sorted(&report.confirmed), sorted(&report.planned), "{report:?}");
+    assert_eq!(
+        sorted(&report.confirmed),
+        sorted(&report.planned),
+        "{report:?}"
+    );
     // 975 split 50/25/25: 488 (with the leftover unit), 244, 243.
     assert_eq!(
         w.token_balance(w.local.spare[1].address()).await,
@@ -663,7 +671,11 @@ async fn a_dispute_holds_every_part_and_a_partial_refund_splits(b: Backend) {
         .await
         .expect("cycle");
     assert_eq!(report.planned.len(), 3, "{report:?}");
-    assert_eq!(sorted(&report.confirmed), sorted(&report.planned), "{report:?}");
+    assert_eq!(
+        sorted(&report.confirmed),
+        sorted(&report.planned),
+        "{report:?}"
+    );
     for (i, (did, amount)) in left.iter().enumerate() {
         let held = w.token_balance(w.local.spare[i].address()).await;
         assert_eq!(held, U256::from(*amount as u64 * UNITS_PER_CENT), "{did}");

@@ -169,7 +169,11 @@ async fn netting_pays_many_settlements_in_one_transfer(b: Backend) {
         .await
         .expect("cycle");
     assert_eq!(report.planned.len(), 1, "{report:?}");
-    assert_eq!(sorted(&report.confirmed), sorted(&report.planned), "{report:?}");
+    assert_eq!(
+        sorted(&report.confirmed),
+        sorted(&report.planned),
+        "{report:?}"
+    );
     let paid = U256::from(12 * SHARE as u64 * UNITS_PER_CENT);
     assert_eq!(w.token_balance(bob).await, paid);
     assert_eq!(w.payable(PROVIDER).await, 0);

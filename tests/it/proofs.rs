@@ -12,10 +12,10 @@ use settlement::inference::record::{NSID_INFERENCE_PROOF, job_commitment};
 use settlement::inference::{self, Mode};
 use settlement::proof_verifier::standin::{Script, StandIn};
 use settlement::proof_verifier::{Config, Verifier};
-use settlement::records::formats::AtUri;
-use settlement::records::{RawRecord, StrongRef};
 use settlement::records::cid::Cid;
+use settlement::records::formats::AtUri;
 use settlement::records::json::{self, Value};
+use settlement::records::{RawRecord, StrongRef};
 use settlement::service::ProofGate;
 use settlement::testkit::{self, PROVIDER, REQUESTER, Scenario, Sealed};
 use settlement::verify::crypto;
@@ -53,12 +53,23 @@ fn qwen(base: &Scenario, tag: &str) -> Sealed {
 
 /// The provider's proof record for `receipt` naming `bytes`, signed with
 /// `key` (the receipt's attestation key when honest).
-fn proof_record(receipt: &RawRecord, bytes: &[u8], key: &crypto::SigningKey, tag: &str) -> RawRecord {
+fn proof_record(
+    receipt: &RawRecord,
+    bytes: &[u8],
+    key: &crypto::SigningKey,
+    tag: &str,
+) -> RawRecord {
     let uri = format!(
         "at://{PROVIDER}/{NSID_INFERENCE_PROOF}/{}",
         testkit::rkey_for(&format!("proof-{tag}"))
     );
-    inference::synth::proof_record(uri, &receipt.uri, receipt.cid.as_deref().unwrap(), bytes, key)
+    inference::synth::proof_record(
+        uri,
+        &receipt.uri,
+        receipt.cid.as_deref().unwrap(),
+        bytes,
+        key,
+    )
 }
 
 async fn upload(app: &App, bytes: &[u8]) -> Reply {
@@ -77,29 +88,47 @@ async fn upload(app: &App, bytes: &[u8]) -> Reply {
 async fn publish(app: &App, sealed: &Sealed, bytes: &[u8], tag: &str) {
     app.post_all(sealed).await;
     let key = testkit::key(&format!("provider-key:{PROVIDER}"));
-    let r = app.post_record(&proof_record(&sealed.receipt, bytes, &key, tag)).await;
+    let r = app
+        .post_record(&proof_record(&sealed.receipt, bytes, &key, tag))
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
     let u = upload(app, bytes).await;
     assert!(u.status == 201 || u.status == 200, "{u:?}");
 }
 
 async fn verdict(app: &App, receipt: &str) -> Reply {
-    app.get(&format!("/v1/inference/verdicts?receipt={receipt}")).await
+    app.get(&format!("/v1/inference/verdicts?receipt={receipt}"))
+        .await
 }
 
 async fn hold(app: &App, settlement: &str, action: &str) -> Reply {
-    let body = json::parse_str(&format!(r#"{{"settlement":"{settlement}","action":"{action}"}}"#)).unwrap();
-    app.request(reqwest::Method::POST, "/v1/admin/inference/holds", Some(&body), Some(ADMIN_TOKEN))
-        .await
+    let body = json::parse_str(&format!(
+        r#"{{"settlement":"{settlement}","action":"{action}"}}"#
+    ))
+    .unwrap();
+    app.request(
+        reqwest::Method::POST,
+        "/v1/admin/inference/holds",
+        Some(&body),
+        Some(ADMIN_TOKEN),
+    )
+    .await
 }
 
 /// Nothing of `sealed` moved: no settlement, nothing charged against its
 /// authorization, the requester's balance as `before`.
 async fn nothing_moved(app: &App, sealed: &Sealed, before: (i128, i128, i128)) {
     let s = app
-        .get(&format!("/xrpc/dev.cocore.compute.listSettlements?receipt={}", sealed.receipt.uri))
+        .get(&format!(
+            "/xrpc/dev.cocore.compute.listSettlements?receipt={}",
+            sealed.receipt.uri
+        ))
         .await;
-    assert_eq!(s.body.get("settlements"), Some(&Value::Array(vec![])), "{s:?}");
+    assert_eq!(
+        s.body.get("settlements"),
+        Some(&Value::Array(vec![])),
+        "{s:?}"
+    );
     assert_eq!(app.requester_usd(REQUESTER).await, before);
 }
 
@@ -111,7 +140,10 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     let app = spawn_app(b).await;
     let standin = StandIn::start(Script::default()).await.unwrap();
     gate(&app, &standin);
-    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-green").await.status, 201);
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-green").await.status,
+        201
+    );
     let base = Scenario::new(REQUESTER, PROVIDER, "gate");
 
     // No proof yet: refused, nothing moved; then the proof arrives.
@@ -119,25 +151,42 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     app.post_all(&green).await;
     let before = app.requester_usd(REQUESTER).await;
     let r = app.settle(&green.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-missing"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-missing"),
+        "{r:?}"
+    );
     nothing_moved(&app, &green, before).await;
     publish(&app, &green, &bound(&green, "green"), "green").await;
     let r = app.settle(&green.receipt.uri).await;
     assert_eq!(r.status, 201, "{r:?}");
     let v = verdict(&app, &green.receipt.uri).await;
-    assert_eq!((str_of(&v, "status"), str_of(&v, "verdict")), ("Full_Green", "pass"), "{v:?}");
+    assert_eq!(
+        (str_of(&v, "status"), str_of(&v, "verdict")),
+        ("Full_Green", "pass"),
+        "{v:?}"
+    );
     assert_eq!(str_of(&v, "settlement"), str_of(&r, "uri"));
     assert!(v.body.get("hold").is_none());
     // The signed settlement states its evidence.
-    let stated = r.body.get("value").and_then(|v| v.get("inferenceProof")).expect("evidence stated");
-    assert_eq!(stated.get("status").and_then(Value::as_str), Some("Full_Green"));
+    let stated = r
+        .body
+        .get("value")
+        .and_then(|v| v.get("inferenceProof"))
+        .expect("evidence stated");
+    assert_eq!(
+        stated.get("status").and_then(Value::as_str),
+        Some("Full_Green")
+    );
     assert_eq!(stated.get("verdict").and_then(Value::as_str), Some("pass"));
     // A receipt of another model needs no proof.
     let plain = base.sharing("gate-plain").seal();
     app.post_all(&plain).await;
     assert_eq!(app.settle(&plain.receipt.uri).await.status, 201);
     // The audit re-checks the evidence from public data.
-    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
     assert!(report.is_clean(), "{}", report.render());
 
     // Red: refused, nothing moved, and the verifier is not asked again.
@@ -151,41 +200,99 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
     let asked = standin.submitted().len();
     let r = app.settle(&red.receipt.uri).await;
     // The changed header breaks the native checks before any verifier.
-    assert_eq!((r.status, r.code()), (422, "inference-proof-invalid"), "{r:?}");
-    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("u-values"), "{r:?}");
-    assert_eq!(standin.submitted().len(), asked, "a proof failing natively is never sent");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-invalid"),
+        "{r:?}"
+    );
+    assert!(
+        r.body
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap()
+            .contains("u-values"),
+        "{r:?}"
+    );
+    assert_eq!(
+        standin.submitted().len(),
+        asked,
+        "a proof failing natively is never sent"
+    );
     nothing_moved(&app, &red, before).await;
 
     let red2 = qwen(&base, "gate-red2");
     let valid_other = bound(&red2, "red2");
     publish(&app, &red2, &valid_other, "red2").await;
     let r = app.settle(&red2.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-rejected"), "{r:?}");
-    assert!(r.body.get("detail").and_then(Value::as_str).unwrap().contains("Full_Red"));
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-rejected"),
+        "{r:?}"
+    );
+    assert!(
+        r.body
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap()
+            .contains("Full_Red")
+    );
     nothing_moved(&app, &red2, before).await;
     let asked = standin.submitted().len();
     standin.script(|s| s.status = "Full_Green".into());
     let r = app.settle(&red2.receipt.uri).await;
-    assert_eq!(r.code(), "inference-proof-rejected", "the refusal stands: {r:?}");
-    assert_eq!(standin.submitted().len(), asked, "and the verifier is not asked again");
+    assert_eq!(
+        r.code(),
+        "inference-proof-rejected",
+        "the refusal stands: {r:?}"
+    );
+    assert_eq!(
+        standin.submitted().len(),
+        asked,
+        "and the verifier is not asked again"
+    );
     let v = verdict(&app, &red2.receipt.uri).await;
-    assert_eq!((str_of(&v, "verdict"), v.body.get("settlement")), ("refuse", None), "{v:?}");
+    assert_eq!(
+        (str_of(&v, "verdict"), v.body.get("settlement")),
+        ("refuse", None),
+        "{v:?}"
+    );
 
-    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1"), "{text}");
-    assert!(text.contains("settlement_inference_verdicts_total{status=\"Full_Red\",verdict=\"refuse\"} 1"));
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "settlement_inference_verdicts_total{status=\"Full_Green\",verdict=\"pass\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "settlement_inference_verdicts_total{status=\"Full_Red\",verdict=\"refuse\"} 1"
+        )
+    );
     assert!(text.contains("settlement_inference_proofs_checked_total{outcome=\"u-values\"} 1"));
 
     // A verdict changed behind the exchange's back, then removed: the
     // audit names each.
     let sql = "UPDATE settlement_inference_verdicts SET status = 'Full_Red' WHERE receipt_uri = $1";
     tamper(b, &app.db_url, sql, &[&green.receipt.uri]).await;
-    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
     let checks: Vec<&str> = report.discrepancies.iter().map(|d| d.check).collect();
     assert_eq!(checks, ["inference-verdict-invalid"], "{}", report.render());
     let sql = "DELETE FROM settlement_inference_verdicts WHERE receipt_uri = $1";
     tamper(b, &app.db_url, sql, &[&green.receipt.uri]).await;
-    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
     let checks: Vec<&str> = report.discrepancies.iter().map(|d| d.check).collect();
     assert_eq!(checks, ["inference-verdict-invalid"], "{}", report.render());
 }
@@ -210,30 +317,55 @@ fn resealed(p: &inference::Proof) -> Vec<u8> {
 
 async fn a_down_verifier_is_503_and_the_receipt_settles_once_it_is_back(b: Backend) {
     let app = spawn_app(b).await;
-    let standin = StandIn::start(Script { down: true, ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        down: true,
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     gate(&app, &standin);
-    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-down").await.status, 201);
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-down").await.status,
+        201
+    );
     let base = Scenario::new(REQUESTER, PROVIDER, "down");
     let sealed = qwen(&base, "down-1");
     publish(&app, &sealed, &bound(&sealed, "down"), "down").await;
     let before = app.requester_usd(REQUESTER).await;
     let r = app.settle(&sealed.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (503, "proof-verifier-unavailable"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (503, "proof-verifier-unavailable"),
+        "{r:?}"
+    );
     nothing_moved(&app, &sealed, before).await;
     standin.script(|s| s.down = false);
     let r = app.settle(&sealed.receipt.uri).await;
     assert_eq!(r.status, 201, "{r:?}");
-    assert_eq!(app.settle(&sealed.receipt.uri).await.status, 200, "replayed, not charged twice");
+    assert_eq!(
+        app.settle(&sealed.receipt.uri).await.status,
+        200,
+        "replayed, not charged twice"
+    );
 }
 
 async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     let app = spawn_app(b).await;
     let standin = StandIn::start(Script::default()).await.unwrap();
     gate(&app, &standin);
-    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-copy").await.status, 201);
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-copy").await.status,
+        201
+    );
     let base = Scenario::new(REQUESTER, PROVIDER, "copy");
     let key = testkit::key(&format!("provider-key:{PROVIDER}"));
-    let detail = |r: &Reply| r.body.get("detail").and_then(Value::as_str).unwrap_or("").to_owned();
+    let detail = |r: &Reply| {
+        r.body
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
 
     // The real proof (a mined window, sampled for no job of ours), named
     // by its provider for a receipt: refused, its header commits to
@@ -242,7 +374,11 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     publish(&app, &mined, REAL, "copy-0").await;
     let before = app.requester_usd(REQUESTER).await;
     let r = app.settle(&mined.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-mismatch"),
+        "{r:?}"
+    );
     assert!(detail(&r).contains("proof.header_prefix"), "{r:?}");
     nothing_moved(&app, &mined, before).await;
 
@@ -253,10 +389,16 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     assert_eq!(app.settle(&first.receipt.uri).await.status, 201);
     let second = qwen(&base, "copy-2");
     app.post_all(&second).await;
-    let r = app.post_record(&proof_record(&second.receipt, &first_proof, &key, "copy-2")).await;
+    let r = app
+        .post_record(&proof_record(&second.receipt, &first_proof, &key, "copy-2"))
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
     let r = app.settle(&second.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-mismatch"),
+        "{r:?}"
+    );
     assert!(detail(&r).contains("proof.header_prefix"), "{r:?}");
 
     // A second receipt of the same job naming the same window (in other
@@ -264,7 +406,9 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     let mut again = base.sharing("copy-1");
     testkit::set(&mut again.job, "model", &format!("\"{MODEL}\""));
     testkit::set(&mut again.receipt, "model", &format!("\"{MODEL}\""));
-    again.receipt_uri = again.receipt_uri.replace(&testkit::rkey_for("copy-1"), &testkit::rkey_for("copy-1b"));
+    again.receipt_uri = again
+        .receipt_uri
+        .replace(&testkit::rkey_for("copy-1"), &testkit::rkey_for("copy-1b"));
     let again = again.seal();
     assert_eq!(again.job.cid, first.job.cid, "the same job");
     let mut window = bound_proof(&first, "copy-1");
@@ -272,7 +416,11 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     publish(&app, &again, &resealed(&window), "copy-1b").await;
     let before = app.requester_usd(REQUESTER).await;
     let r = app.settle(&again.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-reused"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-reused"),
+        "{r:?}"
+    );
     nothing_moved(&app, &again, before).await;
 
     // A record signed by a key other than the receipt's attestation key.
@@ -280,16 +428,28 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     app.post_all(&third).await;
     let stranger = testkit::key("not the enclave");
     let bytes = bound(&third, "copy-3");
-    let r = app.post_record(&proof_record(&third.receipt, &bytes, &stranger, "copy-3")).await;
+    let r = app
+        .post_record(&proof_record(&third.receipt, &bytes, &stranger, "copy-3"))
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(upload(&app, &bytes).await.status, 201);
     let r = app.settle(&third.receipt.uri).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-mismatch"),
+        "{r:?}"
+    );
     assert!(detail(&r).contains("enclaveSignature"), "{r:?}");
 
     // A second proof record for a receipt that has one: conflict.
-    let r = app.post_record(&proof_record(&third.receipt, &bytes, &key, "copy-3b")).await;
-    assert_eq!((r.status, r.code()), (409, "inference-proof-conflict"), "{r:?}");
+    let r = app
+        .post_record(&proof_record(&third.receipt, &bytes, &key, "copy-3b"))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "inference-proof-conflict"),
+        "{r:?}"
+    );
 
     // A proof record naming another version of the receipt, or a receipt
     // that is not known: refused at the door.
@@ -297,32 +457,60 @@ async fn a_proof_that_is_not_the_receipts_is_refused(b: Backend) {
     app.post_all(&fourth).await;
     let mut stale = fourth.receipt.clone();
     stale.cid = Some(first.receipt.cid.clone().unwrap());
-    let r = app.post_record(&proof_record(&stale, &bytes, &key, "copy-4")).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    let r = app
+        .post_record(&proof_record(&stale, &bytes, &key, "copy-4"))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-mismatch"),
+        "{r:?}"
+    );
     assert!(detail(&r).contains("proof.receipt.cid"), "{r:?}");
     let mut unknown = fourth.receipt.clone();
-    unknown.uri = unknown.uri.replace(&testkit::rkey_for("copy-4"), &testkit::rkey_for("nowhere"));
-    let r = app.post_record(&proof_record(&unknown, &bytes, &key, "copy-4u")).await;
+    unknown.uri = unknown
+        .uri
+        .replace(&testkit::rkey_for("copy-4"), &testkit::rkey_for("nowhere"));
+    let r = app
+        .post_record(&proof_record(&unknown, &bytes, &key, "copy-4u"))
+        .await;
     assert_eq!((r.status, r.code()), (422, "record-not-found"), "{r:?}");
 
     // Someone else's proof record for the provider's receipt: refused (a
     // proof is published by the receipt's provider).
     let mut foreign = proof_record(&fourth.receipt, &bytes, &key, "copy-4c");
-    foreign.uri = foreign.uri.replace(PROVIDER, "did:plc:mallorymallorymallorymal");
+    foreign.uri = foreign
+        .uri
+        .replace(PROVIDER, "did:plc:mallorymallorymallorymal");
     let r = app.post_record(&foreign).await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-mismatch"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-mismatch"),
+        "{r:?}"
+    );
 
     // Bytes no record names are not kept.
     let r = upload(&app, b"anything at all").await;
-    assert_eq!((r.status, r.code()), (422, "inference-proof-unknown"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "inference-proof-unknown"),
+        "{r:?}"
+    );
 }
 
 async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     let w = world(b, 1_000_000, 1).await;
     let app = &w.app;
-    let standin = StandIn::start(Script { status: "Full_Amber".into(), ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        status: "Full_Amber".into(),
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     gate(app, &standin);
-    assert_eq!(app.deposit(REQUESTER, 100_000, "dep-amber").await.status, 201);
+    assert_eq!(
+        app.deposit(REQUESTER, 100_000, "dep-amber").await.status,
+        201
+    );
     let base = Scenario::new(REQUESTER, PROVIDER, "amber");
     let before = app.requester_usd(REQUESTER).await.0;
 
@@ -332,19 +520,36 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert_eq!(r.status, 201, "{r:?}");
     let uri = str_of(&r, "uri").to_owned();
     let v = verdict(app, &held.receipt.uri).await;
-    assert_eq!((str_of(&v, "verdict"), str_of(&v, "hold")), ("hold", "held"), "{v:?}");
-    assert_eq!(app.requester_usd(REQUESTER).await.0, before - 250, "the requester is charged");
+    assert_eq!(
+        (str_of(&v, "verdict"), str_of(&v, "hold")),
+        ("hold", "held"),
+        "{v:?}"
+    );
+    assert_eq!(
+        app.requester_usd(REQUESTER).await.0,
+        before - 250,
+        "the requester is charged"
+    );
 
     // The share (250 less the 6 fee) is payable in the ledger but held:
     // a payout cycle pays nothing.
     let wallet = w.local.spare[0].address();
     w.pay_to(PROVIDER, wallet).await;
     assert_eq!(w.payable(PROVIDER).await, 244);
-    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
     assert!(report.planned.is_empty(), "{report:?}");
     assert_eq!(w.token_balance(wallet).await, U256::ZERO);
     let listed = app
-        .request(reqwest::Method::GET, "/v1/admin/inference/holds", None, Some(ADMIN_TOKEN))
+        .request(
+            reqwest::Method::GET,
+            "/v1/admin/inference/holds",
+            None,
+            Some(ADMIN_TOKEN),
+        )
         .await;
     let n = match listed.body.get("holds") {
         Some(Value::Array(h)) => h.len(),
@@ -353,16 +558,25 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert_eq!(n, 1, "{listed:?}");
 
     // Released (from the command line): paid on the chain.
-    let cli = |token: Option<&'static str>| settlement::cmd::proof::hold(&app.base, &uri, "release", token);
+    let cli = |token: Option<&'static str>| {
+        settlement::cmd::proof::hold(&app.base, &uri, "release", token)
+    };
     let out = cli(None).await;
     assert_eq!(out.exit, 2, "{out:?}");
     assert!(out.stderr.contains("SETTLEMENT_ADMIN_TOKEN"), "{out:?}");
     let out = cli(Some(ADMIN_TOKEN)).await;
     assert_eq!(out.exit, 0, "{out:?}");
     assert!(out.stdout.contains("\"hold\":\"released\""), "{out:?}");
-    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
     assert_eq!(report.confirmed.len(), 1, "{report:?}");
-    assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
+    assert_eq!(
+        w.token_balance(wallet).await,
+        U256::from(244 * UNITS_PER_CENT)
+    );
     let again = cli(Some(ADMIN_TOKEN)).await;
     assert_eq!(again.exit, 1, "{again:?}");
     assert!(again.stdout.contains("not-held"), "{again:?}");
@@ -380,9 +594,16 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert_eq!((r.status, str_of(&r, "hold")), (200, "refunded"), "{r:?}");
     assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250);
     assert_eq!(w.payable(PROVIDER).await, 0);
-    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
     assert!(report.planned.is_empty(), "{report:?}");
-    assert_eq!(w.token_balance(wallet).await, U256::from(244 * UNITS_PER_CENT));
+    assert_eq!(
+        w.token_balance(wallet).await,
+        U256::from(244 * UNITS_PER_CENT)
+    );
     w.assert_reconciled().await;
 
     // Two refunds asked at once refund the charge once.
@@ -395,9 +616,18 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     let (a, b2) = tokio::join!(hold(app, &uri4, "refund"), hold(app, &uri4, "refund"));
     assert!(a.status == 200 || b2.status == 200, "{a:?} {b2:?}");
     let again = hold(app, &uri4, "refund").await;
-    assert!(again.status == 200 || again.code() == "not-held", "{again:?}");
-    assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250, "refunded exactly once");
-    let v = app.get(&format!("/v1/inference/verdicts?settlement={uri4}")).await;
+    assert!(
+        again.status == 200 || again.code() == "not-held",
+        "{again:?}"
+    );
+    assert_eq!(
+        app.requester_usd(REQUESTER).await.0,
+        mid + 250,
+        "refunded exactly once"
+    );
+    let v = app
+        .get(&format!("/v1/inference/verdicts?settlement={uri4}"))
+        .await;
     assert_eq!(str_of(&v, "hold"), "refunded", "{v:?}");
     let r = hold(app, &uri4, "release").await;
     assert_eq!(r.status, 409, "a refunded share is never released: {r:?}");
@@ -416,10 +646,16 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250);
     let d = app.get(&format!("/v1/disputes/{id}")).await;
     assert_eq!(str_of(&d, "status"), "resolved", "{d:?}");
-    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
     assert!(report.planned.is_empty(), "{report:?}");
     w.assert_reconciled().await;
-    let report = audit(&app.base, &base.authorization_uri).await.expect("audit runs");
+    let report = audit(&app.base, &base.authorization_uri)
+        .await
+        .expect("audit runs");
     assert!(report.is_clean(), "{}", report.render());
 
     // A later verdict: asked again, Amber leaves the share held, Green
@@ -430,10 +666,18 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     assert_eq!(r.status, 201, "{r:?}");
     let uri5 = str_of(&r, "uri").to_owned();
     let r = hold(app, &uri5, "reverify").await;
-    assert_eq!((r.status, str_of(&r, "hold")), (200, "held"), "still Amber: {r:?}");
+    assert_eq!(
+        (r.status, str_of(&r, "hold")),
+        (200, "held"),
+        "still Amber: {r:?}"
+    );
     standin.script(|s| s.down = true);
     let r = hold(app, &uri5, "reverify").await;
-    assert_eq!((r.status, r.code()), (503, "proof-verifier-unavailable"), "{r:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (503, "proof-verifier-unavailable"),
+        "{r:?}"
+    );
     standin.script(|s| {
         s.down = false;
         s.status = "Full_Green".into();
@@ -451,8 +695,16 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
     let r = hold(app, &uri6, "reverify").await;
     assert_eq!((r.status, str_of(&r, "hold")), (200, "refunded"), "{r:?}");
     assert_eq!(app.requester_usd(REQUESTER).await.0, mid + 250);
-    let report = w.payouts.run_cycle(std::time::Duration::from_secs(30)).await.expect("cycle");
-    assert_eq!(report.confirmed.len(), 1, "the released share is paid: {report:?}");
+    let report = w
+        .payouts
+        .run_cycle(std::time::Duration::from_secs(30))
+        .await
+        .expect("cycle");
+    assert_eq!(
+        report.confirmed.len(),
+        1,
+        "the released share is paid: {report:?}"
+    );
     w.assert_reconciled().await;
 
     // Only the operator ends a hold.
@@ -460,7 +712,10 @@ async fn amber_holds_the_share_until_released_or_refunded(b: Backend) {
         .request(
             reqwest::Method::POST,
             "/v1/admin/inference/holds",
-            Some(&json::parse_str(&format!(r#"{{"settlement":"{uri2}","action":"release"}}"#)).unwrap()),
+            Some(
+                &json::parse_str(&format!(r#"{{"settlement":"{uri2}","action":"release"}}"#))
+                    .unwrap(),
+            ),
             None,
         )
         .await;

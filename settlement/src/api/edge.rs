@@ -42,8 +42,7 @@ async fn read_body(
     max: usize,
 ) -> Result<axum::extract::Request, Failure> {
     let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, max)).await
-    {
+    let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, max)).await {
         Ok(Ok(b)) => b,
         Ok(Err(_)) => {
             return Err(Failure::new(

@@ -17,7 +17,11 @@ pub const PROOF_BODY_BYTES_MAX: usize = crate::inference::proof::MAX_PROOF_BYTES
 /// `POST /v1/inference/proofs` (`application/octet-stream`, a bare
 /// FlatBuffers `Proof`): kept under its raw CID, which a stored proof
 /// record must name already; 201 (new) or 200 `{cid, size}`.
-pub(super) async fn upload(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+pub(super) async fn upload(
+    State(s): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Failure> {
     let octets = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -31,7 +35,11 @@ pub(super) async fn upload(State(s): Shared, headers: HeaderMap, body: Bytes) ->
     }
     let (cid, created) = s.upload_proof(&body).await?;
     Ok(json_response(
-        if created { StatusCode::CREATED } else { StatusCode::OK },
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
         &wire::blob(&cid.to_string(), body.len()),
     ))
 }
@@ -39,12 +47,17 @@ pub(super) async fn upload(State(s): Shared, headers: HeaderMap, body: Bytes) ->
 /// `GET /v1/inference/proofs/{cid}`: a kept proof's bytes (public, as
 /// the blob in its provider's repository is), for anyone re-checking a
 /// gated charge.
-pub(super) async fn download(State(s): Shared, Path(cid): Path<String>) -> Result<Response, Failure> {
-    let bytes = s
-        .store
-        .blob(&cid)
-        .await?
-        .ok_or_else(|| Failure::new(FailureKind::NotFound, "not-found", "no proof is kept under this CID"))?;
+pub(super) async fn download(
+    State(s): Shared,
+    Path(cid): Path<String>,
+) -> Result<Response, Failure> {
+    let bytes = s.store.blob(&cid).await?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "not-found",
+            "no proof is kept under this CID",
+        )
+    })?;
     let mut r = axum::response::IntoResponse::into_response(bytes);
     r.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
@@ -62,13 +75,22 @@ pub(super) struct VerdictQuery {
 
 /// `GET /v1/inference/verdicts?receipt=AT-URI` (or `settlement=`): the
 /// gate's verdict and where a held share stands (public).
-pub(super) async fn verdict(State(s): Shared, Query(q): Query<VerdictQuery>) -> Result<Response, Failure> {
+pub(super) async fn verdict(
+    State(s): Shared,
+    Query(q): Query<VerdictQuery>,
+) -> Result<Response, Failure> {
     let row = match (&q.receipt, &q.settlement) {
         (Some(r), None) => s.store.verdict_of_receipt(r).await?,
         (None, Some(u)) => s.store.verdict_of_settlement(u).await?,
         _ => return Err(bad("exactly one of receipt, settlement is required")),
     };
-    let row = row.ok_or_else(|| Failure::new(FailureKind::NotFound, "not-found", "no verdict for this receipt"))?;
+    let row = row.ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "not-found",
+            "no verdict for this receipt",
+        )
+    })?;
     Ok(json_response(StatusCode::OK, &wire::verdict(&row)))
 }
 
@@ -80,25 +102,42 @@ pub(super) struct HeldQuery {
 }
 
 /// `GET /v1/admin/inference/holds` (admin): held shares, a page at a time.
-pub(super) async fn held(State(s): Shared, headers: HeaderMap, Query(q): Query<HeldQuery>) -> Result<Response, Failure> {
+pub(super) async fn held(
+    State(s): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HeldQuery>,
+) -> Result<Response, Failure> {
     require_admin(&s, &headers)?;
     let limit = q.limit.unwrap_or(100).clamp(1, PAGE_MAX);
-    let rows = s.store.held(q.cursor.as_deref().unwrap_or(""), limit).await?;
+    let rows = s
+        .store
+        .held(q.cursor.as_deref().unwrap_or(""), limit)
+        .await?;
     let cursor = rows
         .last()
         .filter(|_| rows.len() as i64 == limit)
         .map(|r| r.evidence.receipt_uri.clone());
     let items = rows.iter().map(wire::verdict).collect();
-    Ok(json_response(StatusCode::OK, &wire::page("holds", items, cursor)))
+    Ok(json_response(
+        StatusCode::OK,
+        &wire::page("holds", items, cursor),
+    ))
 }
 
 /// `POST /v1/admin/inference/holds` `{"settlement": AT-URI, "action":
 /// "release" | "refund" | "reverify"}` (admin): ends a hold, or asks the
 /// verifier again (a pass releases, a refusal refunds).
-pub(super) async fn end_hold(State(s): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
+pub(super) async fn end_hold(
+    State(s): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Failure> {
     require_admin(&s, &headers)?;
     let m = body_object(&body)?;
-    if let Some(k) = m.keys().find(|k| !matches!(k.as_str(), "settlement" | "action")) {
+    if let Some(k) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "settlement" | "action"))
+    {
         return Err(bad(format!("{k}: unknown field")));
     }
     let settlement = str_field(&m, "settlement")?;

@@ -239,8 +239,15 @@ async fn readyz(State(s): Shared) -> Response {
 }
 
 async fn exchange(State(s): Shared) -> Response {
-    let models = s.proof_gate.get().map(|g| g.models.clone()).unwrap_or_default();
-    json_response(StatusCode::OK, &wire::exchange(&s.exchange, &s.policy, &models))
+    let models = s
+        .proof_gate
+        .get()
+        .map(|g| g.models.clone())
+        .unwrap_or_default();
+    json_response(
+        StatusCode::OK,
+        &wire::exchange(&s.exchange, &s.policy, &models),
+    )
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes

@@ -22,17 +22,26 @@ fn found(subject: &str, check: &'static str, detail: String) -> Discrepancy {
 
 impl Api {
     /// `GET path`, the raw answer read up to `limit` bytes.
-    async fn get_bytes(&self, path: &str, limit: usize) -> Result<(u16, Result<Vec<u8>, String>), AuditError> {
+    async fn get_bytes(
+        &self,
+        path: &str,
+        limit: usize,
+    ) -> Result<(u16, Result<Vec<u8>, String>), AuditError> {
         let url = {
             let mut u = self.base.clone();
             let prefix = self.base.path().trim_end_matches('/');
             u.set_path(&format!("{prefix}{path}"));
             u
         };
-        let resp = self.client.get(url).send().await.map_err(|e| AuditError::Unreachable {
-            server: self.base.to_string(),
-            detail: error_chain(&e),
-        })?;
+        let resp = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| AuditError::Unreachable {
+                server: self.base.to_string(),
+                detail: error_chain(&e),
+            })?;
         let status = resp.status().as_u16();
         Ok((status, crate::egress::read_bounded(resp, limit).await))
     }
@@ -41,7 +50,10 @@ impl Api {
 impl Auditor {
     /// The checks of one listed settlement's evidence: the names of those
     /// that failed.
-    pub(super) async fn inference(&mut self, item: &Value) -> Result<Vec<&'static str>, AuditError> {
+    pub(super) async fn inference(
+        &mut self,
+        item: &Value,
+    ) -> Result<Vec<&'static str>, AuditError> {
         let value = item.get("value");
         let (Some(uri), Some(receipt_uri), Some(stated)) = (
             item.get("uri").and_then(Value::as_str),
@@ -57,7 +69,11 @@ impl Auditor {
             return Ok(Vec::new());
         };
         let reply = api
-            .get_with("/v1/inference/verdicts", Some(("settlement", uri)), RECORD_BYTES_MAX)
+            .get_with(
+                "/v1/inference/verdicts",
+                Some(("settlement", uri)),
+                RECORD_BYTES_MAX,
+            )
             .await?;
         let stated = stated.clone();
         let found = match (reply.status, reply.body) {
@@ -65,7 +81,9 @@ impl Auditor {
             (status, _) => vec![found(
                 uri,
                 "inference-verdict-invalid",
-                format!("the settlement states a proof, and GET /v1/inference/verdicts answered {status}"),
+                format!(
+                    "the settlement states a proof, and GET /v1/inference/verdicts answered {status}"
+                ),
             )],
         };
         let names = found.iter().map(|d| d.check).collect();
@@ -86,8 +104,19 @@ impl Auditor {
         // What the exchange serves is what it signed, and a verdict that
         // charges under its verifier's mode.
         let said = |k: &str| signed.get(k).and_then(Value::as_str).unwrap_or("");
-        let proof_said = |k: &str| signed.get("proof").and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or("");
-        let served = |k: &str| v.get("proof").and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or("");
+        let proof_said = |k: &str| {
+            signed
+                .get("proof")
+                .and_then(|p| p.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let served = |k: &str| {
+            v.get("proof")
+                .and_then(|p| p.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
         let as_signed = said("status") == status
             && said("verdict") == stated
             && said("verifier") == verifier
@@ -98,7 +127,9 @@ impl Auditor {
             .and_then(|r| r.split('@').next())
             .and_then(Mode::parse);
         let charges = match (mode, Verdict::parse(&stated)) {
-            (Some(m), Some(vd)) => vd != Verdict::Refuse && inference::request::verdict(&status, m) == vd,
+            (Some(m), Some(vd)) => {
+                vd != Verdict::Refuse && inference::request::verdict(&status, m) == vd
+            }
             _ => false,
         };
         if !as_signed || !charges || s("settlement") != uri || s("receipt") != receipt_uri {
@@ -107,15 +138,29 @@ impl Auditor {
                 "inference-verdict-invalid",
                 format!(
                     "verdict {stated:?} from {verifier:?} answering {status:?}{}{}",
-                    if as_signed { "" } else { ", not the one the settlement states" },
-                    if charges { "" } else { ", does not charge this receipt" }
+                    if as_signed {
+                        ""
+                    } else {
+                        ", not the one the settlement states"
+                    },
+                    if charges {
+                        ""
+                    } else {
+                        ", does not charge this receipt"
+                    }
                 ),
             ));
         }
         let proof = v.get("proof");
         let (proof_uri, proof_cid) = (
-            proof.and_then(|p| p.get("uri")).and_then(Value::as_str).unwrap_or(""),
-            proof.and_then(|p| p.get("cid")).and_then(Value::as_str).unwrap_or(""),
+            proof
+                .and_then(|p| p.get("uri"))
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            proof
+                .and_then(|p| p.get("cid"))
+                .and_then(Value::as_str)
+                .unwrap_or(""),
         );
         let record = match self.record::<InferenceProof>(proof_uri, "proof").await? {
             Ok(r) => r,
@@ -125,14 +170,24 @@ impl Auditor {
             }
         };
         if record.cid.to_string() != proof_cid {
-            out.push(found(uri, "proof-cid-mismatch", format!("the verdict names {proof_cid}, the record has CID {}", record.cid)));
+            out.push(found(
+                uri,
+                "proof-cid-mismatch",
+                format!(
+                    "the verdict names {proof_cid}, the record has CID {}",
+                    record.cid
+                ),
+            ));
         }
         // Either missing is already a discrepancy of the settlement.
         let Ok(receipt) = self.record::<Receipt>(receipt_uri, "receipt").await? else {
             return Ok(out);
         };
         let attestation_uri = receipt.data.attestation.uri.to_string();
-        let Ok(attestation) = self.record::<Attestation>(&attestation_uri, "attestation").await? else {
+        let Ok(attestation) = self
+            .record::<Attestation>(&attestation_uri, "attestation")
+            .await?
+        else {
             return Ok(out);
         };
         let Source::Api(api) = &self.source else {
@@ -140,19 +195,30 @@ impl Auditor {
         };
         let blob = record.data.blob.to_string();
         let (code, bytes) = api
-            .get_bytes(&format!("/v1/inference/proofs/{blob}"), inference::proof::MAX_PROOF_BYTES)
+            .get_bytes(
+                &format!("/v1/inference/proofs/{blob}"),
+                inference::proof::MAX_PROOF_BYTES,
+            )
             .await?;
         let bytes = match (code, bytes) {
             (200, Ok(b)) => b,
             (code, _) => {
-                out.push(found(uri, "inference-proof-missing", format!("GET /v1/inference/proofs/{blob} answered {code}")));
+                out.push(found(
+                    uri,
+                    "inference-proof-missing",
+                    format!("GET /v1/inference/proofs/{blob} answered {code}"),
+                ));
                 return Ok(out);
             }
         };
         let key = match crate::verify::crypto::parse_public_key(&attestation.data.public_key) {
             Ok(k) => k,
             Err(e) => {
-                out.push(found(uri, "inference-proof-mismatch", format!("the attestation's key: {e}")));
+                out.push(found(
+                    uri,
+                    "inference-proof-mismatch",
+                    format!("the attestation's key: {e}"),
+                ));
                 return Ok(out);
             }
         };
@@ -163,7 +229,11 @@ impl Auditor {
                     out.push(found(uri, "inference-proof-mismatch", m.to_string()));
                 }
                 if let Some(c) = inference::check(&p).failed() {
-                    out.push(found(uri, "inference-proof-invalid", format!("the {} check fails: {}", c.name, c.detail)));
+                    out.push(found(
+                        uri,
+                        "inference-proof-invalid",
+                        format!("the {} check fails: {}", c.name, c.detail),
+                    ));
                 }
             }
         }

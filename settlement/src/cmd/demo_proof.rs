@@ -45,16 +45,26 @@ fn proof(sealed: &Sealed, for_job: &Sealed, tag: &str) -> (RawRecord, Vec<u8>) {
         uri: AtUri::parse(&for_job.job.uri).expect("a job URI"),
         cid: Cid::parse(for_job.job.cid.as_deref().unwrap_or_default()).expect("a sealed job"),
     };
-    let window = inference::synth::proof_for(tag, &format!("{MODEL}@demo"), Some(job_commitment(&job)));
+    let window =
+        inference::synth::proof_for(tag, &format!("{MODEL}@demo"), Some(job_commitment(&job)));
     let bytes = inference::proof::encode(&window);
     let key = testkit::key(&format!("provider-key:{FRANK}"));
-    let uri = format!("at://{FRANK}/{NSID_INFERENCE_PROOF}/{}", testkit::rkey_for(&format!("proof-{tag}")));
+    let uri = format!(
+        "at://{FRANK}/{NSID_INFERENCE_PROOF}/{}",
+        testkit::rkey_for(&format!("proof-{tag}"))
+    );
     let receipt_cid = sealed.receipt.cid.as_deref().unwrap_or_default();
-    let record = inference::synth::proof_record(uri, &sealed.receipt.uri, receipt_cid, &bytes, &key);
+    let record =
+        inference::synth::proof_record(uri, &sealed.receipt.uri, receipt_cid, &bytes, &key);
     (record, bytes)
 }
 
-async fn publish(api: &Client, sealed: &Sealed, record: &RawRecord, bytes: Vec<u8>) -> Result<(), String> {
+async fn publish(
+    api: &Client,
+    sealed: &Sealed,
+    record: &RawRecord,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
     for r in [&sealed.job, &sealed.attestation, &sealed.receipt, record] {
         api.publish(r).await?;
     }
@@ -66,7 +76,10 @@ async fn publish(api: &Client, sealed: &Sealed, record: &RawRecord, bytes: Vec<u
 }
 
 async fn balance(chain: &Chain, wallet: &PrivateKeySigner) -> Result<U256, String> {
-    chain.balance_of(wallet.address()).await.map_err(|e| e.to_string())
+    chain
+        .balance_of(wallet.address())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 pub(super) async fn run(
@@ -77,7 +90,9 @@ pub(super) async fn run(
     base: &Scenario,
     out: &mut String,
 ) -> Result<(), String> {
-    let standin = StandIn::start(Script::default()).await.map_err(|e| e.to_string())?;
+    let standin = StandIn::start(Script::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let verifier = Verifier::new(Config::new(standin.url(), Mode::Full))?;
     let _ = service.proof_gate.set(ProofGate {
         models: vec![MODEL.into()],
@@ -94,7 +109,12 @@ pub(super) async fn run(
     publish(api, &first, &record, bytes).await?;
     let body = api.settle_new(&first.receipt.uri).await?;
     let (_, verdict) = api
-        .call(reqwest::Method::GET, &format!("/v1/inference/verdicts?receipt={}", first.receipt.uri), None, false)
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/inference/verdicts?receipt={}", first.receipt.uri),
+            None,
+            false,
+        )
         .await?;
     let status = verdict.get("status").and_then(Value::as_str).unwrap_or("");
     writeln!(
@@ -112,7 +132,10 @@ pub(super) async fn run(
     let second = job(base, "demo-frank-2");
     let (record, bytes) = proof(&second, &first, "demo-frank-1");
     let record = RawRecord {
-        uri: record.uri.replace(&testkit::rkey_for("proof-demo-frank-1"), &testkit::rkey_for("proof-demo-frank-2")),
+        uri: record.uri.replace(
+            &testkit::rkey_for("proof-demo-frank-1"),
+            &testkit::rkey_for("proof-demo-frank-2"),
+        ),
         ..record
     };
     publish(api, &second, &record, bytes).await?;
@@ -129,7 +152,11 @@ pub(super) async fn run(
     let (record, bytes) = proof(&third, &third, "demo-frank-3");
     publish(api, &third, &record, bytes).await?;
     let body = api.settle_new(&third.receipt.uri).await?;
-    let held_uri = body.get("uri").and_then(Value::as_str).unwrap_or("").to_owned();
+    let held_uri = body
+        .get("uri")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     api.pay_to(FRANK, &wallet.address().to_string()).await?;
     api.run_payouts().await?;
     let paid = balance(chain, wallet).await?;
@@ -139,13 +166,17 @@ pub(super) async fn run(
     )
     .ok();
     if paid != U256::from(244u64 * 10_000) {
-        return Err(format!("Frank was paid {paid} units while his share was held"));
+        return Err(format!(
+            "Frank was paid {paid} units while his share was held"
+        ));
     }
     let (status, reply) = api
         .call(
             reqwest::Method::POST,
             "/v1/admin/inference/holds",
-            Some(obj(&format!(r#"{{"settlement":"{held_uri}","action":"release"}}"#))),
+            Some(obj(&format!(
+                r#"{{"settlement":"{held_uri}","action":"release"}}"#
+            ))),
             true,
         )
         .await?;
@@ -154,7 +185,11 @@ pub(super) async fn run(
     }
     api.run_payouts().await?;
     let paid = balance(chain, wallet).await?;
-    writeln!(out, "the operator releases it; the next cycle pays it: Frank's wallet holds {paid} token units").ok();
+    writeln!(
+        out,
+        "the operator releases it; the next cycle pays it: Frank's wallet holds {paid} token units"
+    )
+    .ok();
     if paid != U256::from(2 * 244u64 * 10_000) {
         return Err(format!("Frank was paid {paid} units after the release"));
     }

@@ -41,19 +41,32 @@ pub fn check(bytes: &[u8]) -> Outcome {
 
 /// `settlement proof hold`: the operator ends a held share (`release` or
 /// `refund`) over the admin API, the token from `SETTLEMENT_ADMIN_TOKEN`.
-pub async fn hold(server: &str, settlement: &str, action: &str, admin_token: Option<&str>) -> Outcome {
+pub async fn hold(
+    server: &str,
+    settlement: &str,
+    action: &str,
+    admin_token: Option<&str>,
+) -> Outcome {
     let Some(token) = admin_token.filter(|t| !t.is_empty()) else {
         return Outcome {
             exit: 2,
             stdout: String::new(),
-            stderr: "proof hold: SETTLEMENT_ADMIN_TOKEN must hold the exchange's admin token\n".into(),
+            stderr: "proof hold: SETTLEMENT_ADMIN_TOKEN must hold the exchange's admin token\n"
+                .into(),
         };
     };
     let mut body = crate::records::json::Map::new();
     body.insert("settlement".into(), settlement.into());
     body.insert("action".into(), action.into());
     let body = crate::records::json::Value::Object(body);
-    super::admin_post("proof hold", server, "/v1/admin/inference/holds", &body, token).await
+    super::admin_post(
+        "proof hold",
+        server,
+        "/v1/admin/inference/holds",
+        &body,
+        token,
+    )
+    .await
 }
 
 /// `serve`'s proof-of-inference gate (flags and environment only).
@@ -74,7 +87,11 @@ pub struct ProofGateArgs {
     #[arg(long, env = "SETTLEMENT_PROOF_VERIFIER_TOKEN_FILE")]
     pub proof_verifier_token_file: Option<std::path::PathBuf>,
     /// Seconds to wait for a verdict, polling included.
-    #[arg(long, env = "SETTLEMENT_PROOF_VERIFIER_DEADLINE_SECS", default_value_t = 60)]
+    #[arg(
+        long,
+        env = "SETTLEMENT_PROOF_VERIFIER_DEADLINE_SECS",
+        default_value_t = 60
+    )]
     pub proof_verifier_deadline_secs: u64,
 }
 
@@ -105,8 +122,8 @@ impl ProofGateArgs {
         let verifier = match &self.proof_verifier_url {
             None => None,
             Some(url) => {
-                let mut url = reqwest::Url::parse(url)
-                    .map_err(|e| format!("--proof-verifier-url: {e}"))?;
+                let mut url =
+                    reqwest::Url::parse(url).map_err(|e| format!("--proof-verifier-url: {e}"))?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err("--proof-verifier-url: must be http or https".into());
                 }
@@ -114,10 +131,13 @@ impl ProofGateArgs {
                     url.set_path(&format!("{}/", url.path()));
                 }
                 let mut config = crate::proof_verifier::Config::new(url, mode);
-                config.deadline = std::time::Duration::from_secs(self.proof_verifier_deadline_secs.max(1));
+                config.deadline =
+                    std::time::Duration::from_secs(self.proof_verifier_deadline_secs.max(1));
                 if let Some(path) = &self.proof_verifier_token_file {
                     let token = std::fs::read_to_string(path)
-                        .map_err(|e| format!("--proof-verifier-token-file {}: {e}", path.display()))?
+                        .map_err(|e| {
+                            format!("--proof-verifier-token-file {}: {e}", path.display())
+                        })?
                         .trim()
                         .to_owned();
                     crate::secrets::register(&token);
@@ -151,6 +171,9 @@ mod tests {
             assert!(g.requires("Qwen/Qwen3-8B") && g.requires("Qwen/Qwen3-8B@9c92"));
             assert!(!g.requires("Qwen/Qwen3-4B"));
         }
-        assert!(ProofGateArgs::default().gate().unwrap().is_none(), "no model named: no gate");
+        assert!(
+            ProofGateArgs::default().gate().unwrap().is_none(),
+            "no model named: no gate"
+        );
     }
 }

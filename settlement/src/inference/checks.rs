@@ -48,7 +48,10 @@ pub fn structure(p: &Proof) -> Outcome {
         return Err("model_identifier is empty".into());
     }
     if p.vdf.is_empty() || p.vdf.len() > VDF_BYTES_MAX {
-        return Err(format!("vdf has {} bytes, not 1..={VDF_BYTES_MAX}", p.vdf.len()));
+        return Err(format!(
+            "vdf has {} bytes, not 1..={VDF_BYTES_MAX}",
+            p.vdf.len()
+        ));
     }
     if p.hash.len() != 32 {
         return Err(format!("hash has {} bytes, not 32", p.hash.len()));
@@ -101,7 +104,9 @@ pub fn structure(p: &Proof) -> Outcome {
     }
     for (i, row) in p.logsumexp_stats.iter().enumerate() {
         if row.iter().any(|v| !v.is_finite()) {
-            return Err(format!("step {i}: logsumexp_stats holds a value that is not finite"));
+            return Err(format!(
+                "step {i}: logsumexp_stats holds a value that is not finite"
+            ));
         }
     }
     if let Some(i) = p.softmax_normalizers.iter().position(|v| !v.is_finite()) {
@@ -132,7 +137,10 @@ pub fn parameters(p: &Proof) -> Outcome {
     within("temperature", p.temperature, TEMPERATURE)?;
     within("top_p", p.top_p, TOP_P)?;
     if !(TOP_K.0..=TOP_K.1).contains(&p.top_k) {
-        return Err(format!("top_k = {} is not in [{}, {}]", p.top_k, TOP_K.0, TOP_K.1));
+        return Err(format!(
+            "top_k = {} is not in [{}, {}]",
+            p.top_k, TOP_K.0, TOP_K.1
+        ));
     }
     let rp = p.repetition_penalty;
     if rp != 0.0 && !(rp.is_finite() && rp > REPETITION_PENALTY.0 && rp <= REPETITION_PENALTY.1) {
@@ -206,7 +214,9 @@ pub fn replay_u(p: &Proof) -> Vec<f32> {
 pub fn u_values(p: &Proof, replayed: &[f32]) -> Outcome {
     for (i, (&stated, &again)) in p.sampling_u.iter().zip(replayed).enumerate() {
         if (stated - again).abs() > U_TOLERANCE {
-            return Err(format!("step {i}: sampling_u = {stated}, the replay gives {again}"));
+            return Err(format!(
+                "step {i}: sampling_u = {stated}, the replay gives {again}"
+            ));
         }
     }
     Ok(())
@@ -218,7 +228,11 @@ pub fn final_hash(p: &Proof) -> Outcome {
     let context: Vec<u32> = if p.chosen_tokens.len() == WINDOW {
         p.chosen_tokens.clone()
     } else {
-        p.prompt_tokens.iter().chain(&p.chosen_tokens).copied().collect()
+        p.prompt_tokens
+            .iter()
+            .chain(&p.chosen_tokens)
+            .copied()
+            .collect()
     };
     let h = sha256(&step_message(p, &context, 0));
     if h[..] != p.hash[..] {
@@ -295,7 +309,11 @@ fn reuse_entropy(bounds: &[(f32, f32)]) -> Outcome {
             b
         };
         prefix = (prefix + bits).min(BITS);
-        score += if prefix >= BITS { 1 } else { (1u64 << BITS) >> prefix };
+        score += if prefix >= BITS {
+            1
+        } else {
+            (1u64 << BITS) >> prefix
+        };
         if score > REUSE_SCORE_CAP_Q32 {
             return Err(format!(
                 "reuse entropy: the expected reuse score passes {REUSE_SCORE_CAP_Q32} (2^-32 units) at step {i}: too little randomness realised"
@@ -314,9 +332,12 @@ pub fn header_pow(p: &Proof) -> Outcome {
             .try_into()
             .map_err(|_| "header_prefix is short".to_owned())?,
     );
-    let target = compact_target(bits).ok_or_else(|| format!("nAdjBits {bits:#010x} is negative or overflows"))?;
+    let target = compact_target(bits)
+        .ok_or_else(|| format!("nAdjBits {bits:#010x} is negative or overflows"))?;
     if p.target[..] != target[..] {
-        return Err(format!("target is not the one nAdjBits {bits:#010x} states"));
+        return Err(format!(
+            "target is not the one nAdjBits {bits:#010x} states"
+        ));
     }
     let mut header = p.header_prefix.clone();
     header.extend_from_slice(&p.hash[..4]);
@@ -334,7 +355,8 @@ pub fn compact_target(bits: u32) -> Option<[u8; 32]> {
     let size = (bits >> 24) as usize;
     let mut word = bits & 0x007f_ffff;
     let negative = word != 0 && bits & 0x0080_0000 != 0;
-    let overflow = word != 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
+    let overflow =
+        word != 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
     if negative || overflow {
         return None;
     }
@@ -369,7 +391,11 @@ mod tests {
         let t = compact_target(0x0212_3456).unwrap();
         assert_eq!(&t[30..], &[0x12, 0x34]);
         assert!(t[..30].iter().all(|&b| b == 0));
-        assert_eq!(compact_target(0x0180_0000).map(|t| t[31]), Some(0), "zero word is not negative");
+        assert_eq!(
+            compact_target(0x0180_0000).map(|t| t[31]),
+            Some(0),
+            "zero word is not negative"
+        );
         assert_eq!(compact_target(0x0492_3456), None, "negative");
         assert_eq!(compact_target(0xff12_3456), None, "overflow");
         let t = compact_target(0x2000_ffff).unwrap();
@@ -394,7 +420,11 @@ mod tests {
         d[3] = 0x80;
         assert_eq!(digest_to_u(&d), 0.5);
         d[..4].copy_from_slice(&[0xff; 4]);
-        assert_eq!(digest_to_u(&d), 1.0, "float32 rounds the largest prefix up to 1");
+        assert_eq!(
+            digest_to_u(&d),
+            1.0,
+            "float32 rounds the largest prefix up to 1"
+        );
     }
 
     #[test]
@@ -404,14 +434,23 @@ mod tests {
         let fast = replay_u(&p);
         let mut context = p.prompt_tokens.clone();
         for (step, &t) in p.chosen_tokens.iter().enumerate() {
-            assert_eq!(fast[step], digest_to_u(&sha256(&step_message(&p, &context, step as u32))));
+            assert_eq!(
+                fast[step],
+                digest_to_u(&sha256(&step_message(&p, &context, step as u32)))
+            );
             context.push(t);
         }
     }
 
     #[test]
     fn the_preimage_right_aligns_the_last_256_context_tokens() {
-        let p = Proof { header_prefix: vec![1; 76], vdf: vec![2; 3], tick: 0x1_0000_0005, compute_precision: "fp16".into(), ..Proof::default() };
+        let p = Proof {
+            header_prefix: vec![1; 76],
+            vdf: vec![2; 3],
+            tick: 0x1_0000_0005,
+            compute_precision: "fp16".into(),
+            ..Proof::default()
+        };
         let m = step_message(&p, &[9, 8], 7);
         assert_eq!(m.len(), 76 + 3 + 4 + 4 + 256 * 8 + 4);
         assert_eq!(&m[79..83], &[5, 0, 0, 0], "tick truncated to u32");
@@ -423,6 +462,10 @@ mod tests {
         assert!(m.ends_with(b"fp16"));
         let long: Vec<u32> = (0..300).collect();
         let m = step_message(&p, &long, 0);
-        assert_eq!(&m[87..95], &44i64.to_le_bytes(), "the window starts at token 300 - 256");
+        assert_eq!(
+            &m[87..95],
+            &44i64.to_le_bytes(),
+            "the window starts at token 300 - 256"
+        );
     }
 }

@@ -19,7 +19,14 @@ pub use proof::{Proof, Unusable, decode};
 pub use request::{Mode, Verdict};
 
 /// The checks, in the order they run and are reported.
-pub const CHECKS: [&str; 6] = ["structure", "parameters", "u-values", "final-hash", "sampling", "header-pow"];
+pub const CHECKS: [&str; 6] = [
+    "structure",
+    "parameters",
+    "u-values",
+    "final-hash",
+    "sampling",
+    "header-pow",
+];
 
 /// The check a proof of inference may fail and still be good evidence: a
 /// proof of inference need not be a block solution.

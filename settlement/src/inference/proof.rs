@@ -70,7 +70,9 @@ struct Budget(usize);
 impl Budget {
     fn take(&mut self, field: &str, n: usize, max: usize) -> Result<(), Unusable> {
         if n > max {
-            return Err(Unusable(format!("`{field}` has {n} entries, more than {max}")));
+            return Err(Unusable(format!(
+                "`{field}` has {n} entries, more than {max}"
+            )));
         }
         self.0 = self.0.saturating_add(n);
         if self.0 > MAX_ELEMENTS {
@@ -87,7 +89,12 @@ impl Budget {
         Ok(v.to_vec())
     }
 
-    fn scalars<'a, T>(&mut self, field: &str, v: Option<Vector<'a, T>>, max: usize) -> Result<Vec<T>, Unusable>
+    fn scalars<'a, T>(
+        &mut self,
+        field: &str,
+        v: Option<Vector<'a, T>>,
+        max: usize,
+    ) -> Result<Vec<T>, Unusable>
     where
         T: tensorcash_fbs::planus::VectorRead<'a>,
     {
@@ -100,7 +107,9 @@ impl Budget {
 fn text(field: &str, v: Option<&str>) -> Result<String, Unusable> {
     let v = v.unwrap_or_default();
     if v.len() > TEXT_BYTES_MAX {
-        return Err(Unusable(format!("`{field}` is longer than {TEXT_BYTES_MAX} bytes")));
+        return Err(Unusable(format!(
+            "`{field}` is longer than {TEXT_BYTES_MAX} bytes"
+        )));
     }
     Ok(v.to_owned())
 }
@@ -113,7 +122,8 @@ pub fn decode(bytes: &[u8]) -> Result<Proof, Unusable> {
             bytes.len()
         )));
     }
-    let p = ProofRef::read_as_root(bytes).map_err(|e| Unusable(format!("not a TensorCash Proof: {e}")))?;
+    let p = ProofRef::read_as_root(bytes)
+        .map_err(|e| Unusable(format!("not a TensorCash Proof: {e}")))?;
     from_ref(p)
 }
 
@@ -122,8 +132,10 @@ pub fn decode(bytes: &[u8]) -> Result<Proof, Unusable> {
 pub fn from_ref(p: ProofRef<'_>) -> Result<Proof, Unusable> {
     let mut budget = Budget(0);
     let rows_f32 = |field: &str,
-                        v: Option<Vector<'_, tensorcash_fbs::planus::Result<tensorcash_fbs::FloatArrayRef<'_>>>>,
-                        budget: &mut Budget|
+                    v: Option<
+        Vector<'_, tensorcash_fbs::planus::Result<tensorcash_fbs::FloatArrayRef<'_>>>,
+    >,
+                    budget: &mut Budget|
      -> Result<Vec<Vec<f32>>, Unusable> {
         let Some(v) = v else { return Ok(Vec::new()) };
         budget.take(field, v.len(), MAX_STEPS)?;
@@ -135,7 +147,11 @@ pub fn from_ref(p: ProofRef<'_>) -> Result<Proof, Unusable> {
         }
         Ok(out)
     };
-    let topk_logits = rows_f32("topk_logits", p.topk_logits().map_err(fb("topk_logits"))?, &mut budget)?;
+    let topk_logits = rows_f32(
+        "topk_logits",
+        p.topk_logits().map_err(fb("topk_logits"))?,
+        &mut budget,
+    )?;
     let logsumexp_stats = rows_f32(
         "logsumexp_stats",
         p.logsumexp_stats().map_err(fb("logsumexp_stats"))?,
@@ -158,19 +174,40 @@ pub fn from_ref(p: ProofRef<'_>) -> Result<Proof, Unusable> {
         vdf: budget.bytes("vdf", p.vdf().map_err(fb("vdf"))?)?,
         hash: budget.bytes("hash", p.hash().map_err(fb("hash"))?)?,
         block_hash: budget.bytes("block_hash", p.block_hash().map_err(fb("block_hash"))?)?,
-        header_prefix: budget.bytes("header_prefix", p.header_prefix().map_err(fb("header_prefix"))?)?,
+        header_prefix: budget.bytes(
+            "header_prefix",
+            p.header_prefix().map_err(fb("header_prefix"))?,
+        )?,
         is_solution: p.is_solution().map_err(fb("is_solution"))?,
-        model_identifier: text("model_identifier", p.model_identifier().map_err(fb("model_identifier"))?)?,
-        compute_precision: text("compute_precision", p.compute_precision().map_err(fb("compute_precision"))?)?,
+        model_identifier: text(
+            "model_identifier",
+            p.model_identifier().map_err(fb("model_identifier"))?,
+        )?,
+        compute_precision: text(
+            "compute_precision",
+            p.compute_precision().map_err(fb("compute_precision"))?,
+        )?,
         ipfs_cid: text("ipfs_cid", p.ipfs_cid().map_err(fb("ipfs_cid"))?)?,
         extra_flags: text("extra_flags", p.extra_flags().map_err(fb("extra_flags"))?)?,
         temperature: p.temperature().map_err(fb("temperature"))?,
         top_p: p.top_p().map_err(fb("top_p"))?,
         top_k: p.top_k().map_err(fb("top_k"))?,
         repetition_penalty: p.repetition_penalty().map_err(fb("repetition_penalty"))?,
-        chosen_tokens: budget.scalars("chosen_tokens", p.chosen_tokens().map_err(fb("chosen_tokens"))?, MAX_STEPS)?,
-        chosen_probs: budget.scalars("chosen_probs", p.chosen_probs().map_err(fb("chosen_probs"))?, MAX_STEPS)?,
-        sampling_u: budget.scalars("sampling_u", p.sampling_u().map_err(fb("sampling_u"))?, MAX_STEPS)?,
+        chosen_tokens: budget.scalars(
+            "chosen_tokens",
+            p.chosen_tokens().map_err(fb("chosen_tokens"))?,
+            MAX_STEPS,
+        )?,
+        chosen_probs: budget.scalars(
+            "chosen_probs",
+            p.chosen_probs().map_err(fb("chosen_probs"))?,
+            MAX_STEPS,
+        )?,
+        sampling_u: budget.scalars(
+            "sampling_u",
+            p.sampling_u().map_err(fb("sampling_u"))?,
+            MAX_STEPS,
+        )?,
         softmax_normalizers: budget.scalars(
             "softmax_normalizers",
             p.softmax_normalizers().map_err(fb("softmax_normalizers"))?,
@@ -181,7 +218,11 @@ pub fn from_ref(p: ProofRef<'_>) -> Result<Proof, Unusable> {
             p.prompt_tokens().map_err(fb("prompt_tokens"))?,
             MAX_ELEMENTS,
         )?,
-        pad_mask: budget.scalars("pad_mask", p.pad_mask().map_err(fb("pad_mask"))?, MAX_ELEMENTS)?,
+        pad_mask: budget.scalars(
+            "pad_mask",
+            p.pad_mask().map_err(fb("pad_mask"))?,
+            MAX_ELEMENTS,
+        )?,
         topk_logits,
         topk_indices,
         logsumexp_stats,

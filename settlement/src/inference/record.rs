@@ -53,7 +53,8 @@ impl RecordType for InferenceProof {
     fn from_value(o: &Obj<'_>) -> Result<Self, ValidationError> {
         let proof = o.obj("proof")?;
         let link = proof.obj("ref")?.str("$link")?;
-        let blob = Cid::parse(link).map_err(|e| ValidationError::new("proof.ref", e.to_string()))?;
+        let blob =
+            Cid::parse(link).map_err(|e| ValidationError::new("proof.ref", e.to_string()))?;
         Ok(InferenceProof {
             receipt: o.strong_ref("receipt")?,
             blob,
@@ -86,7 +87,14 @@ pub const JOB_COMMITMENT_AT: std::ops::Range<usize> = 36..68;
 /// `:` + its CID: what a provider puts in its sampler's header for a job.
 pub fn job_commitment(job: &StrongRef) -> [u8; 32] {
     use sha2::Digest as _;
-    sha2::Sha256::digest(format!("dev.settlement.inferenceProof/job:v1:{}:{}", job.uri, job.cid).as_bytes()).into()
+    sha2::Sha256::digest(
+        format!(
+            "dev.settlement.inferenceProof/job:v1:{}:{}",
+            job.uri, job.cid
+        )
+        .as_bytes(),
+    )
+    .into()
 }
 
 /// The bytes the record's `enclaveSignature` covers.
@@ -110,25 +118,43 @@ pub fn bind(
 ) -> Result<(), Mismatch> {
     let r = &record.data;
     if r.receipt.uri != receipt.uri {
-        return Err(mismatch("proof.receipt.uri", format!("names {}, not {}", r.receipt.uri, receipt.uri)));
+        return Err(mismatch(
+            "proof.receipt.uri",
+            format!("names {}, not {}", r.receipt.uri, receipt.uri),
+        ));
     }
     if r.receipt.cid != receipt.cid {
         return Err(mismatch(
             "proof.receipt.cid",
-            format!("is {}, but the receipt's CID is {}", r.receipt.cid, receipt.cid),
+            format!(
+                "is {}, but the receipt's CID is {}",
+                r.receipt.cid, receipt.cid
+            ),
         ));
     }
     if record.uri.did() != receipt.uri.did() {
         return Err(mismatch(
             "proof",
-            format!("is in {}'s repository, not the receipt's provider's ({})", record.uri.did(), receipt.uri.did()),
+            format!(
+                "is in {}'s repository, not the receipt's provider's ({})",
+                record.uri.did(),
+                receipt.uri.did()
+            ),
         ));
     }
-    crypto::verify_b64_der(key, &signing_input(&record.value), &r.enclave_signature).map_err(|e| {
-        mismatch("proof.enclaveSignature", format!("does not verify under the receipt's attestation key: {e}"))
-    })?;
+    crypto::verify_b64_der(key, &signing_input(&record.value), &r.enclave_signature).map_err(
+        |e| {
+            mismatch(
+                "proof.enclaveSignature",
+                format!("does not verify under the receipt's attestation key: {e}"),
+            )
+        },
+    )?;
     if Cid::for_blob(bytes) != r.blob || r.size != bytes.len() as u64 {
-        return Err(mismatch("proof.proof", "the bytes are not the blob the record names (CID and size)"));
+        return Err(mismatch(
+            "proof.proof",
+            "the bytes are not the blob the record names (CID and size)",
+        ));
     }
     let want = job_commitment(&receipt.data.job);
     if proof.header_prefix.get(JOB_COMMITMENT_AT) != Some(&want[..]) {
@@ -155,7 +181,10 @@ pub fn bind(
     if window > tokens.output {
         return Err(mismatch(
             "proof.chosen_tokens",
-            format!("{window} tokens, more than the receipt's {} output tokens", tokens.output),
+            format!(
+                "{window} tokens, more than the receipt's {} output tokens",
+                tokens.output
+            ),
         ));
     }
     if context + window > tokens.input.saturating_add(tokens.output) {
@@ -169,8 +198,16 @@ pub fn bind(
     }
     let params = receipt.value.get("params");
     for (name, stated, value) in [
-        ("temperatureMilli", params.and_then(|p| p.get("temperatureMilli")), proof.temperature),
-        ("topPMilli", params.and_then(|p| p.get("topPMilli")), proof.top_p),
+        (
+            "temperatureMilli",
+            params.and_then(|p| p.get("temperatureMilli")),
+            proof.temperature,
+        ),
+        (
+            "topPMilli",
+            params.and_then(|p| p.get("topPMilli")),
+            proof.top_p,
+        ),
     ] {
         if let Some(milli) = stated.and_then(Value::as_int) {
             let ours = (f64::from(value) * 1000.0).round();
@@ -191,7 +228,10 @@ pub fn owner_check(record_uri: &AtUri, receipt: &StrongRef) -> Result<(), Mismat
     if record_uri.did() != receipt.uri.did() {
         return Err(mismatch(
             "proof.receipt",
-            format!("names a receipt of {}; a proof is published by the receipt's provider", receipt.uri.did()),
+            format!(
+                "names a receipt of {}; a proof is published by the receipt's provider",
+                receipt.uri.did()
+            ),
         ));
     }
     Ok(())

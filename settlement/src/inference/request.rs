@@ -137,7 +137,12 @@ pub fn blob_bytes(p: &Proof) -> Vec<u8> {
         bytes(&mut o, b);
     }
     o.push(u8::from(p.is_solution));
-    for s in [&p.model_identifier, &p.compute_precision, &p.ipfs_cid, &p.extra_flags] {
+    for s in [
+        &p.model_identifier,
+        &p.compute_precision,
+        &p.ipfs_cid,
+        &p.extra_flags,
+    ] {
         bytes(&mut o, s.as_bytes());
     }
     o.extend_from_slice(&p.temperature.to_le_bytes());
@@ -250,15 +255,35 @@ mod tests {
             assert_eq!(verdict(s, m), Verdict::Pass, "{s}");
         }
         for s in [
-            "Full_Red", "Quick_Fail", "Logits_Fail", "Quick_OK_Smell_Fail", "Quick_Fail_Smell_Fail",
-            "Quick_Fail_Smell_OK", "Model_Fail", "Challenge_Fail",
+            "Full_Red",
+            "Quick_Fail",
+            "Logits_Fail",
+            "Quick_OK_Smell_Fail",
+            "Quick_Fail_Smell_Fail",
+            "Quick_Fail_Smell_OK",
+            "Model_Fail",
+            "Challenge_Fail",
         ] {
             assert_eq!(verdict(s, Mode::Full), Verdict::Refuse, "{s}");
         }
-        for s in ["Full_Amber", "Model_OK", "Challenge_OK", "Quick_OK", "Logits_OK", "Unknown_16", "Full_Ultraviolet", "", "pending"] {
+        for s in [
+            "Full_Amber",
+            "Model_OK",
+            "Challenge_OK",
+            "Quick_OK",
+            "Logits_OK",
+            "Unknown_16",
+            "Full_Ultraviolet",
+            "",
+            "pending",
+        ] {
             assert_eq!(verdict(s, Mode::Full), Verdict::Hold, "{s}");
         }
-        assert_eq!(verdict("Full_Green", Mode::Quick), Verdict::Hold, "another mode's pass");
+        assert_eq!(
+            verdict("Full_Green", Mode::Quick),
+            Verdict::Hold,
+            "another mode's pass"
+        );
     }
 
     #[test]

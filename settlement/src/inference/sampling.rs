@@ -106,7 +106,11 @@ pub fn replay(
             _ => within(interval(&probabilities(&low), ids, chosen)),
         };
     }
-    Step { lower, upper, inside }
+    Step {
+        lower,
+        upper,
+        inside,
+    }
 }
 
 /// Masks every logit at or below the k-th largest. Ties at the k-th value
@@ -134,7 +138,9 @@ fn top_p(l: &mut [f32], ids: &[u32], p: f32) -> Option<(Vec<f32>, Vec<f32>)> {
         return None;
     }
     order.sort_by(|&a, &b| {
-        l[b].partial_cmp(&l[a]).unwrap_or(Ordering::Equal).then(ids[a].cmp(&ids[b]))
+        l[b].partial_cmp(&l[a])
+            .unwrap_or(Ordering::Equal)
+            .then(ids[a].cmp(&ids[b]))
     });
     let sorted: Vec<f32> = order.iter().map(|&i| l[i]).collect();
     let lse = log_sum_exp(&sorted);
@@ -220,7 +226,12 @@ fn interval(probs: &[f32], ids: &[u32], chosen: u32) -> Option<(f32, f32)> {
 mod tests {
     use super::*;
 
-    const PLAIN: Params = Params { temperature: 1.0, top_p: 1.0, top_k: 0, repetition_penalty: 1.0 };
+    const PLAIN: Params = Params {
+        temperature: 1.0,
+        top_p: 1.0,
+        top_k: 0,
+        repetition_penalty: 1.0,
+    };
 
     #[test]
     fn dedupe_keeps_the_largest_logit_per_id_in_id_order() {
@@ -253,19 +264,31 @@ mod tests {
     #[test]
     fn repetition_penalty_and_temperature_move_the_interval() {
         let base = replay(&[1.0, 1.0], &[1, 2], |_| false, PLAIN, 0.1, 1);
-        let p = Params { repetition_penalty: 2.0, ..PLAIN };
+        let p = Params {
+            repetition_penalty: 2.0,
+            ..PLAIN
+        };
         let penal = replay(&[1.0, 1.0], &[1, 2], |id| id == 1, p, 0.1, 1);
         assert!(penal.upper < base.upper, "a repeated token loses mass");
-        let hot = Params { temperature: 0.5, ..PLAIN };
+        let hot = Params {
+            temperature: 0.5,
+            ..PLAIN
+        };
         let s = replay(&[2.0, 1.0], &[1, 2], |_| false, hot, 0.1, 1);
         let cold = replay(&[2.0, 1.0], &[1, 2], |_| false, PLAIN, 0.1, 1);
-        assert!(s.upper > cold.upper, "a lower temperature sharpens the top token");
+        assert!(
+            s.upper > cold.upper,
+            "a lower temperature sharpens the top token"
+        );
     }
 
     #[test]
     fn borderline_top_p_accepts_either_side_of_the_cut() {
         // ln 9 and 0: masses 0.9 and 0.1, a cut at exactly 0.9 is borderline.
-        let p = Params { top_p: 0.9, ..PLAIN };
+        let p = Params {
+            top_p: 0.9,
+            ..PLAIN
+        };
         let s = replay(&[0.0, 9f32.ln()], &[10, 20], |_| false, p, 0.05, 10);
         assert!(s.inside, "{s:?}");
         assert!(s.lower.abs() < 1e-7 && (s.upper - 0.1).abs() < 1e-5);
@@ -273,7 +296,10 @@ mod tests {
 
     #[test]
     fn a_token_outside_the_nucleus_owns_nothing() {
-        let p = Params { top_p: 0.5, ..PLAIN };
+        let p = Params {
+            top_p: 0.5,
+            ..PLAIN
+        };
         let s = replay(&[5.0, 0.0], &[1, 2], |_| false, p, 0.999, 2);
         assert_eq!((s.lower, s.upper, s.inside), (0.0, 0.0, false));
         // Even with a `u` within ATOL of zero, and for a token that is no

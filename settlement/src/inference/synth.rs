@@ -63,7 +63,12 @@ pub fn proof_for(seed: &str, model: &str, job: Option<[u8; 32]>) -> Proof {
         .chunks(2)
         .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
         .collect();
-    let params = Params { temperature: 1.0, top_p: 1.0, top_k: 50, repetition_penalty: 1.0 };
+    let params = Params {
+        temperature: 1.0,
+        top_p: 1.0,
+        top_k: 50,
+        repetition_penalty: 1.0,
+    };
     let mut context = p.prompt_tokens.clone();
     for step in 0..WINDOW {
         let noise = stream(seed, &format!("step{step}"), 70 * 4);
@@ -105,12 +110,20 @@ pub fn proof_record(
     use crate::records::json::{Map, Value};
     let text = |s: &str| Value::String(s.to_owned());
     let object = |fields: Vec<(&str, Value)>| {
-        Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map>())
+        Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect::<Map>(),
+        )
     };
     let blob = crate::records::cid::Cid::for_blob(bytes).to_string();
     let mut value = object(vec![
         ("$type", text(super::record::NSID_INFERENCE_PROOF)),
-        ("receipt", object(vec![("uri", text(receipt_uri)), ("cid", text(receipt_cid))])),
+        (
+            "receipt",
+            object(vec![("uri", text(receipt_uri)), ("cid", text(receipt_cid))]),
+        ),
         (
             "proof",
             object(vec![
@@ -126,7 +139,11 @@ pub fn proof_record(
     if let Value::Object(m) = &mut value {
         m.insert("enclaveSignature".into(), sig.into());
     }
-    crate::records::RawRecord { uri, cid: None, value }
+    crate::records::RawRecord {
+        uri,
+        cid: None,
+        value,
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,12 @@ fn real() -> Proof {
 }
 
 fn failing(p: &Proof) -> Vec<&'static str> {
-    check(p).checks.iter().filter(|c| !c.ok).map(|c| c.name).collect()
+    check(p)
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.name)
+        .collect()
 }
 
 #[test]
@@ -20,7 +25,10 @@ fn the_real_proof_passes_every_check_but_the_header_pow() {
     assert_eq!(p.chosen_tokens.len(), 256);
     assert_eq!(p.prompt_tokens.len(), 20);
     assert!(p.topk_logits.iter().all(|r| r.len() == 70));
-    assert_eq!((p.temperature, p.top_p, p.top_k, p.repetition_penalty), (1.0, 1.0, 50, 1.0));
+    assert_eq!(
+        (p.temperature, p.top_p, p.top_k, p.repetition_penalty),
+        (1.0, 1.0, 50, 1.0)
+    );
     let r = check(&p);
     assert_eq!(r.steps, 256);
     assert!(r.model.contains("Qwen3-8B"), "{}", r.model);
@@ -41,11 +49,20 @@ fn a_proof_round_trips_through_the_encoder() {
 fn a_swapped_chosen_token_fails_sampling() {
     let mut p = real();
     // The token at step 100 replaced by another of its top-k candidates.
-    let other = *p.topk_indices[100].iter().find(|&&t| t != p.chosen_tokens[100]).unwrap();
+    let other = *p.topk_indices[100]
+        .iter()
+        .find(|&&t| t != p.chosen_tokens[100])
+        .unwrap();
     p.chosen_tokens[100] = other;
     let failed = failing(&p);
     assert!(failed.contains(&"sampling"), "{failed:?}");
-    assert!(check(&p).get("sampling").unwrap().detail.starts_with("step 100:"));
+    assert!(
+        check(&p)
+            .get("sampling")
+            .unwrap()
+            .detail
+            .starts_with("step 100:")
+    );
 }
 
 #[test]
@@ -53,7 +70,13 @@ fn a_nudged_u_fails_the_u_replay_only() {
     let mut p = real();
     p.sampling_u[17] = (p.sampling_u[17] + 1e-4).min(0.999);
     assert_eq!(failing(&p), vec!["u-values", POW]);
-    assert!(check(&p).get("u-values").unwrap().detail.starts_with("step 17:"));
+    assert!(
+        check(&p)
+            .get("u-values")
+            .unwrap()
+            .detail
+            .starts_with("step 17:")
+    );
 }
 
 #[test]
@@ -61,7 +84,10 @@ fn a_flipped_vdf_byte_fails_the_u_replay_and_the_final_hash() {
     let mut p = real();
     p.vdf[0] ^= 1;
     let failed = failing(&p);
-    assert!(failed.contains(&"u-values") && failed.contains(&"final-hash"), "{failed:?}");
+    assert!(
+        failed.contains(&"u-values") && failed.contains(&"final-hash"),
+        "{failed:?}"
+    );
 }
 
 #[test]
@@ -71,7 +97,10 @@ fn a_changed_temperature_fails_parameters_or_sampling() {
     assert!(failing(&p).contains(&"parameters"));
     p.temperature = 0.3;
     let failed = failing(&p);
-    assert!(failed.contains(&"sampling") && !failed.contains(&"parameters"), "{failed:?}");
+    assert!(
+        failed.contains(&"sampling") && !failed.contains(&"parameters"),
+        "{failed:?}"
+    );
 }
 
 #[test]
@@ -81,7 +110,12 @@ fn a_nan_logit_fails_the_structure() {
     let r = check(&p);
     assert!(!r.ok());
     assert_eq!(r.failed().unwrap().name, "structure");
-    assert!(r.failed().unwrap().detail.contains("step 3: topk_logits[5]"));
+    assert!(
+        r.failed()
+            .unwrap()
+            .detail
+            .contains("step 3: topk_logits[5]")
+    );
 }
 
 #[test]
@@ -94,11 +128,27 @@ fn a_changed_hash_fails_the_final_hash() {
 #[test]
 fn structure_refuses_what_the_reference_refuses() {
     let cases: Vec<(fn(&mut Proof), &str)> = vec![
-        (|p| { p.header_prefix.pop(); }, "header_prefix has 75 bytes"),
-        (|p| p.sampling_u[0] = 1.0, "sampling_u[0] = 1 is not in [0, 1)"),
+        (
+            |p| {
+                p.header_prefix.pop();
+            },
+            "header_prefix has 75 bytes",
+        ),
+        (
+            |p| p.sampling_u[0] = 1.0,
+            "sampling_u[0] = 1 is not in [0, 1)",
+        ),
         (|p| p.sampling_u[1] = -0.5, "sampling_u[1]"),
-        (|p| p.chosen_tokens.truncate(255), "chosen_tokens has 255 steps"),
-        (|p| { p.topk_indices[9].pop(); }, "step 9: 70 top-k logits and 69 indices"),
+        (
+            |p| p.chosen_tokens.truncate(255),
+            "chosen_tokens has 255 steps",
+        ),
+        (
+            |p| {
+                p.topk_indices[9].pop();
+            },
+            "step 9: 70 top-k logits and 69 indices",
+        ),
         (|p| p.model_identifier.clear(), "model_identifier is empty"),
         (|p| p.hash.truncate(31), "hash has 31 bytes"),
         (|p| p.chosen_probs = vec![1.5; 256], "chosen_probs[0] = 1.5"),
@@ -116,7 +166,10 @@ fn structure_refuses_what_the_reference_refuses() {
 #[test]
 fn parameters_out_of_range_are_named() {
     for (forge, why) in [
-        ((|p: &mut Proof| p.top_k = 51) as fn(&mut Proof), "top_k = 51"),
+        (
+            (|p: &mut Proof| p.top_k = 51) as fn(&mut Proof),
+            "top_k = 51",
+        ),
         (|p| p.top_p = 0.05, "top_p = 0.05"),
         (|p| p.temperature = f32::INFINITY, "temperature = inf"),
         (|p| p.repetition_penalty = 0.05, "repetition_penalty = 0.05"),
@@ -143,7 +196,9 @@ fn aliased_rows_cannot_amplify_memory() {
     // Every step's logits row is the same 4096-value row, written once by
     // pointing all offsets at it: 16 KB on the wire, 16 MB if copied per row.
     let mut b = tensorcash_fbs::planus::Builder::new();
-    let row = tensorcash_fbs::FloatArray { values: Some(vec![0.5; 4096]) };
+    let row = tensorcash_fbs::FloatArray {
+        values: Some(vec![0.5; 4096]),
+    };
     let off = tensorcash_fbs::planus::WriteAsOffset::prepare(&row, &mut b);
     let rows = vec![off; 4096];
     let vec_off = tensorcash_fbs::planus::WriteAsOffset::prepare(&rows.as_slice(), &mut b);

@@ -13,8 +13,8 @@ pub mod standin;
 
 use std::time::{Duration, Instant};
 
-use crate::inference::request::{self, Mode, Verdict};
 use crate::inference::Proof;
+use crate::inference::request::{self, Mode, Verdict};
 
 /// Largest answer read from the verifier.
 const ANSWER_BYTES_MAX: usize = 64 * 1024;
@@ -147,7 +147,10 @@ impl Verifier {
             };
             let step = match tokio::time::timeout(left, self.authorised(req).send()).await {
                 Err(_) => Step::Retry("timed out".into(), None),
-                Ok(Err(e)) => Step::Retry(format!("transport: {}", crate::secrets::scrub(&e.to_string())), None),
+                Ok(Err(e)) => Step::Retry(
+                    format!("transport: {}", crate::secrets::scrub(&e.to_string())),
+                    None,
+                ),
                 Ok(Ok(resp)) => self.read(resp, &display, pending).await?,
             };
             match step {
@@ -169,7 +172,12 @@ impl Verifier {
         }
     }
 
-    async fn read(&self, resp: reqwest::Response, id: &str, polling: bool) -> Result<Step, Unavailable> {
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        id: &str,
+        polling: bool,
+    ) -> Result<Step, Unavailable> {
         let code = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -196,13 +204,29 @@ impl Verifier {
             }
             202 => Ok(Step::Pending),
             // The verifier lost a pending verification: submit again.
-            404 if polling => Ok(Step::Retry("the pending verification was lost".into(), None)),
+            404 if polling => Ok(Step::Retry(
+                "the pending verification was lost".into(),
+                None,
+            )),
             429 => Ok(Step::Retry("rate limited (429)".into(), retry_after)),
-            503 | 504 | 502 => Ok(Step::Retry(format!("the verifier answered {code}"), retry_after)),
-            400 => Err(Unavailable(format!("the verifier refused the request (400): {}", detail(&bytes)))),
-            401 | 403 => Err(Unavailable(format!("the verifier refused our credentials ({code})"))),
-            413 => Err(Unavailable("the verifier refused the request as too large (413)".into())),
-            _ => Err(Unavailable(format!("the verifier answered {code}: {}", detail(&bytes)))),
+            503 | 504 | 502 => Ok(Step::Retry(
+                format!("the verifier answered {code}"),
+                retry_after,
+            )),
+            400 => Err(Unavailable(format!(
+                "the verifier refused the request (400): {}",
+                detail(&bytes)
+            ))),
+            401 | 403 => Err(Unavailable(format!(
+                "the verifier refused our credentials ({code})"
+            ))),
+            413 => Err(Unavailable(
+                "the verifier refused the request as too large (413)".into(),
+            )),
+            _ => Err(Unavailable(format!(
+                "the verifier answered {code}: {}",
+                detail(&bytes)
+            ))),
         }
     }
 }
@@ -218,14 +242,18 @@ fn detail(bytes: &[u8]) -> String {
 
 /// `{status, hash_id, elapsed_ms, cached}`; other members are ignored.
 pub fn parse_answer(bytes: &[u8], mode: Mode) -> Result<Answer, Unavailable> {
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| Unavailable(format!("the answer is not JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Unavailable(format!("the answer is not JSON: {e}")))?;
     let status = v
         .get("status")
         .and_then(|s| s.as_str())
         .ok_or_else(|| Unavailable("the answer has no string `status`".into()))?
         .to_owned();
-    let hash_id = v.get("hash_id").and_then(|s| s.as_str()).unwrap_or_default().to_owned();
+    let hash_id = v
+        .get("hash_id")
+        .and_then(|s| s.as_str())
+        .unwrap_or_default()
+        .to_owned();
     Ok(Answer {
         verdict: request::verdict(&status, mode),
         status,

@@ -69,7 +69,10 @@ pub struct StandIn {
 impl StandIn {
     /// Serves on a free loopback port until the runtime ends.
     pub async fn start(script: Script) -> std::io::Result<StandIn> {
-        let inner = Arc::new(Mutex::new(Inner { script, ..Inner::default() }));
+        let inner = Arc::new(Mutex::new(Inner {
+            script,
+            ..Inner::default()
+        }));
         let app = axum::Router::new()
             .route("/v1/verify/{mode}", post(submit))
             .route("/v1/verify/status/{id}", get(status))
@@ -100,7 +103,12 @@ impl StandIn {
 type Shared = Arc<Mutex<Inner>>;
 
 fn answer(code: StatusCode, body: serde_json::Value) -> Response {
-    (code, [("content-type", "application/json")], body.to_string()).into_response()
+    (
+        code,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn problem(code: StatusCode, detail: &str) -> Response {
@@ -124,7 +132,12 @@ fn authorised(s: &Script, headers: &HeaderMap) -> bool {
     }
 }
 
-async fn submit(State(inner): State<Shared>, Path(mode): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn submit(
+    State(inner): State<Shared>,
+    Path(mode): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let script = {
         let mut g = inner.lock().expect("stand-in state");
         if !g.script.errors.is_empty() {
@@ -132,20 +145,28 @@ async fn submit(State(inner): State<Shared>, Path(mode): Path<String>, headers: 
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut r = problem(status, &format!("scripted {code}"));
             if code == 429 {
-                r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("0"));
+                r.headers_mut()
+                    .insert("retry-after", axum::http::HeaderValue::from_static("0"));
             }
             return r;
         }
         g.script.clone()
     };
     if script.down {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "Verification engine error: down");
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Verification engine error: down",
+        );
     }
     if !authorised(&script, &headers) {
         return problem(StatusCode::UNAUTHORIZED, "Invalid or missing API key");
     }
-    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/octet-stream") {
-        return problem(StatusCode::BAD_REQUEST, "Content-Type must be application/octet-stream");
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/octet-stream")
+    {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Content-Type must be application/octet-stream",
+        );
     }
     if body.len() > 50 << 20 {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
@@ -174,12 +195,17 @@ async fn submit(State(inner): State<Shared>, Path(mode): Path<String>, headers: 
 /// The request's display hash id, when it is a BlockValidation of the
 /// endpoint's type whose ids bind its proof.
 fn read_request(body: &[u8], expected: ValidationType) -> Result<String, String> {
-    let vr = ValidationRequestRef::read_as_root(body).map_err(|e| format!("Invalid ValidationRequest: {e}"))?;
-    let vt = vr.validation_type().map_err(|e| format!("Invalid ValidationRequest: {e}"))?;
+    let vr = ValidationRequestRef::read_as_root(body)
+        .map_err(|e| format!("Invalid ValidationRequest: {e}"))?;
+    let vt = vr
+        .validation_type()
+        .map_err(|e| format!("Invalid ValidationRequest: {e}"))?;
     if vt != expected {
         return Err("ValidationType does not match the endpoint".into());
     }
-    let Some(ValidationUnionRef::BlockValidation(block)) = vr.request().map_err(|e| e.to_string())? else {
+    let Some(ValidationUnionRef::BlockValidation(block)) =
+        vr.request().map_err(|e| e.to_string())?
+    else {
         return Err("Request must be BlockValidation".into());
     };
     let proof = block
@@ -188,7 +214,10 @@ fn read_request(body: &[u8], expected: ValidationType) -> Result<String, String>
         .ok_or("BlockValidation has no pow_blob")?;
     let proof = from_ref(proof).map_err(|e| e.to_string())?;
     let blob = pow_blob_hash(&proof);
-    let stated_blob = block.pow_blob_hash().map_err(|e| e.to_string())?.unwrap_or_default();
+    let stated_blob = block
+        .pow_blob_hash()
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let stated_id = vr.hash_id().map_err(|e| e.to_string())?.unwrap_or_default();
     let id = hash_id(&proof, &blob);
     if stated_blob != blob || stated_id != id {
@@ -197,17 +226,27 @@ fn read_request(body: &[u8], expected: ValidationType) -> Result<String, String>
     Ok(display_id(&id))
 }
 
-async fn status(State(inner): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn status(
+    State(inner): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let mut g = inner.lock().expect("stand-in state");
     let script = g.script.clone();
     if script.down {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "Verification engine error: down");
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Verification engine error: down",
+        );
     }
     if !authorised(&script, &headers) {
         return problem(StatusCode::UNAUTHORIZED, "Invalid or missing API key");
     }
     match g.waiting.get_mut(&id) {
-        None => problem(StatusCode::NOT_FOUND, "No cached result found for this hash_id"),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "No cached result found for this hash_id",
+        ),
         Some(0) => verdict(&script, &id),
         Some(left) => {
             *left -= 1;

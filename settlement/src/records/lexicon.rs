@@ -363,13 +363,20 @@ fn check_blob(schema: &Value, value: &Value) -> Result<(), String> {
     if map.len() != 4 || map.get("$type").and_then(Value::as_str) != Some("blob") {
         return Err(shape.into());
     }
-    let link = map.get("ref").and_then(|r| special(r, "$link")).ok_or(shape)?;
+    let link = map
+        .get("ref")
+        .and_then(|r| special(r, "$link"))
+        .ok_or(shape)?;
     let cid = Cid::parse(link).map_err(|e| format!("ref: {e}"))?;
     if cid.codec != crate::records::cid::CODEC_RAW {
         return Err("ref: must be a raw (0x55) CID".into());
     }
     let mime = map.get("mimeType").and_then(Value::as_str).ok_or(shape)?;
-    let size = map.get("size").and_then(Value::as_int).filter(|n| *n >= 0).ok_or(shape)?;
+    let size = map
+        .get("size")
+        .and_then(Value::as_int)
+        .filter(|n| *n >= 0)
+        .ok_or(shape)?;
     if let Some(Value::Array(accept)) = schema.get("accept")
         && !accept.iter().any(|a| a.as_str() == Some(mime))
     {
@@ -451,16 +458,36 @@ mod tests {
             ))
             .unwrap()
         };
-        let ok = format!(r#"{{"$type":"blob","ref":{{"$link":"{raw}"}},"mimeType":"application/octet-stream","size":5}}"#);
-        lex.validate_record("dev.settlement.inferenceProof", &record(&ok), "proof").unwrap();
+        let ok = format!(
+            r#"{{"$type":"blob","ref":{{"$link":"{raw}"}},"mimeType":"application/octet-stream","size":5}}"#
+        );
+        lex.validate_record("dev.settlement.inferenceProof", &record(&ok), "proof")
+            .unwrap();
         for (blob, rule) in [
-            (ok.replace("application/octet-stream", "text/plain"), "not accepted"),
-            (ok.replace("\"size\":5", "\"size\":9000000"), "at most 8388608"),
-            (ok.replace(&raw, "bafyreib2rxk3rybk3aobmv5cjuql3bm2twh4jo5uxgf5kpqcsgz7soitae"), "raw (0x55)"),
+            (
+                ok.replace("application/octet-stream", "text/plain"),
+                "not accepted",
+            ),
+            (
+                ok.replace("\"size\":5", "\"size\":9000000"),
+                "at most 8388608",
+            ),
+            (
+                ok.replace(
+                    &raw,
+                    "bafyreib2rxk3rybk3aobmv5cjuql3bm2twh4jo5uxgf5kpqcsgz7soitae",
+                ),
+                "raw (0x55)",
+            ),
             (ok.replace(r#""$type":"blob","#, ""), "must be {"),
-            (ok.replace(r#","size":5"#, r#","size":5,"extra":1"#), "must be {"),
+            (
+                ok.replace(r#","size":5"#, r#","size":5,"extra":1"#),
+                "must be {",
+            ),
         ] {
-            let e = lex.validate_record("dev.settlement.inferenceProof", &record(&blob), "proof").unwrap_err();
+            let e = lex
+                .validate_record("dev.settlement.inferenceProof", &record(&blob), "proof")
+                .unwrap_err();
             assert_eq!(e.path, "proof.proof", "{e}");
             assert!(e.rule.contains(rule), "{e} does not say {rule}");
         }

@@ -39,7 +39,9 @@ impl ProofGate {
     /// it is a named model at some revision (`name@rev`), or `*` is.
     pub fn requires(&self, model: &str) -> bool {
         let name = model.split_once('@').map_or(model, |(n, _)| n);
-        self.models.iter().any(|m| m == "*" || m == model || m == name)
+        self.models
+            .iter()
+            .any(|m| m == "*" || m == model || m == name)
     }
 }
 
@@ -57,7 +59,11 @@ impl Service {
         key: crate::verify::crypto::VerifyingKey,
         now: Datetime,
     ) -> Result<Option<Evidence>, Failure> {
-        let Some(gate) = self.proof_gate.get().filter(|g| g.requires(&receipt.data.model)) else {
+        let Some(gate) = self
+            .proof_gate
+            .get()
+            .filter(|g| g.requires(&receipt.data.model))
+        else {
             return Ok(None);
         };
         let uri = receipt.uri.as_str();
@@ -66,7 +72,10 @@ impl Service {
         {
             return Err(rejected(
                 "inference-proof-rejected",
-                format!("the proof verifier refused this receipt's proof ({})", v.evidence.status),
+                format!(
+                    "the proof verifier refused this receipt's proof ({})",
+                    v.evidence.status
+                ),
             ));
         }
         let index = self.store.proof_of(uri).await?.ok_or_else(|| {
@@ -78,9 +87,17 @@ impl Service {
                 ),
             )
         })?;
-        let stored = self.store.get_record(&index.proof_uri).await?.ok_or_else(|| {
-            Failure::new(FailureKind::Internal, "internal", format!("proof {} is indexed, not stored", index.proof_uri))
-        })?;
+        let stored = self
+            .store
+            .get_record(&index.proof_uri)
+            .await?
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::Internal,
+                    "internal",
+                    format!("proof {} is indexed, not stored", index.proof_uri),
+                )
+            })?;
         let proof_record = parse_stored::<InferenceProof>(stored, "proof")?;
         let proof_cid = proof_record.cid;
         // The outcome of the binding and the native checks, kept by the
@@ -119,7 +136,10 @@ impl Service {
             }
             Err((check, why)) => {
                 self.metrics.proof_checked(check);
-                return Err(rejected("inference-proof-invalid", format!("the {check} check fails: {why}")));
+                return Err(rejected(
+                    "inference-proof-invalid",
+                    format!("the {check} check fails: {why}"),
+                ));
             }
         };
         // One proof is the evidence of one receipt.
@@ -149,10 +169,16 @@ impl Service {
                     Err(e) => {
                         self.metrics.verifier_latency(started.elapsed());
                         tracing::warn!(receipt = %uri, error = %e, "proof verifier unavailable");
-                        return Err(unavailable("the proof verifier did not answer; retry later"));
+                        return Err(unavailable(
+                            "the proof verifier did not answer; retry later",
+                        ));
                     }
                 };
-                self.metrics.verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
+                self.metrics.verifier_answer(
+                    &answer.status,
+                    answer.verdict.as_str(),
+                    started.elapsed(),
+                );
                 (*self.shared.answers.put(&hash, answer)).clone()
             }
         };
@@ -160,11 +186,7 @@ impl Service {
             receipt_uri: uri.to_owned(),
             proof_uri: index.proof_uri,
             proof_cid: proof_cid.to_string(),
-            verifier: format!(
-                "tensorcash:{}@{}",
-                verifier.mode().path(),
-                verifier.host()
-            ),
+            verifier: format!("tensorcash:{}@{}", verifier.mode().path(), verifier.host()),
             hash_id: answer.hash_id,
             status: answer.status.clone(),
             verdict: answer.verdict,
@@ -174,7 +196,10 @@ impl Service {
             self.store.insert_refusal(&evidence).await?;
             return Err(rejected(
                 "inference-proof-rejected",
-                format!("the proof verifier refused this receipt's proof ({})", answer.status),
+                format!(
+                    "the proof verifier refused this receipt's proof ({})",
+                    answer.status
+                ),
             ));
         }
         Ok(Some(evidence))
@@ -191,7 +216,9 @@ impl Service {
 
     /// Checks a proof record at ingestion: it names a receipt of its own
     /// repository's owner. Returns its CID and its index entry.
-    pub(super) fn check_proof_record(raw: &RawRecord) -> Result<(Cid, crate::records::StrongRef, ProofIndex), Failure> {
+    pub(super) fn check_proof_record(
+        raw: &RawRecord,
+    ) -> Result<(Cid, crate::records::StrongRef, ProofIndex), Failure> {
         crate::verify::require_signature(raw, "proof", "enclaveSignature")?;
         let parsed = parse_record::<InferenceProof>(raw, "proof").map_err(|e| match e {
             crate::records::RecordError::Invalid(e) => super::invalid(e),
@@ -200,7 +227,10 @@ impl Service {
         record::owner_check(&parsed.uri, &parsed.data.receipt)
             .map_err(|m| rejected("inference-proof-mismatch", m.to_string()))?;
         if parsed.data.receipt.uri.collection() != crate::records::NSID_RECEIPT {
-            return Err(rejected("invalid-record", "proof.receipt.uri: must name a dev.cocore.compute.receipt"));
+            return Err(rejected(
+                "invalid-record",
+                "proof.receipt.uri: must name a dev.cocore.compute.receipt",
+            ));
         }
         let index = ProofIndex {
             proof_uri: parsed.uri.to_string(),
@@ -235,10 +265,17 @@ impl Service {
         if stored.cid != receipt.cid.to_string() {
             return Err(rejected(
                 "inference-proof-mismatch",
-                format!("proof.receipt.cid: is {}, but the receipt's CID is {}", receipt.cid, stored.cid),
+                format!(
+                    "proof.receipt.cid: is {}, but the receipt's CID is {}",
+                    receipt.cid, stored.cid
+                ),
             ));
         }
-        if let Err(other) = self.store.index_proof(receipt_uri, index, now.unix_micros()).await? {
+        if let Err(other) = self
+            .store
+            .index_proof(receipt_uri, index, now.unix_micros())
+            .await?
+        {
             return Err(Failure::new(
                 FailureKind::Conflict,
                 "inference-proof-conflict",
@@ -268,7 +305,10 @@ impl Service {
                 format!("no proof record names blob {cid}: publish the record first"),
             ));
         }
-        let new = self.store.put_blob(&cid.to_string(), bytes, self.clock.now_us()).await?;
+        let new = self
+            .store
+            .put_blob(&cid.to_string(), bytes, self.clock.now_us())
+            .await?;
         Ok((cid, new))
     }
 
@@ -281,11 +321,29 @@ impl Service {
     /// but for `refunded`: still held, and never released. A refund that
     /// cannot finish (a dispute of the requester's is open, a crash) is
     /// finished by asking again; two at once finish one refund.
-    pub async fn end_hold(&self, settlement_uri: &str, to: Hold) -> Result<crate::store::inference::VerdictRow, Failure> {
-        let not_held = || Failure::new(FailureKind::Conflict, "not-held", format!("{settlement_uri} has no held share"));
-        let row = self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(|| {
-            Failure::new(FailureKind::NotFound, "not-found", format!("{settlement_uri} was not gated by a proof"))
-        })?;
+    pub async fn end_hold(
+        &self,
+        settlement_uri: &str,
+        to: Hold,
+    ) -> Result<crate::store::inference::VerdictRow, Failure> {
+        let not_held = || {
+            Failure::new(
+                FailureKind::Conflict,
+                "not-held",
+                format!("{settlement_uri} has no held share"),
+            )
+        };
+        let row = self
+            .store
+            .verdict_of_settlement(settlement_uri)
+            .await?
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::NotFound,
+                    "not-found",
+                    format!("{settlement_uri} was not gated by a proof"),
+                )
+            })?;
         let now = self.clock.now_us();
         if to == Hold::Released {
             // A share a dispute took back is no share to release.
@@ -296,15 +354,38 @@ impl Service {
                     "the charge was refunded in full or its share forfeited: nothing is left to release",
                 ));
             }
-            if !self.store.move_hold(settlement_uri, &[Hold::Held], Hold::Released, now).await? {
+            if !self
+                .store
+                .move_hold(settlement_uri, &[Hold::Held], Hold::Released, now)
+                .await?
+            {
                 return Err(not_held());
             }
         } else {
-            if !self.store.move_hold(settlement_uri, &[Hold::Held, Hold::Refunding], Hold::Refunding, now).await? {
+            if !self
+                .store
+                .move_hold(
+                    settlement_uri,
+                    &[Hold::Held, Hold::Refunding],
+                    Hold::Refunding,
+                    now,
+                )
+                .await?
+            {
                 return Err(not_held());
             }
-            self.refund_held(settlement_uri, &row.evidence.status, now).await?;
-            if !self.store.move_hold(settlement_uri, &[Hold::Refunding, Hold::Refunded], Hold::Refunded, now).await? {
+            self.refund_held(settlement_uri, &row.evidence.status, now)
+                .await?;
+            if !self
+                .store
+                .move_hold(
+                    settlement_uri,
+                    &[Hold::Refunding, Hold::Refunded],
+                    Hold::Refunded,
+                    now,
+                )
+                .await?
+            {
                 return Err(Failure::new(
                     FailureKind::Internal,
                     "internal",
@@ -312,7 +393,11 @@ impl Service {
                 ));
             }
         }
-        Ok(self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(not_held)?)
+        Ok(self
+            .store
+            .verdict_of_settlement(settlement_uri)
+            .await?
+            .ok_or_else(not_held)?)
     }
 
     /// A later verdict for a held share: the verifier is asked again
@@ -320,19 +405,42 @@ impl Service {
     /// refunds the charge, anything else leaves it held; no answer is 503
     /// and changes nothing. The signed settlement keeps the verdict it was
     /// charged under; the hold's state says what came after.
-    pub async fn reverify_hold(&self, settlement_uri: &str) -> Result<crate::store::inference::VerdictRow, Failure> {
-        let row = self.store.verdict_of_settlement(settlement_uri).await?.ok_or_else(|| {
-            Failure::new(FailureKind::NotFound, "not-found", format!("{settlement_uri} was not gated by a proof"))
-        })?;
+    pub async fn reverify_hold(
+        &self,
+        settlement_uri: &str,
+    ) -> Result<crate::store::inference::VerdictRow, Failure> {
+        let row = self
+            .store
+            .verdict_of_settlement(settlement_uri)
+            .await?
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::NotFound,
+                    "not-found",
+                    format!("{settlement_uri} was not gated by a proof"),
+                )
+            })?;
         if row.hold != Some(Hold::Held) {
-            return Err(Failure::new(FailureKind::Conflict, "not-held", format!("{settlement_uri} has no held share")));
+            return Err(Failure::new(
+                FailureKind::Conflict,
+                "not-held",
+                format!("{settlement_uri} has no held share"),
+            ));
         }
         let Some(verifier) = self.proof_gate.get().and_then(|g| g.verifier.as_ref()) else {
             return Err(unavailable("no proof verifier is configured"));
         };
-        let index = self.store.proof_of(&row.evidence.receipt_uri).await?.ok_or_else(|| {
-            Failure::new(FailureKind::Internal, "internal", "a held share's proof is not indexed")
-        })?;
+        let index = self
+            .store
+            .proof_of(&row.evidence.receipt_uri)
+            .await?
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::Internal,
+                    "internal",
+                    "a held share's proof is not indexed",
+                )
+            })?;
         let bytes = self.proof_bytes(&index.blob_cid).await?;
         let proof = off_reactor("proof decode", move || inference::decode(&bytes))
             .await?
@@ -343,7 +451,8 @@ impl Service {
             tracing::warn!(settlement = %settlement_uri, error = %e, "proof verifier unavailable");
             unavailable("the proof verifier did not answer; retry later")
         })?;
-        self.metrics.verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
+        self.metrics
+            .verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
         tracing::info!(settlement = %settlement_uri, status = %answer.status, "held share verified again");
         match answer.verdict {
             Verdict::Pass => self.end_hold(settlement_uri, Hold::Released).await,
@@ -356,8 +465,12 @@ impl Service {
     /// when its share was forfeited, `None` when neither.
     async fn reversed(&self, settlement_uri: &str) -> Result<Option<bool>, Failure> {
         use crate::dispute;
-        let charged = dispute::settlement(&self.store, settlement_uri).await?.amount_minor;
-        let before = dispute::store::reversed(&dispute::store::reversals(&self.store, settlement_uri).await?);
+        let charged = dispute::settlement(&self.store, settlement_uri)
+            .await?
+            .amount_minor;
+        let before = dispute::store::reversed(
+            &dispute::store::reversals(&self.store, settlement_uri).await?,
+        );
         Ok(if before.forfeited {
             Some(false)
         } else if charged > 0 && before.refunded >= charged {
@@ -369,7 +482,12 @@ impl Service {
 
     /// Refunds the whole charge through a dispute the operator opens (or
     /// one the operator opened already, left open by a crash) and resolves.
-    async fn refund_held(&self, settlement_uri: &str, status: &str, now: i64) -> Result<(), Failure> {
+    async fn refund_held(
+        &self,
+        settlement_uri: &str,
+        status: &str,
+        now: i64,
+    ) -> Result<(), Failure> {
         use crate::dispute::{self, OpenRequest, Raiser, ResolveRequest};
         match self.reversed(settlement_uri).await? {
             Some(true) => return Ok(()),
@@ -385,40 +503,53 @@ impl Service {
         let open = OpenRequest {
             settlement_uri: settlement_uri.to_owned(),
             category: "quality-failure".into(),
-            detail: Some(format!("proof of inference held: the verifier answered {status}")),
+            detail: Some(format!(
+                "proof of inference held: the verifier answered {status}"
+            )),
             evidence_cid: None,
         };
-        let id = match dispute::open(&self.store, &self.exchange, now, &Raiser::Operator, &open).await {
-            Ok(d) => d.id,
-            Err(f) if f.code == "dispute-open" => {
-                let open = dispute::store::of_settlement(&self.store, settlement_uri)
-                    .await?
-                    .into_iter()
-                    .find(|d| d.status == "open");
-                match open {
-                    // The operator's, left open: finish it.
-                    Some(d) if d.raised_by == self.exchange.did => d.id,
-                    // The requester's: its own verdict decides first.
-                    _ => return Err(f),
+        let id =
+            match dispute::open(&self.store, &self.exchange, now, &Raiser::Operator, &open).await {
+                Ok(d) => d.id,
+                Err(f) if f.code == "dispute-open" => {
+                    let open = dispute::store::of_settlement(&self.store, settlement_uri)
+                        .await?
+                        .into_iter()
+                        .find(|d| d.status == "open");
+                    match open {
+                        // The operator's, left open: finish it.
+                        Some(d) if d.raised_by == self.exchange.did => d.id,
+                        // The requester's: its own verdict decides first.
+                        _ => return Err(f),
+                    }
                 }
-            }
-            Err(f) => return Err(f),
-        };
+                Err(f) => return Err(f),
+            };
         let resolve = ResolveRequest {
             verdict: dispute::rules::Verdict::RefundFull,
             amount: None,
-            rationale: Some(format!("the operator refunded a charge held for its proof ({status})")),
+            rationale: Some(format!(
+                "the operator refunded a charge held for its proof ({status})"
+            )),
         };
         match dispute::resolve(&self.store, &self.exchange, now, &id, &resolve).await {
             Ok(_) => Ok(()),
             // Another call resolved it first.
-            Err(f) if f.code == "dispute-resolved" && self.reversed(settlement_uri).await? == Some(true) => Ok(()),
+            Err(f)
+                if f.code == "dispute-resolved"
+                    && self.reversed(settlement_uri).await? == Some(true) =>
+            {
+                Ok(())
+            }
             Err(f) => Err(f),
         }
     }
 }
 
 fn unavailable(message: &str) -> Failure {
-    Failure::new(FailureKind::Unavailable, "proof-verifier-unavailable", message)
+    Failure::new(
+        FailureKind::Unavailable,
+        "proof-verifier-unavailable",
+        message,
+    )
 }
-

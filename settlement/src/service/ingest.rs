@@ -97,7 +97,6 @@ impl Service {
             value,
         }))
     }
-
 }
 
 pub(super) fn check<T: RecordType>(raw: &RawRecord, root: &str) -> Result<Cid, Failure> {

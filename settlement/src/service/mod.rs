@@ -17,9 +17,9 @@ use std::sync::Arc;
 use crate::authentic::RecordTrust;
 use crate::authorize::{Refusal, SettlePlan};
 use crate::computation::NSID_COMPUTATION;
-use crate::inference::record::NSID_INFERENCE_PROOF;
 use crate::exchange::{Exchange, FeePolicy};
 use crate::failure::{Failure, FailureKind};
+use crate::inference::record::NSID_INFERENCE_PROOF;
 use crate::records::cid::Cid;
 use crate::records::formats::{AtUri, Datetime};
 use crate::records::lexicon::ValidationError;
@@ -267,7 +267,9 @@ impl Service {
         }
         let evidence = match gated {
             Some(receipt) => {
-                let key = self.attestation_key(charge.attestation.uri.as_str()).await?;
+                let key = self
+                    .attestation_key(charge.attestation.uri.as_str())
+                    .await?;
                 self.gate(&receipt, key, now).await?
             }
             None => None,
@@ -287,7 +289,8 @@ impl Service {
             self.policy.fee(amount, self_loop)
         };
         let split = charge_record::split(terms, &charge, fee)?;
-        let (uri, cid, value) = self.settlement_record(&charge, fee, split.as_ref(), evidence.as_ref(), now);
+        let (uri, cid, value) =
+            self.settlement_record(&charge, fee, split.as_ref(), evidence.as_ref(), now);
         let plan = SettlePlan {
             parts: split.map(|(_, parts)| parts).unwrap_or_default(),
             evidence,
@@ -385,7 +388,10 @@ impl Service {
     }
 
     /// The key of a checked attestation (the one a charge was decided on).
-    async fn attestation_key(&self, uri: &str) -> Result<crate::verify::crypto::VerifyingKey, Failure> {
+    async fn attestation_key(
+        &self,
+        uri: &str,
+    ) -> Result<crate::verify::crypto::VerifyingKey, Failure> {
         let checked = self.shared_attestation(uri).await?;
         checked.1.key.clone().map_err(Failure::from)
     }
@@ -403,7 +409,6 @@ impl Service {
             .await?;
         Ok(self.shared.authorizations.put(uri, record))
     }
-
 }
 
 /// Runs `f` on the blocking pool: signature checks and key parsing, which

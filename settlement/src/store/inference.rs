@@ -50,7 +50,9 @@ macro_rules! verdict_from_row {
             settlement_uri: r.try_get("settlement_uri")?,
             hold: match hold {
                 None => None,
-                Some(h) => Some(Hold::parse(&h).ok_or_else(|| StoreError::Corrupt(format!("hold {h:?}")))?),
+                Some(h) => Some(
+                    Hold::parse(&h).ok_or_else(|| StoreError::Corrupt(format!("hold {h:?}")))?,
+                ),
             },
             decided_at: r.try_get("decided_at")?,
         })
@@ -76,7 +78,11 @@ const INSERT_REFUSAL: &str = "INSERT INTO settlement_inference_verdicts (receipt
 pub(crate) trait VerdictRows {
     /// The verdicts of the gated plans among `plans`, whose settlement
     /// rows are `rows` (same order), in the settle transaction.
-    async fn insert_verdicts(&mut self, plans: &[&SettlePlan], rows: &[SettlementRow]) -> Result<(), StoreError>;
+    async fn insert_verdicts(
+        &mut self,
+        plans: &[&SettlePlan],
+        rows: &[SettlementRow],
+    ) -> Result<(), StoreError>;
 }
 
 macro_rules! verdict_rows {
@@ -134,16 +140,19 @@ impl Store {
     /// Whether a stored proof record names this blob.
     pub async fn blob_named(&self, cid: &str) -> Result<bool, StoreError> {
         let sql = "SELECT COUNT(*) AS n FROM settlement_inference_proofs WHERE blob_cid = $1";
-        let n: i64 = on_pool!(self, pool => sqlx::query(sql).bind(cid).fetch_one(pool).await?.try_get("n")?);
+        let n: i64 =
+            on_pool!(self, pool => sqlx::query(sql).bind(cid).fetch_one(pool).await?.try_get("n")?);
         Ok(n > 0)
     }
 
     pub async fn blob(&self, cid: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let sql = "SELECT bytes FROM settlement_blobs WHERE cid = $1";
-        Ok(on_pool!(self, pool => match sqlx::query(sql).bind(cid).fetch_optional(pool).await? {
-            Some(r) => Some(r.try_get::<Vec<u8>, _>("bytes")?),
-            None => None,
-        }))
+        Ok(
+            on_pool!(self, pool => match sqlx::query(sql).bind(cid).fetch_optional(pool).await? {
+                Some(r) => Some(r.try_get::<Vec<u8>, _>("bytes")?),
+                None => None,
+            }),
+        )
     }
 
     /// Names `proof` the evidence of `receipt_uri`. A receipt has one
@@ -170,25 +179,33 @@ impl Store {
         match self.proof_of(receipt_uri).await? {
             Some(p) if p.proof_uri == proof.proof_uri => Ok(Ok(())),
             Some(p) => Ok(Err(p.proof_uri)),
-            None => Err(StoreError::Corrupt(format!("the proof of {receipt_uri} was not indexed"))),
+            None => Err(StoreError::Corrupt(format!(
+                "the proof of {receipt_uri} was not indexed"
+            ))),
         }
     }
 
     pub async fn proof_of(&self, receipt_uri: &str) -> Result<Option<ProofIndex>, StoreError> {
         let sql = "SELECT proof_uri, proof_cid, blob_cid FROM settlement_inference_proofs WHERE receipt_uri = $1";
-        Ok(on_pool!(self, pool => match sqlx::query(sql).bind(receipt_uri).fetch_optional(pool).await? {
-            Some(r) => Some(ProofIndex {
-                proof_uri: r.try_get("proof_uri")?,
-                proof_cid: r.try_get("proof_cid")?,
-                blob_cid: r.try_get("blob_cid")?,
+        Ok(
+            on_pool!(self, pool => match sqlx::query(sql).bind(receipt_uri).fetch_optional(pool).await? {
+                Some(r) => Some(ProofIndex {
+                    proof_uri: r.try_get("proof_uri")?,
+                    proof_cid: r.try_get("proof_cid")?,
+                    blob_cid: r.try_get("blob_cid")?,
+                }),
+                None => None,
             }),
-            None => None,
-        }))
+        )
     }
 
     /// Claims a proof (by its final hash) for a receipt: the receipt that
     /// holds the claim, this one if it was free.
-    pub async fn claim_proof(&self, proof_hash: &str, receipt_uri: &str) -> Result<String, StoreError> {
+    pub async fn claim_proof(
+        &self,
+        proof_hash: &str,
+        receipt_uri: &str,
+    ) -> Result<String, StoreError> {
         let claim = "INSERT INTO settlement_proof_claims (proof_hash, receipt_uri) VALUES ($1, $2) \
                      ON CONFLICT (proof_hash) DO NOTHING";
         let read = "SELECT receipt_uri FROM settlement_proof_claims WHERE proof_hash = $1";
@@ -221,22 +238,40 @@ impl Store {
     }
 
     /// The verdict of a receipt, if the gate decided one.
-    pub async fn verdict_of_receipt(&self, receipt_uri: &str) -> Result<Option<VerdictRow>, StoreError> {
-        self.verdict_where("SELECT * FROM settlement_inference_verdicts WHERE receipt_uri = $1", receipt_uri)
-            .await
+    pub async fn verdict_of_receipt(
+        &self,
+        receipt_uri: &str,
+    ) -> Result<Option<VerdictRow>, StoreError> {
+        self.verdict_where(
+            "SELECT * FROM settlement_inference_verdicts WHERE receipt_uri = $1",
+            receipt_uri,
+        )
+        .await
     }
 
     /// The verdict behind a settlement, if it was gated.
-    pub async fn verdict_of_settlement(&self, settlement_uri: &str) -> Result<Option<VerdictRow>, StoreError> {
-        self.verdict_where("SELECT * FROM settlement_inference_verdicts WHERE settlement_uri = $1", settlement_uri)
-            .await
+    pub async fn verdict_of_settlement(
+        &self,
+        settlement_uri: &str,
+    ) -> Result<Option<VerdictRow>, StoreError> {
+        self.verdict_where(
+            "SELECT * FROM settlement_inference_verdicts WHERE settlement_uri = $1",
+            settlement_uri,
+        )
+        .await
     }
 
-    async fn verdict_where(&self, sql: &'static str, key: &str) -> Result<Option<VerdictRow>, StoreError> {
-        Ok(on_pool!(self, pool => match sqlx::query(sql).bind(key).fetch_optional(pool).await? {
-            Some(r) => Some(verdict_from_row!(&r)?),
-            None => None,
-        }))
+    async fn verdict_where(
+        &self,
+        sql: &'static str,
+        key: &str,
+    ) -> Result<Option<VerdictRow>, StoreError> {
+        Ok(
+            on_pool!(self, pool => match sqlx::query(sql).bind(key).fetch_optional(pool).await? {
+                Some(r) => Some(verdict_from_row!(&r)?),
+                None => None,
+            }),
+        )
     }
 
     /// Held shares (a refund under way included), by receipt URI, after
@@ -252,13 +287,23 @@ impl Store {
 
     /// Moves a settlement's hold from one of `from` to `to`; whether it
     /// was in one of them.
-    pub async fn move_hold(&self, settlement_uri: &str, from: &[Hold], to: Hold, now: Micros) -> Result<bool, StoreError> {
+    pub async fn move_hold(
+        &self,
+        settlement_uri: &str,
+        from: &[Hold],
+        to: Hold,
+        now: Micros,
+    ) -> Result<bool, StoreError> {
         let sql = "UPDATE settlement_inference_verdicts SET hold = $2, decided_at = $3 \
                    WHERE settlement_uri = $1 AND (hold = $4 OR hold = $5)";
         let (a, b) = match from {
             [a] => (*a, *a),
             [a, b] => (*a, *b),
-            _ => return Err(StoreError::Corrupt("a hold moves from one or two states".into())),
+            _ => {
+                return Err(StoreError::Corrupt(
+                    "a hold moves from one or two states".into(),
+                ));
+            }
         };
         let n = on_pool!(self, pool => sqlx::query(sql)
             .bind(settlement_uri)

@@ -80,8 +80,8 @@ macro_rules! on_pool {
 }
 
 mod cycle_lock;
-pub mod inference;
 pub mod deposits;
+pub mod inference;
 pub mod parts;
 mod payout_types;
 pub mod payouts;

@@ -9,7 +9,10 @@ use settlement::inference::{self, Mode, Proof, Verdict};
 use settlement::proof_verifier::standin::{Script, StandIn};
 use settlement::proof_verifier::{Config, Verifier};
 
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tensorcash/testdata/proof-qwen3-8b-256.bin");
+const REAL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tensorcash/testdata/proof-qwen3-8b-256.bin"
+);
 
 fn real() -> Proof {
     inference::decode(&std::fs::read(REAL).unwrap()).unwrap()
@@ -48,7 +51,11 @@ fn check_bytes(bytes: &[u8]) -> Run {
 fn uuid_ish() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn failed(run: &Run) -> Vec<String> {
@@ -68,8 +75,23 @@ fn the_cli_passes_the_real_proof_but_its_header_pow() {
     assert_eq!(run.json["ok"], true);
     assert_eq!(run.json["steps"], 256);
     assert!(run.json["model"].as_str().unwrap().contains("Qwen3-8B"));
-    let names: Vec<&str> = run.json["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["structure", "parameters", "u-values", "final-hash", "sampling", "header-pow"]);
+    let names: Vec<&str> = run.json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "structure",
+            "parameters",
+            "u-values",
+            "final-hash",
+            "sampling",
+            "header-pow"
+        ]
+    );
     assert_eq!(failed(&run), ["header-pow"]);
 }
 
@@ -77,10 +99,15 @@ fn the_cli_passes_the_real_proof_but_its_header_pow() {
 fn the_cli_fails_each_forgery_on_its_check() {
     let forgeries: Vec<(&str, fn(&mut Proof))> = vec![
         ("sampling", |p| {
-            let other = *p.topk_indices[40].iter().find(|&&t| t != p.chosen_tokens[40]).unwrap();
+            let other = *p.topk_indices[40]
+                .iter()
+                .find(|&&t| t != p.chosen_tokens[40])
+                .unwrap();
             p.chosen_tokens[40] = other;
         }),
-        ("u-values", |p| p.sampling_u[200] = (p.sampling_u[200] + 1e-3).min(0.999)),
+        ("u-values", |p| {
+            p.sampling_u[200] = (p.sampling_u[200] + 1e-3).min(0.999)
+        }),
         ("u-values", |p| p.vdf[7] ^= 0x10),
         ("sampling", |p| p.temperature = 0.3),
         ("parameters", |p| p.temperature = 3.0),
@@ -92,14 +119,22 @@ fn the_cli_fails_each_forgery_on_its_check() {
         let run = check_bytes(&inference::proof::encode(&p));
         assert_eq!(run.exit, 1, "{check}: {}", run.json);
         assert_eq!(run.json["ok"], false);
-        assert!(failed(&run).iter().any(|f| f == check), "{check} not among {:?}", failed(&run));
+        assert!(
+            failed(&run).iter().any(|f| f == check),
+            "{check} not among {:?}",
+            failed(&run)
+        );
     }
 }
 
 #[test]
 fn the_cli_exits_2_on_bytes_that_are_not_a_proof() {
     let real = std::fs::read(REAL).unwrap();
-    for bytes in [&real[..1000], b"not a flatbuffer".as_slice(), b"".as_slice()] {
+    for bytes in [
+        &real[..1000],
+        b"not a flatbuffer".as_slice(),
+        b"".as_slice(),
+    ] {
         let run = check_bytes(bytes);
         assert_eq!(run.exit, 2);
         assert!(run.stderr.starts_with("proof check: "), "{}", run.stderr);
@@ -135,12 +170,24 @@ async fn verdicts_map_from_the_verifiers_answer() {
         assert_eq!(a.hash_id.len(), 64);
     }
     assert_eq!(standin.submitted().len(), 4);
-    assert!(standin.submitted().iter().all(|id| *id == standin.submitted()[0]), "one proof, one hash id");
+    assert!(
+        standin
+            .submitted()
+            .iter()
+            .all(|id| *id == standin.submitted()[0]),
+        "one proof, one hash id"
+    );
 }
 
 #[tokio::test]
 async fn a_pending_verification_is_polled_to_its_verdict() {
-    let standin = StandIn::start(Script { status: "Logits_OK".into(), pending_polls: 3, ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        status: "Logits_OK".into(),
+        pending_polls: 3,
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     let v = Verifier::new(fast(standin.url(), Mode::Logits)).unwrap();
     let a = v.verify(&real()).await.unwrap();
     assert_eq!(a.verdict, Verdict::Pass);
@@ -149,7 +196,12 @@ async fn a_pending_verification_is_polled_to_its_verdict() {
 
 #[tokio::test]
 async fn a_verifier_that_never_decides_is_unavailable_by_the_deadline() {
-    let standin = StandIn::start(Script { pending_polls: u32::MAX, ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        pending_polls: u32::MAX,
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     let mut c = fast(standin.url(), Mode::Full);
     c.deadline = Duration::from_millis(300);
     let e = Verifier::new(c).unwrap().verify(&real()).await.unwrap_err();
@@ -158,7 +210,12 @@ async fn a_verifier_that_never_decides_is_unavailable_by_the_deadline() {
 
 #[tokio::test]
 async fn a_down_verifier_is_unavailable_then_answers_when_back() {
-    let standin = StandIn::start(Script { down: true, ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        down: true,
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     let v = Verifier::new(fast(standin.url(), Mode::Full)).unwrap();
     let e = v.verify(&real()).await.unwrap_err();
     assert!(e.0.contains("503") && e.0.contains("3 attempts"), "{e}");
@@ -166,19 +223,37 @@ async fn a_down_verifier_is_unavailable_then_answers_when_back() {
     assert_eq!(v.verify(&real()).await.unwrap().verdict, Verdict::Pass);
     // Nothing listening at all.
     let gone = Verifier::new(fast("http://127.0.0.1:9/".parse().unwrap(), Mode::Full)).unwrap();
-    assert!(gone.verify(&real()).await.unwrap_err().0.contains("transport"));
+    assert!(
+        gone.verify(&real())
+            .await
+            .unwrap_err()
+            .0
+            .contains("transport")
+    );
 }
 
 #[tokio::test]
 async fn rate_limits_and_gateway_timeouts_are_retried_and_refusals_are_not() {
-    let standin = StandIn::start(Script { errors: vec![429, 504], ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        errors: vec![429, 504],
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     let v = Verifier::new(fast(standin.url(), Mode::Full)).unwrap();
-    assert_eq!(v.verify(&real()).await.unwrap().verdict, Verdict::Pass, "third attempt answers");
+    assert_eq!(
+        v.verify(&real()).await.unwrap().verdict,
+        Verdict::Pass,
+        "third attempt answers"
+    );
     assert_eq!(standin.submitted().len(), 1);
     standin.script(|s| s.errors = vec![429, 503, 504]);
     let e = v.verify(&real()).await.unwrap_err();
     assert!(e.0.contains("(3 attempts)"), "{e}");
-    for (code, says) in [(400, "refused the request (400): scripted 400"), (413, "too large (413)")] {
+    for (code, says) in [
+        (400, "refused the request (400): scripted 400"),
+        (413, "too large (413)"),
+    ] {
         standin.script(|s| s.errors = vec![code]);
         let asked = standin.submitted().len();
         let e = v.verify(&real()).await.unwrap_err();
@@ -190,12 +265,27 @@ async fn rate_limits_and_gateway_timeouts_are_retried_and_refusals_are_not() {
 
 #[tokio::test]
 async fn the_bearer_token_is_sent_and_a_wrong_one_is_not_a_verdict() {
-    let standin = StandIn::start(Script { token: Some("s3cret-token".into()), ..Script::default() }).await.unwrap();
+    let standin = StandIn::start(Script {
+        token: Some("s3cret-token".into()),
+        ..Script::default()
+    })
+    .await
+    .unwrap();
     let mut c = fast(standin.url(), Mode::Full);
-    let e = Verifier::new(c.clone()).unwrap().verify(&real()).await.unwrap_err();
+    let e = Verifier::new(c.clone())
+        .unwrap()
+        .verify(&real())
+        .await
+        .unwrap_err();
     assert!(e.0.contains("credentials (401)"), "{e}");
     c.token = Some("wrong".into());
-    assert!(Verifier::new(c.clone()).unwrap().verify(&real()).await.is_err());
+    assert!(
+        Verifier::new(c.clone())
+            .unwrap()
+            .verify(&real())
+            .await
+            .is_err()
+    );
     c.token = Some("s3cret-token".into());
     let a = Verifier::new(c).unwrap().verify(&real()).await.unwrap();
     assert_eq!(a.verdict, Verdict::Pass);
@@ -215,11 +305,23 @@ async fn the_request_binds_the_proof_and_the_endpoint_its_type() {
             .body(body)
             .send()
     };
-    assert_eq!(post("v1/verify/full", body.clone()).await.unwrap().status(), 200);
-    assert_eq!(post("v1/verify/quick", body.clone()).await.unwrap().status(), 400);
+    assert_eq!(
+        post("v1/verify/full", body.clone()).await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        post("v1/verify/quick", body.clone())
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
     // Flip one byte of the hash id (it is stored near the buffer's start).
     let (_, id) = inference::request::validation_request(&p, Mode::Full);
-    let at = body.windows(32).position(|w| w == id).expect("the hash id is in the buffer");
+    let at = body
+        .windows(32)
+        .position(|w| w == id)
+        .expect("the hash id is in the buffer");
     body[at] ^= 1;
     let r = post("v1/verify/full", body).await.unwrap();
     assert_eq!(r.status(), 400);

@@ -41,7 +41,10 @@ pub struct GatedFigures {
 fn proofs(w: &Workload, providers: usize) -> Vec<(RawRecord, Vec<u8>)> {
     let model = "llama-3.1-8b-instruct";
     let one = |(i, receipt): (usize, &RawRecord)| {
-        let key = testkit::key(&format!("bench-provider-key:gated:{}", i % providers.max(1)));
+        let key = testkit::key(&format!(
+            "bench-provider-key:gated:{}",
+            i % providers.max(1)
+        ));
         let job = &w.jobs[i];
         let job = crate::records::StrongRef {
             uri: crate::records::formats::AtUri::parse(&job.uri).expect("a job URI"),
@@ -51,9 +54,15 @@ fn proofs(w: &Workload, providers: usize) -> Vec<(RawRecord, Vec<u8>)> {
         let window = inference::synth::proof_for(&format!("bench:{i}"), model, Some(commitment));
         let bytes = inference::proof::encode(&window);
         let did = receipt.uri.split('/').nth(2).unwrap_or_default();
-        let uri = format!("at://{did}/{NSID_INFERENCE_PROOF}/{}", testkit::rkey_for(&format!("bench-proof:{i}")));
+        let uri = format!(
+            "at://{did}/{NSID_INFERENCE_PROOF}/{}",
+            testkit::rkey_for(&format!("bench-proof:{i}"))
+        );
         let cid = receipt.cid.clone().unwrap_or_default();
-        (inference::synth::proof_record(uri, &receipt.uri, &cid, &bytes, &key), bytes)
+        (
+            inference::synth::proof_record(uri, &receipt.uri, &cid, &bytes, &key),
+            bytes,
+        )
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = w.receipts.len().div_ceil(threads).max(1);
@@ -65,7 +74,12 @@ fn proofs(w: &Workload, providers: usize) -> Vec<(RawRecord, Vec<u8>)> {
             .enumerate()
             .map(|(c, part)| {
                 let one = &one;
-                s.spawn(move || part.iter().enumerate().map(|(j, r)| one((c * chunk + j, r))).collect::<Vec<_>>())
+                s.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(j, r)| one((c * chunk + j, r)))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         for h in handles {
@@ -77,10 +91,20 @@ fn proofs(w: &Workload, providers: usize) -> Vec<(RawRecord, Vec<u8>)> {
 
 /// Settles `args.gated_receipts` receipts through a server whose gate
 /// names the workload's model and asks a stand-in verifier (Full_Green).
-pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result<GatedFigures, String> {
+pub async fn gated_run(
+    backend: Backend,
+    args: &BenchArgs,
+    bin: &Path,
+) -> Result<GatedFigures, String> {
     let n = args.gated_receipts;
     let providers = args.providers.min(n).max(1);
-    let w = workload("gated", args.requesters.min(n).max(1), providers, n, Datetime::now());
+    let w = workload(
+        "gated",
+        args.requesters.min(n).max(1),
+        providers,
+        n,
+        Datetime::now(),
+    );
     let proofs = tokio::task::spawn_blocking({
         let w = Workload {
             shared: Vec::new(),
@@ -92,8 +116,14 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
     })
     .await
     .map_err(|e| e.to_string())?;
-    let standin = StandIn::start(Script::default()).await.map_err(|e| e.to_string())?;
-    let dir = std::env::temp_dir().join(format!("settlement-bench-gated-{}-{}", std::process::id(), backend.name()));
+    let standin = StandIn::start(Script::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!(
+        "settlement-bench-gated-{}-{}",
+        std::process::id(),
+        backend.name()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let db = Database::create(backend, args, &dir).await?;
@@ -113,8 +143,15 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
             let first = record_bodies(w.shared.iter().chain(&w.jobs).chain(&w.receipts));
             let then = record_bodies(proofs.iter().map(|(r, _)| r));
             for bodies in [first, then] {
-                let (_, _, errors) =
-                    drive(&client, &records, Arc::new(bodies), args.concurrency, &[200, 201], false).await;
+                let (_, _, errors) = drive(
+                    &client,
+                    &records,
+                    Arc::new(bodies),
+                    args.concurrency,
+                    &[200, 201],
+                    false,
+                )
+                .await;
                 if !errors.is_empty() {
                     return Err(format!("posting records: {errors:?}"));
                 }
@@ -133,8 +170,15 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
             }
             fund(&client, &base, &w.deposits, args.concurrency).await?;
             let settle = settle_bodies(&w.receipts);
-            let (took, mut lat, errors) =
-                drive(&client, &format!("{base}/v1/settle"), Arc::new(settle), args.concurrency, &[201], false).await;
+            let (took, mut lat, errors) = drive(
+                &client,
+                &format!("{base}/v1/settle"),
+                Arc::new(settle),
+                args.concurrency,
+                &[201],
+                false,
+            )
+            .await;
             lat.sort_unstable();
             let settled = n - errors.values().sum::<usize>();
             Ok(GatedFigures {
@@ -161,7 +205,9 @@ pub async fn gated_run(backend: Backend, args: &BenchArgs, bin: &Path) -> Result
 /// The gate's lines of the table.
 pub fn gated_table(native: f64, gated: &[GatedFigures]) -> String {
     use std::fmt::Write as _;
-    let mut out = format!("\nproof of inference: native checks of the real 256-step proof, one core: {native:.1} /s\n");
+    let mut out = format!(
+        "\nproof of inference: native checks of the real 256-step proof, one core: {native:.1} /s\n"
+    );
     for g in gated {
         let _ = writeln!(
             out,
@@ -177,17 +223,31 @@ pub fn gated_table(native: f64, gated: &[GatedFigures]) -> String {
 
 /// Adds the gate's figures to the JSON object `out` (canonical JSON).
 pub fn gated_json(out: &mut String, native: f64, gated: &[GatedFigures]) {
-    let Ok(Value::Object(mut root)) = json::parse_str(out) else { return };
-    root.insert("nativeProofChecksPerSecondMilli".into(), ((native * 1000.0).round() as i64).into());
+    let Ok(Value::Object(mut root)) = json::parse_str(out) else {
+        return;
+    };
+    root.insert(
+        "nativeProofChecksPerSecondMilli".into(),
+        ((native * 1000.0).round() as i64).into(),
+    );
     let rows = gated
         .iter()
         .map(|g| {
             let mut m = Map::new();
             m.insert("backend".into(), g.backend.clone().into());
             m.insert("receipts".into(), (g.receipts as i64).into());
-            m.insert("receiptsPerSecond".into(), (g.per_second.round() as i64).into());
-            m.insert("p50Micros".into(), ((g.p50_ms * 1000.0).round() as i64).into());
-            m.insert("p99Micros".into(), ((g.p99_ms * 1000.0).round() as i64).into());
+            m.insert(
+                "receiptsPerSecond".into(),
+                (g.per_second.round() as i64).into(),
+            );
+            m.insert(
+                "p50Micros".into(),
+                ((g.p50_ms * 1000.0).round() as i64).into(),
+            );
+            m.insert(
+                "p99Micros".into(),
+                ((g.p99_ms * 1000.0).round() as i64).into(),
+            );
             Value::Object(m)
         })
         .collect();

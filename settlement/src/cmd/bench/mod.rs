@@ -338,7 +338,11 @@ pub async fn run(args: &BenchArgs) -> Result<String, String> {
     let mut gated = Vec::new();
     if args.gated_receipts > 0 {
         for &backend in &args.backends {
-            eprintln!("bench: {} with the proof gate ({} receipts)", backend.name(), args.gated_receipts);
+            eprintln!(
+                "bench: {} with the proof gate ({} receipts)",
+                backend.name(),
+                args.gated_receipts
+            );
             gated.push(gated_run(backend, args, &bin).await?);
         }
     }

@@ -126,7 +126,12 @@ impl Server {
     }
 
     /// As `start`, with more arguments for `serve`.
-    pub(super) fn start_with(bin: &Path, db: &Database, dir: &Path, extra: &[String]) -> Result<Server, String> {
+    pub(super) fn start_with(
+        bin: &Path,
+        db: &Database,
+        dir: &Path,
+        extra: &[String],
+    ) -> Result<Server, String> {
         use std::io::BufRead as _;
         let token = dir.join("admin-token");
         std::fs::write(&token, ADMIN_TOKEN).map_err(|e| e.to_string())?;
@@ -312,12 +317,28 @@ pub(super) async fn fund(
     let bodies: Vec<Vec<u8>> = deposits
         .iter()
         .map(|(did, amount)| {
-            format!(r#"{{"id":"bench:{did}","requester":"{did}","amount":{}}}"#, money(*amount)).into_bytes()
+            format!(
+                r#"{{"id":"bench:{did}","requester":"{did}","amount":{}}}"#,
+                money(*amount)
+            )
+            .into_bytes()
         })
         .collect();
     let url = format!("{base}/v1/admin/deposits");
-    let (_, _, errors) = drive(client, &url, Arc::new(bodies), concurrency, &[200, 201], true).await;
-    if errors.is_empty() { Ok(()) } else { Err(format!("deposits: {errors:?}")) }
+    let (_, _, errors) = drive(
+        client,
+        &url,
+        Arc::new(bodies),
+        concurrency,
+        &[200, 201],
+        true,
+    )
+    .await;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("deposits: {errors:?}"))
+    }
 }
 
 /// One `POST /v1/settle` body per receipt.
