@@ -123,11 +123,7 @@ fn main() -> ExitCode {
                     stderr: format!("verify-charge: cannot read {}: {e}\n", bundle.display()),
                 },
             };
-            // Nothing useful can be done if stdout or stderr is closed.
-            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-            let stderr = settlement::secrets::scrub(&outcome.stderr);
-            let _ = std::io::stderr().write_all(stderr.as_bytes());
-            ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+            emit(&outcome)
         }
         Command::Proof {
             command: ProofCommand::Check { proof },
@@ -141,9 +137,7 @@ fn main() -> ExitCode {
                     stderr: format!("proof check: cannot read {}: {e}\n", proof.display()),
                 },
             };
-            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
-            ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+            emit(&outcome)
         }
         Command::Proof {
             command:
@@ -171,10 +165,7 @@ fn main() -> ExitCode {
                     stderr: format!("audit: cannot start a runtime: {e}\n"),
                 },
             };
-            let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
-            let stderr = settlement::secrets::scrub(&outcome.stderr);
-            let _ = std::io::stderr().write_all(stderr.as_bytes());
-            ExitCode::from(u8::try_from(outcome.exit).unwrap_or(2))
+            emit(&outcome)
         }
         Command::Payout {
             command: PayoutCommand::Run(args),
@@ -251,6 +242,12 @@ where
             stderr: format!("cannot start a runtime: {e}\n"),
         },
     };
+    emit(&outcome)
+}
+
+/// Prints a command's outcome (stderr scrubbed of secrets) and returns its
+/// exit code. Nothing useful can be done if stdout or stderr is closed.
+fn emit(outcome: &settlement::cmd::Outcome) -> ExitCode {
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
     let stderr = settlement::secrets::scrub(&outcome.stderr);
     let _ = std::io::stderr().write_all(stderr.as_bytes());

@@ -8,14 +8,12 @@
 
 use alloy::primitives::U256;
 
-use settlement::inference::record::{NSID_INFERENCE_PROOF, job_commitment};
+use settlement::inference::record::NSID_INFERENCE_PROOF;
 use settlement::inference::{self, Mode};
 use settlement::proof_verifier::standin::{Script, StandIn};
 use settlement::proof_verifier::{Config, Verifier};
-use settlement::records::cid::Cid;
-use settlement::records::formats::AtUri;
+use settlement::records::RawRecord;
 use settlement::records::json::{self, Value};
-use settlement::records::{RawRecord, StrongRef};
 use settlement::service::ProofGate;
 use settlement::testkit::{self, PROVIDER, REQUESTER, Scenario, Sealed};
 use settlement::verify::crypto;
@@ -300,11 +298,7 @@ async fn green_settles_and_red_refuses_with_nothing_moved(b: Backend) {
 /// A proof sampled for `sealed`'s job (made up: it passes the native
 /// checks, and only the verifier's replay could tell).
 fn bound_proof(sealed: &Sealed, seed: &str) -> inference::Proof {
-    let job = StrongRef {
-        uri: AtUri::parse(&sealed.job.uri).unwrap(),
-        cid: Cid::parse(sealed.job.cid.as_deref().unwrap()).unwrap(),
-    };
-    inference::synth::proof_for(seed, "Qwen/Qwen3-8B@synthetic", Some(job_commitment(&job)))
+    inference::synth::for_job(seed, "Qwen/Qwen3-8B@synthetic", &sealed.job)
 }
 
 fn bound(sealed: &Sealed, seed: &str) -> Vec<u8> {

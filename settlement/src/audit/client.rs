@@ -51,7 +51,7 @@ impl Api {
         self.url_with(path, uri.map(|u| ("uri", u)))
     }
 
-    fn url_with(&self, path: &str, param: Option<(&str, &str)>) -> reqwest::Url {
+    pub(super) fn url_with(&self, path: &str, param: Option<(&str, &str)>) -> reqwest::Url {
         let mut url = self.base.clone();
         let prefix = self.base.path().trim_end_matches('/');
         url.set_path(&format!("{prefix}{path}"));

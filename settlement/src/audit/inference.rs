@@ -27,15 +27,9 @@ impl Api {
         path: &str,
         limit: usize,
     ) -> Result<(u16, Result<Vec<u8>, String>), AuditError> {
-        let url = {
-            let mut u = self.base.clone();
-            let prefix = self.base.path().trim_end_matches('/');
-            u.set_path(&format!("{prefix}{path}"));
-            u
-        };
         let resp = self
             .client
-            .get(url)
+            .get(self.url_with(path, None))
             .send()
             .await
             .map_err(|e| AuditError::Unreachable {
@@ -151,17 +145,7 @@ impl Auditor {
                 ),
             ));
         }
-        let proof = v.get("proof");
-        let (proof_uri, proof_cid) = (
-            proof
-                .and_then(|p| p.get("uri"))
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-            proof
-                .and_then(|p| p.get("cid"))
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-        );
+        let (proof_uri, proof_cid) = (served("uri"), served("cid"));
         let record = match self.record::<InferenceProof>(proof_uri, "proof").await? {
             Ok(r) => r,
             Err(d) => {

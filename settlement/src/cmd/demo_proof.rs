@@ -13,15 +13,13 @@ use alloy::primitives::U256;
 use alloy::signers::local::PrivateKeySigner;
 
 use super::demo::{Client, dollars, int, obj};
-use crate::inference::record::{NSID_INFERENCE_PROOF, job_commitment};
+use crate::inference::record::NSID_INFERENCE_PROOF;
 use crate::inference::{self, Mode};
 use crate::payout::chain::Chain;
 use crate::proof_verifier::standin::{Script, StandIn};
 use crate::proof_verifier::{Config, Verifier};
-use crate::records::cid::Cid;
-use crate::records::formats::AtUri;
+use crate::records::RawRecord;
 use crate::records::json::Value;
-use crate::records::{RawRecord, StrongRef};
 use crate::service::{ProofGate, Service};
 use crate::testkit::{self, REQUESTER, Scenario, Sealed};
 
@@ -41,12 +39,7 @@ fn job(base: &Scenario, tag: &str) -> Sealed {
 /// A 256-step window sampled for `for_job`'s job, and Frank's record of it
 /// for `sealed`'s receipt, signed with his attestation key.
 fn proof(sealed: &Sealed, for_job: &Sealed, tag: &str) -> (RawRecord, Vec<u8>) {
-    let job = StrongRef {
-        uri: AtUri::parse(&for_job.job.uri).expect("a job URI"),
-        cid: Cid::parse(for_job.job.cid.as_deref().unwrap_or_default()).expect("a sealed job"),
-    };
-    let window =
-        inference::synth::proof_for(tag, &format!("{MODEL}@demo"), Some(job_commitment(&job)));
+    let window = inference::synth::for_job(tag, &format!("{MODEL}@demo"), &for_job.job);
     let bytes = inference::proof::encode(&window);
     let key = testkit::key(&format!("provider-key:{FRANK}"));
     let uri = format!(

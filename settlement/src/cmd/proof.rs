@@ -39,8 +39,9 @@ pub fn check(bytes: &[u8]) -> Outcome {
     }
 }
 
-/// `settlement proof hold`: the operator ends a held share (`release` or
-/// `refund`) over the admin API, the token from `SETTLEMENT_ADMIN_TOKEN`.
+/// `settlement proof hold`: the operator ends a held share (`release`,
+/// `refund`) or asks for a later verdict (`reverify`) over the admin API,
+/// the token from `SETTLEMENT_ADMIN_TOKEN`.
 pub async fn hold(
     server: &str,
     settlement: &str,

@@ -161,6 +161,12 @@ pub fn step_message(p: &Proof, context: &[u32], step: u32) -> Vec<u8> {
     );
     m.extend_from_slice(&p.header_prefix);
     m.extend_from_slice(&p.vdf);
+    push_step(&mut m, p, context, step);
+    m
+}
+
+/// What follows the header and the VDF output in a step's preimage.
+fn push_step(m: &mut Vec<u8>, p: &Proof, context: &[u32], step: u32) {
     m.extend_from_slice(&(p.tick as u32).to_le_bytes());
     m.extend_from_slice(&step.to_le_bytes());
     let tail = &context[context.len().saturating_sub(WINDOW)..];
@@ -169,7 +175,6 @@ pub fn step_message(p: &Proof, context: &[u32], step: u32) -> Vec<u8> {
         m.extend_from_slice(&i64::from(t).to_le_bytes());
     }
     m.extend_from_slice(p.compute_precision.as_bytes());
-    m
 }
 
 /// A digest's first four bytes as a float32 in [0, 1], computed in float32
@@ -194,14 +199,7 @@ pub fn replay_u(p: &Proof) -> Vec<f32> {
     let mut rest = Vec::with_capacity(8 + WINDOW * 8 + p.compute_precision.len());
     for (step, &token) in p.chosen_tokens.iter().enumerate() {
         rest.clear();
-        rest.extend_from_slice(&(p.tick as u32).to_le_bytes());
-        rest.extend_from_slice(&(step as u32).to_le_bytes());
-        let tail = &context[context.len().saturating_sub(WINDOW)..];
-        rest.resize(rest.len() + (WINDOW - tail.len()) * 8, 0);
-        for &t in tail {
-            rest.extend_from_slice(&i64::from(t).to_le_bytes());
-        }
-        rest.extend_from_slice(p.compute_precision.as_bytes());
+        push_step(&mut rest, p, &context, step as u32);
         let mut h = opening.clone();
         h.update(&rest);
         out.push(digest_to_u(&h.finalize().into()));

@@ -102,6 +102,30 @@ impl Budget {
         self.take(field, v.len(), max)?;
         Ok(v.iter().collect())
     }
+
+    /// A vector of wrapper tables (`FloatArray`, `UIntArray`), one row per
+    /// step: at most [`MAX_STEPS`] rows of at most [`MAX_TOPK`] values,
+    /// every value counted (rows may alias one another).
+    fn rows<'a, R, T>(
+        &mut self,
+        field: &str,
+        v: Option<Vector<'a, tensorcash_fbs::planus::Result<R>>>,
+        values: impl Fn(&R) -> tensorcash_fbs::planus::Result<Option<Vector<'a, T>>>,
+    ) -> Result<Vec<Vec<T>>, Unusable>
+    where
+        tensorcash_fbs::planus::Result<R>: tensorcash_fbs::planus::VectorRead<'a>,
+        T: tensorcash_fbs::planus::VectorRead<'a>,
+    {
+        let Some(v) = v else { return Ok(Vec::new()) };
+        self.take(field, v.len(), MAX_STEPS)?;
+        let mut out = Vec::with_capacity(v.len());
+        for (i, row) in v.iter().enumerate() {
+            let row = row.map_err(fb(field))?;
+            let row_values = values(&row).map_err(fb(field))?;
+            out.push(self.scalars(&format!("{field}[{i}]"), row_values, MAX_TOPK)?);
+        }
+        Ok(out)
+    }
 }
 
 fn text(field: &str, v: Option<&str>) -> Result<String, Unusable> {
@@ -131,41 +155,21 @@ pub fn decode(bytes: &[u8]) -> Result<Proof, Unusable> {
 /// `pow_blob`), with the same bounds.
 pub fn from_ref(p: ProofRef<'_>) -> Result<Proof, Unusable> {
     let mut budget = Budget(0);
-    let rows_f32 = |field: &str,
-                    v: Option<
-        Vector<'_, tensorcash_fbs::planus::Result<tensorcash_fbs::FloatArrayRef<'_>>>,
-    >,
-                    budget: &mut Budget|
-     -> Result<Vec<Vec<f32>>, Unusable> {
-        let Some(v) = v else { return Ok(Vec::new()) };
-        budget.take(field, v.len(), MAX_STEPS)?;
-        let mut out = Vec::with_capacity(v.len());
-        for (i, row) in v.iter().enumerate() {
-            let row = row.map_err(fb(field))?;
-            let values = row.values().map_err(fb(field))?;
-            out.push(budget.scalars(&format!("{field}[{i}]"), values, MAX_TOPK)?);
-        }
-        Ok(out)
-    };
-    let topk_logits = rows_f32(
+    let topk_logits = budget.rows(
         "topk_logits",
         p.topk_logits().map_err(fb("topk_logits"))?,
-        &mut budget,
+        |r| r.values(),
     )?;
-    let logsumexp_stats = rows_f32(
+    let logsumexp_stats = budget.rows(
         "logsumexp_stats",
         p.logsumexp_stats().map_err(fb("logsumexp_stats"))?,
-        &mut budget,
+        |r| r.values(),
     )?;
-    let mut topk_indices = Vec::new();
-    if let Some(v) = p.topk_indices().map_err(fb("topk_indices"))? {
-        budget.take("topk_indices", v.len(), MAX_STEPS)?;
-        for (i, row) in v.iter().enumerate() {
-            let row = row.map_err(fb("topk_indices"))?;
-            let values = row.values().map_err(fb("topk_indices"))?;
-            topk_indices.push(budget.scalars(&format!("topk_indices[{i}]"), values, MAX_TOPK)?);
-        }
-    }
+    let topk_indices = budget.rows(
+        "topk_indices",
+        p.topk_indices().map_err(fb("topk_indices"))?,
+        |r| r.values(),
+    )?;
     Ok(Proof {
         version: p.version().map_err(fb("version"))?,
         tick: p.tick().map_err(fb("tick"))?,

@@ -39,7 +39,8 @@ impl Mode {
         }
     }
 
-    fn wire(self) -> ValidationType {
+    /// The `ValidationType` the endpoint requires in its requests.
+    pub fn wire(self) -> ValidationType {
         match self {
             Mode::Quick => ValidationType::Quick,
             Mode::QuickSmell => ValidationType::QuickSmell,

@@ -97,6 +97,20 @@ pub fn proof_for(seed: &str, model: &str, job: Option<[u8; 32]>) -> Proof {
     p
 }
 
+/// As [`proof_for`], sampled for the job record `job` (sealed: its CID
+/// known), as a provider runs it.
+pub fn for_job(seed: &str, model: &str, job: &crate::records::RawRecord) -> Proof {
+    let job = crate::records::StrongRef {
+        uri: crate::records::formats::AtUri::parse(&job.uri).expect("a job's AT URI"),
+        cid: job
+            .cid
+            .as_deref()
+            .and_then(|c| crate::records::cid::Cid::parse(c).ok())
+            .expect("a sealed job record"),
+    };
+    proof_for(seed, model, Some(super::record::job_commitment(&job)))
+}
+
 /// A provider's `dev.settlement.inferenceProof` record at `uri` naming
 /// `bytes` as the proof of the receipt `(receipt_uri, receipt_cid)`,
 /// signed with `key` (the receipt's attestation key, when honest).

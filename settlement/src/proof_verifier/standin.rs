@@ -19,7 +19,7 @@ use tensorcash_fbs::planus::ReadAsRoot;
 use tensorcash_fbs::{ValidationRequestRef, ValidationType, ValidationUnionRef};
 
 use crate::inference::proof::from_ref;
-use crate::inference::request::{display_id, hash_id, pow_blob_hash};
+use crate::inference::request::{Mode, display_id, hash_id, pow_blob_hash};
 
 /// What the stand-in answers, changed by the test as it goes.
 #[derive(Debug, Clone)]
@@ -171,12 +171,8 @@ async fn submit(
     if body.len() > 50 << 20 {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
     }
-    let expected = match mode.as_str() {
-        "quick" => ValidationType::Quick,
-        "quick-smell" => ValidationType::QuickSmell,
-        "full" => ValidationType::Full,
-        "logits" => ValidationType::Logits,
-        _ => return problem(StatusCode::NOT_FOUND, "Not Found"),
+    let Some(expected) = Mode::parse(&mode).map(Mode::wire) else {
+        return problem(StatusCode::NOT_FOUND, "Not Found");
     };
     let id = match read_request(&body, expected) {
         Ok(id) => id,

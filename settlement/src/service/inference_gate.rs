@@ -106,6 +106,8 @@ impl Service {
         // bytes' CID, and stored records never change. Only the outcome is
         // kept, never a decoded proof.
         let cache_key = format!("{proof_cid} {}", receipt.cid);
+        // Decoded here only on a miss, and then asked about below.
+        let mut fresh = None;
         let checked = match self.shared.proofs.get(&cache_key) {
             Some(hit) => hit,
             None => {
@@ -118,11 +120,15 @@ impl Service {
                     let report = inference::check(&proof);
                     match report.failed() {
                         Some(c) => Err((c.name, c.detail.clone())),
-                        None => Ok(crate::records::formats::lower_hex(&proof.hash)),
+                        None => Ok((crate::records::formats::lower_hex(&proof.hash), proof)),
                     }
                 })
                 .await?;
-                self.shared.proofs.put(&cache_key, outcome)
+                let kept = outcome.map(|(hash, proof)| {
+                    fresh = Some(proof);
+                    hash
+                });
+                self.shared.proofs.put(&cache_key, kept)
             }
         };
         let hash = match &*checked {
@@ -159,26 +165,11 @@ impl Service {
         let answer = match self.shared.answers.get(&hash) {
             Some(a) => (*a).clone(),
             None => {
-                let bytes = self.proof_bytes(&index.blob_cid).await?;
-                let proof = off_reactor("proof decode", move || inference::decode(&bytes))
-                    .await?
-                    .map_err(|e| rejected("inference-proof-invalid", e.0))?;
-                let started = Instant::now();
-                let answer = match verifier.verify(&proof).await {
-                    Ok(a) => a,
-                    Err(e) => {
-                        self.metrics.verifier_latency(started.elapsed());
-                        tracing::warn!(receipt = %uri, error = %e, "proof verifier unavailable");
-                        return Err(unavailable(
-                            "the proof verifier did not answer; retry later",
-                        ));
-                    }
+                let proof = match fresh {
+                    Some(p) => p,
+                    None => self.stored_proof(&index.blob_cid).await?,
                 };
-                self.metrics.verifier_answer(
-                    &answer.status,
-                    answer.verdict.as_str(),
-                    started.elapsed(),
-                );
+                let answer = self.ask(verifier, &proof, uri).await?;
                 (*self.shared.answers.put(&hash, answer)).clone()
             }
         };
@@ -203,6 +194,56 @@ impl Service {
             ));
         }
         Ok(Some(evidence))
+    }
+
+    /// A kept proof, decoded off the reactor.
+    async fn stored_proof(&self, blob_cid: &str) -> Result<inference::Proof, Failure> {
+        let bytes = self.proof_bytes(blob_cid).await?;
+        off_reactor("proof decode", move || inference::decode(&bytes))
+            .await?
+            .map_err(|e| rejected("inference-proof-invalid", e.0))
+    }
+
+    /// Asks the verifier about `proof` (`subject` names it in the log),
+    /// timing the exchange; no answer is 503 `proof-verifier-unavailable`.
+    async fn ask(
+        &self,
+        verifier: &Verifier,
+        proof: &inference::Proof,
+        subject: &str,
+    ) -> Result<crate::proof_verifier::Answer, Failure> {
+        let started = Instant::now();
+        match verifier.verify(proof).await {
+            Ok(a) => {
+                self.metrics
+                    .verifier_answer(&a.status, a.verdict.as_str(), started.elapsed());
+                Ok(a)
+            }
+            Err(e) => {
+                self.metrics.verifier_latency(started.elapsed());
+                tracing::warn!(subject = %subject, error = %e, "proof verifier unavailable");
+                Err(unavailable(
+                    "the proof verifier did not answer; retry later",
+                ))
+            }
+        }
+    }
+
+    /// The verdict behind a settlement; 404 when it was not gated.
+    async fn gated(
+        &self,
+        settlement_uri: &str,
+    ) -> Result<crate::store::inference::VerdictRow, Failure> {
+        self.store
+            .verdict_of_settlement(settlement_uri)
+            .await?
+            .ok_or_else(|| {
+                Failure::new(
+                    FailureKind::NotFound,
+                    "not-found",
+                    format!("{settlement_uri} was not gated by a proof"),
+                )
+            })
     }
 
     async fn proof_bytes(&self, blob_cid: &str) -> Result<Vec<u8>, Failure> {
@@ -326,24 +367,8 @@ impl Service {
         settlement_uri: &str,
         to: Hold,
     ) -> Result<crate::store::inference::VerdictRow, Failure> {
-        let not_held = || {
-            Failure::new(
-                FailureKind::Conflict,
-                "not-held",
-                format!("{settlement_uri} has no held share"),
-            )
-        };
-        let row = self
-            .store
-            .verdict_of_settlement(settlement_uri)
-            .await?
-            .ok_or_else(|| {
-                Failure::new(
-                    FailureKind::NotFound,
-                    "not-found",
-                    format!("{settlement_uri} was not gated by a proof"),
-                )
-            })?;
+        let not_held = || not_held(settlement_uri);
+        let row = self.gated(settlement_uri).await?;
         let now = self.clock.now_us();
         if to == Hold::Released {
             // A share a dispute took back is no share to release.
@@ -409,23 +434,9 @@ impl Service {
         &self,
         settlement_uri: &str,
     ) -> Result<crate::store::inference::VerdictRow, Failure> {
-        let row = self
-            .store
-            .verdict_of_settlement(settlement_uri)
-            .await?
-            .ok_or_else(|| {
-                Failure::new(
-                    FailureKind::NotFound,
-                    "not-found",
-                    format!("{settlement_uri} was not gated by a proof"),
-                )
-            })?;
+        let row = self.gated(settlement_uri).await?;
         if row.hold != Some(Hold::Held) {
-            return Err(Failure::new(
-                FailureKind::Conflict,
-                "not-held",
-                format!("{settlement_uri} has no held share"),
-            ));
+            return Err(not_held(settlement_uri));
         }
         let Some(verifier) = self.proof_gate.get().and_then(|g| g.verifier.as_ref()) else {
             return Err(unavailable("no proof verifier is configured"));
@@ -441,18 +452,8 @@ impl Service {
                     "a held share's proof is not indexed",
                 )
             })?;
-        let bytes = self.proof_bytes(&index.blob_cid).await?;
-        let proof = off_reactor("proof decode", move || inference::decode(&bytes))
-            .await?
-            .map_err(|e| rejected("inference-proof-invalid", e.0))?;
-        let started = Instant::now();
-        let answer = verifier.verify(&proof).await.map_err(|e| {
-            self.metrics.verifier_latency(started.elapsed());
-            tracing::warn!(settlement = %settlement_uri, error = %e, "proof verifier unavailable");
-            unavailable("the proof verifier did not answer; retry later")
-        })?;
-        self.metrics
-            .verifier_answer(&answer.status, answer.verdict.as_str(), started.elapsed());
+        let proof = self.stored_proof(&index.blob_cid).await?;
+        let answer = self.ask(verifier, &proof, settlement_uri).await?;
         tracing::info!(settlement = %settlement_uri, status = %answer.status, "held share verified again");
         match answer.verdict {
             Verdict::Pass => self.end_hold(settlement_uri, Hold::Released).await,
@@ -544,6 +545,14 @@ impl Service {
             Err(f) => Err(f),
         }
     }
+}
+
+fn not_held(settlement_uri: &str) -> Failure {
+    Failure::new(
+        FailureKind::Conflict,
+        "not-held",
+        format!("{settlement_uri} has no held share"),
+    )
 }
 
 fn unavailable(message: &str) -> Failure {

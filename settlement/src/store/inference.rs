@@ -59,21 +59,31 @@ macro_rules! verdict_from_row {
     }};
 }
 
+/// `INSERT` of one verdict row, the conflict clause after it.
+macro_rules! insert_verdict {
+    ($on_conflict:literal) => {
+        concat!(
+            "INSERT INTO settlement_inference_verdicts (receipt_uri, proof_uri, proof_cid, \
+             settlement_uri, verifier, hash_id, status, verdict, hold, checked_at, decided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) ",
+            $on_conflict
+        )
+    };
+}
+
 /// A pass or a hold, with its settlement. It takes the place of a refusal
 /// stored for the same receipt by a concurrent attempt (the charge that
 /// went through is the one its verdict must describe); another charge's
 /// verdict it never replaces (a receipt settles once).
-const INSERT_VERDICT: &str = "INSERT INTO settlement_inference_verdicts (receipt_uri, proof_uri, proof_cid, \
-     settlement_uri, verifier, hash_id, status, verdict, hold, checked_at, decided_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) \
-     ON CONFLICT (receipt_uri) DO UPDATE SET proof_uri = excluded.proof_uri, proof_cid = excluded.proof_cid, \
+const INSERT_VERDICT: &str = insert_verdict!(
+    "ON CONFLICT (receipt_uri) DO UPDATE SET proof_uri = excluded.proof_uri, proof_cid = excluded.proof_cid, \
      settlement_uri = excluded.settlement_uri, verifier = excluded.verifier, hash_id = excluded.hash_id, \
      status = excluded.status, verdict = excluded.verdict, hold = excluded.hold, checked_at = excluded.checked_at \
-     WHERE settlement_inference_verdicts.settlement_uri IS NULL";
+     WHERE settlement_inference_verdicts.settlement_uri IS NULL"
+);
 
-const INSERT_REFUSAL: &str = "INSERT INTO settlement_inference_verdicts (receipt_uri, proof_uri, proof_cid, \
-     settlement_uri, verifier, hash_id, status, verdict, hold, checked_at, decided_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) ON CONFLICT (receipt_uri) DO NOTHING";
+/// A refusal: the first verdict of a receipt stands.
+const INSERT_REFUSAL: &str = insert_verdict!("ON CONFLICT (receipt_uri) DO NOTHING");
 
 pub(crate) trait VerdictRows {
     /// The verdicts of the gated plans among `plans`, whose settlement

@@ -45,13 +45,7 @@ fn proofs(w: &Workload, providers: usize) -> Vec<(RawRecord, Vec<u8>)> {
             "bench-provider-key:gated:{}",
             i % providers.max(1)
         ));
-        let job = &w.jobs[i];
-        let job = crate::records::StrongRef {
-            uri: crate::records::formats::AtUri::parse(&job.uri).expect("a job URI"),
-            cid: Cid::parse(job.cid.as_deref().unwrap_or_default()).expect("a sealed job"),
-        };
-        let commitment = inference::record::job_commitment(&job);
-        let window = inference::synth::proof_for(&format!("bench:{i}"), model, Some(commitment));
+        let window = inference::synth::for_job(&format!("bench:{i}"), model, &w.jobs[i]);
         let bytes = inference::proof::encode(&window);
         let did = receipt.uri.split('/').nth(2).unwrap_or_default();
         let uri = format!(
