@@ -42,6 +42,11 @@ pub fn deposits(currency: &str) -> Id {
 pub fn in_flight(currency: &str) -> Id {
     id(&format!("payouts:{currency}"))
 }
+/// Requesters' money on its way to the bidders of their compute
+/// contracts: accepted, not yet confirmed on chain.
+pub fn contracts(currency: &str) -> Id {
+    id(&format!("contracts:{currency}"))
+}
 /// The on-chain treasury, as an asset: debited when tokens come in,
 /// credited when a payout is confirmed.
 pub fn treasury(currency: &str) -> Id {
@@ -151,6 +156,33 @@ pub fn payout_accounts(currency: &Currency, exchange_did: &str) -> Vec<NewAccoun
             "capital",
             owner(exchange_did),
             AccountFlags::NONE,
+        ),
+    ]
+}
+
+/// The accounts a compute contract's payment moves money through, opened
+/// if absent: the requester's, the fees' and the contracts in flight.
+pub fn contract_accounts(
+    requester: &str,
+    currency: &Currency,
+    exchange_did: &str,
+) -> Vec<NewAccount> {
+    let c = currency.as_str();
+    vec![
+        requester_account(requester, currency),
+        new_account(
+            fees(c),
+            currency,
+            "exchange-fees",
+            owner(exchange_did),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
+        ),
+        new_account(
+            contracts(c),
+            currency,
+            "contracts-in-flight",
+            owner(exchange_did),
+            AccountFlags::DEBITS_MUST_NOT_EXCEED_CREDITS,
         ),
     ]
 }

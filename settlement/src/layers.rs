@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["failure"],
     &["dispute"],
     &["authentic", "payout", "audit"],
+    &["contract"],
     &["service"],
     &["api"],
     &["cmd"],

@@ -12,6 +12,7 @@ pub mod authentic;
 pub mod authorize;
 pub mod cmd;
 pub mod computation;
+pub mod contract;
 pub mod dispute;
 pub mod egress;
 pub mod exchange;

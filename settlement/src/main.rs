@@ -386,7 +386,12 @@ async fn start_payouts(
         };
         (Some(setup), Some(local))
     } else {
-        (args.chain.resolve()?, None)
+        // The development flag's loopback allowance holds on any chain.
+        let setup = args.chain.resolve()?.map(|mut s| {
+            s.payout.egress = payout_config.egress;
+            s
+        });
+        (setup, None)
     };
     let Some(setup) = setup else {
         return Ok(None);
@@ -418,6 +423,22 @@ async fn start_payouts(
         .map_err(|e| e.to_string())?;
     let payouts = std::sync::Arc::new(payouts);
     let _ = service.payouts.set(payouts.clone());
+    let contracts = settlement::contract::Contracts::new(
+        service.store.clone(),
+        payouts.clone(),
+        service.exchange.clone(),
+        service.policy.clone(),
+        service.records.clone(),
+        service.clock.clone(),
+        settlement::contract::ContractConfig {
+            receipt_window_secs: args.contract_receipt_window_secs,
+            ..Default::default()
+        },
+    )
+    .with_failpoint(std::env::var("SETTLEMENT_FAILPOINT").ok());
+    let contracts = std::sync::Arc::new(contracts);
+    let _ = service.contracts.set(contracts.clone());
+    settlement::contract::spawn_resumer(contracts, std::time::Duration::from_secs(5));
     tracing::info!(
         network = %setup.chain.network(),
         token = %setup.chain.token,

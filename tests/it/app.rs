@@ -39,6 +39,8 @@ pub struct App {
     /// The service behind the server (its store, exchange and clock), for
     /// tests that drive other parts of the engine (payouts) beside it.
     pub service: Arc<Service>,
+    /// The service's clock, for tests that move time.
+    pub clock: ledger::ManualClock,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     cleanup: Option<Cleanup>,
 }
@@ -162,6 +164,7 @@ async fn spawn(
         db_url: url,
         client: reqwest::Client::new(),
         service,
+        clock: clock.clone(),
         shutdown: Some(tx),
         cleanup: Some(cleanup),
     };

@@ -23,6 +23,7 @@ mod audit;
 mod chain;
 mod claims;
 mod computations;
+mod contracts;
 mod deposits;
 mod disputes;
 mod interop;

@@ -30,6 +30,7 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub const PAGE_MAX: i64 = 1000;
 
 mod balances;
+mod contracts;
 mod deposits;
 mod disputes;
 mod edge;
@@ -80,6 +81,15 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route(
             "/v1/admin/inference/holds",
             post(inference::end_hold).get(inference::held),
+        )
+        .route(
+            "/v1/contracts",
+            post(contracts::accept).get(contracts::list),
+        )
+        .route("/v1/contracts/{id}", get(contracts::get))
+        .route(
+            "/v1/contracts/policies/{did}",
+            get(contracts::get_policy).put(contracts::put_policy),
         )
         .route("/v1/admin/deposits", post(deposit))
         .route("/v1/deposits", deposits::route(&service))
@@ -150,6 +160,9 @@ pub const ROUTES: &[&str] = &[
     "/v1/inference/proofs/{cid}",
     "/v1/inference/verdicts",
     "/v1/admin/inference/holds",
+    "/v1/contracts",
+    "/v1/contracts/{id}",
+    "/v1/contracts/policies/{did}",
 ];
 
 /// Records each request's latency under its route template (never the raw
@@ -210,6 +223,9 @@ async fn metrics(State(s): Shared) -> Response {
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
             value.load(Relaxed)
         );
+    }
+    if let Some(c) = s.contracts.get() {
+        text.push_str(&c.render_metrics());
     }
     let mut r = text.into_response();
     r.headers_mut().insert(

@@ -3,6 +3,8 @@
 //! handlers; nothing here reads outside input.
 
 use crate::audit::Discrepancy;
+use crate::contract::row::ContractRow;
+use crate::contract::trust::{Mode, Policy};
 use crate::exchange::{Exchange, FeePolicy};
 use crate::payout::CycleReport;
 use crate::records::formats::{AtUri, Datetime, Micros};
@@ -391,5 +393,56 @@ pub(super) fn reversal(r: &crate::dispute::ReversalRow) -> Value {
     if let (Some(uri), Some(cid)) = (&r.uri, &r.cid) {
         m.insert("refund".into(), record(uri, cid, r.value.as_ref()));
     }
+    Value::Object(m)
+}
+
+/// A requester's trust policy (`default`: she set none).
+pub(super) fn trust_policy(did: &str, p: &Policy, set: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("requester".into(), did.into());
+    m.insert("mode".into(), p.mode.as_str().into());
+    if let Mode::Network { hops } = p.mode {
+        m.insert("hops".into(), Value::Int(i128::from(hops)));
+    }
+    m.insert("heedVouchees".into(), Value::Bool(p.heed_vouchees));
+    m.insert("default".into(), Value::Bool(!set));
+    Value::Object(m)
+}
+
+fn strong(uri: &str, cid: &str) -> Value {
+    record(uri, cid, None)
+}
+
+/// A contract as clients see it.
+pub(super) fn contract(c: &ContractRow) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), c.id.clone().into());
+    m.insert("state".into(), c.state.as_str().into());
+    m.insert("requester".into(), c.requester.clone().into());
+    m.insert("provider".into(), c.provider.clone().into());
+    m.insert("rfp".into(), strong(&c.rfp_uri, &c.rfp_cid));
+    m.insert("bid".into(), strong(&c.bid_uri, &c.bid_cid));
+    m.insert("ccba".into(), strong(&c.ccba_uri, &c.ccba_cid));
+    m.insert("authorization".into(), c.authorization_uri.clone().into());
+    m.insert("price".into(), money(c.amount_minor, &c.currency));
+    m.insert("fee".into(), money(c.fee_minor, &c.currency));
+    m.insert("frequency".into(), c.frequency.clone().into());
+    m.insert("tokenValue".into(), c.token_value.clone().into());
+    m.insert("payTo".into(), c.pay_to.clone().into());
+    m.insert("decision".into(), c.decision.clone());
+    if let Some(tx) = &c.tx_hash {
+        m.insert("transaction".into(), tx.clone().into());
+    }
+    if let (Some(u), Some(cid)) = (&c.payment_uri, &c.payment_cid) {
+        m.insert("payment".into(), record(u, cid, c.payment_value.as_ref()));
+    }
+    if let (Some(u), Some(cid)) = (&c.ccr_uri, &c.ccr_cid) {
+        m.insert("ccr".into(), strong(u, cid));
+    }
+    m.insert("receiptDue".into(), datetime(c.receipt_due));
+    if let Some(e) = &c.error {
+        m.insert("error".into(), e.clone().into());
+    }
+    m.insert("attempts".into(), Value::Int(i128::from(c.attempts)));
     Value::Object(m)
 }

@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// POST /v1/admin/payouts/run).
     #[arg(long, env = "SETTLEMENT_PAYOUT_INTERVAL_SECS", default_value_t = 0)]
     pub payout_interval_secs: u64,
+    /// A paid compute contract without the bidder's receipt this long
+    /// after its accept is expired and flagged for a dispute.
+    #[arg(long, env = "SETTLEMENT_CONTRACT_RECEIPT_WINDOW_SECS", default_value_t = 24 * 3600)]
+    pub contract_receipt_window_secs: u64,
     #[command(flatten)]
     pub chain: ChainArgs,
     #[command(flatten)]

@@ -617,7 +617,14 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     let wallet = local.spare.get(5).ok_or("too few dev accounts")?;
     super::demo_proof::run(&api, &service, &chain, wallet, &base_scenario, out).await?;
 
-    writeln!(out, "\n== 10. Reconciliation").ok();
+    writeln!(
+        out,
+        "\n== 10. A compute contract: Alice's trust policy decides which bid is paid"
+    )
+    .ok();
+    super::demo_contract::run(&api, &service, &local, out).await?;
+
+    writeln!(out, "\n== 11. Reconciliation").ok();
     let r = reconcile(
         &store,
         &chain,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod demo;
+mod demo_contract;
 mod demo_proof;
 mod demo_split;
 pub mod dispute;

@@ -225,7 +225,7 @@ pub async fn request_requirements(
 }
 
 /// Sends `request` (without payment) and reads the 402's `PAYMENT-REQUIRED`.
-async fn payment_required(
+pub(crate) async fn payment_required(
     request: reqwest::RequestBuilder,
     u: &reqwest::Url,
 ) -> Result<Value, X402Error> {
@@ -298,7 +298,7 @@ pub async fn pay(
 
 /// Repeats `request` with the signed payment and reads the answer: its
 /// status, its body and the transaction `PAYMENT-RESPONSE` names.
-async fn send_payment(
+pub(crate) async fn send_payment(
     request: reqwest::RequestBuilder,
     u: &reqwest::Url,
     payment: Value,

@@ -61,6 +61,30 @@ const FILES: &[(&str, &str)] = &[
         "dev.settlement.inferenceProof",
         include_str!("../../../lexicons/dev.settlement.inferenceProof.json"),
     ),
+    (
+        "com.publicdomainrelay.temp.ccrfp",
+        include_str!("../../../lexicons/com.publicdomainrelay.temp.ccrfp.json"),
+    ),
+    (
+        "com.publicdomainrelay.temp.ccb",
+        include_str!("../../../lexicons/com.publicdomainrelay.temp.ccb.json"),
+    ),
+    (
+        "com.publicdomainrelay.temp.ccba",
+        include_str!("../../../lexicons/com.publicdomainrelay.temp.ccba.json"),
+    ),
+    (
+        "com.publicdomainrelay.temp.ccbap",
+        include_str!("../../../lexicons/com.publicdomainrelay.temp.ccbap.json"),
+    ),
+    (
+        "com.publicdomainrelay.temp.ccr",
+        include_str!("../../../lexicons/com.publicdomainrelay.temp.ccr.json"),
+    ),
+    (
+        "sh.tangled.graph.vouch",
+        include_str!("../../../lexicons/sh.tangled.graph.vouch.json"),
+    ),
 ];
 
 /// A record or field that breaks its lexicon: where, and which rule.

@@ -3,6 +3,9 @@
 //! rules of its collection, then stored once.
 
 use super::*;
+use crate::contract::records::{
+    Ccb, Ccba, Ccr, Ccrfp, NSID_CCB, NSID_CCBA, NSID_CCR, NSID_CCRFP, NSID_VOUCH,
+};
 
 pub(super) fn invalid(e: ValidationError) -> Failure {
     Failure::new(FailureKind::Rejected, "invalid-record", e.to_string())
@@ -17,6 +20,11 @@ fn root_of(collection: &str) -> Option<&'static str> {
         NSID_AUTHORIZATION => Some("authorization"),
         NSID_COMPUTATION => Some("computation"),
         NSID_INFERENCE_PROOF => Some("proof"),
+        NSID_CCRFP => Some("ccrfp"),
+        NSID_CCB => Some("ccb"),
+        NSID_CCBA => Some("ccba"),
+        NSID_CCR => Some("ccr"),
+        NSID_VOUCH => Some("vouch"),
         _ => None,
     }
 }
@@ -55,6 +63,25 @@ impl Service {
                     .await?;
                 self.index_proof(&receipt, &index, now).await?;
                 return Ok((put, cid));
+            }
+            NSID_CCRFP => check::<Ccrfp>(&raw, root)?,
+            NSID_CCB => check::<Ccb>(&raw, root)?,
+            NSID_CCBA => check::<Ccba>(&raw, root)?,
+            NSID_CCR => return self.ingest_receipt_of_contract(&raw, now).await,
+            NSID_VOUCH => {
+                // The latest version of each vouch counts: kept apart from
+                // the immutable records.
+                let (owner, edge, cid) = crate::contract::gather::vouch_edge(&raw)?;
+                crate::contract::store::put_vouch(
+                    &self.store,
+                    &owner,
+                    &edge,
+                    &cid.to_string(),
+                    &raw.value,
+                    now.unix_micros(),
+                )
+                .await?;
+                return Ok((Put::Created, cid));
             }
             _ => check::<PaymentAuthorization>(&raw, root)?,
         };
@@ -96,6 +123,38 @@ impl Service {
             cid: cid.to_string(),
             value,
         }))
+    }
+}
+
+impl Service {
+    /// A compute contract's receipt: it closes its contract where this
+    /// exchange holds one (refused if it does not match it), and is kept
+    /// as a record either way.
+    async fn ingest_receipt_of_contract(
+        &self,
+        raw: &RawRecord,
+        now: Datetime,
+    ) -> Result<(Put, Cid), Failure> {
+        let ccr =
+            parse_record::<Ccr>(raw, "ccr").map_err(crate::contract::gather::record_failure)?;
+        if let Some(contracts) = self.contracts.get()
+            && crate::contract::store::by_ccba(&self.store, &ccr.data.ccba.uri.to_string())
+                .await?
+                .is_some()
+        {
+            contracts.close(&ccr).await?;
+            return Ok((Put::Created, ccr.cid));
+        }
+        let put = self
+            .store
+            .put_record(
+                &ccr.uri,
+                &ccr.cid.to_string(),
+                &ccr.value,
+                now.unix_micros(),
+            )
+            .await?;
+        Ok((put, ccr.cid))
     }
 }
 

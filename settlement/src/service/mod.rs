@@ -72,6 +72,8 @@ pub struct Service {
     pub fail_after_deposit_settlement: std::sync::atomic::AtomicBool,
     /// Which receipts need a proof of inference, and its verifier.
     pub proof_gate: std::sync::OnceLock<ProofGate>,
+    /// Compute contracts, once a chain is configured.
+    pub contracts: std::sync::OnceLock<Arc<crate::contract::Contracts>>,
     /// Records many charges share, parsed once.
     shared: SharedRecords,
 }
@@ -111,6 +113,7 @@ impl Service {
             destination_delay_s: std::sync::atomic::AtomicU64::new(DESTINATION_DELAY_S),
             fail_after_deposit_settlement: std::sync::atomic::AtomicBool::new(false),
             proof_gate: std::sync::OnceLock::new(),
+            contracts: std::sync::OnceLock::new(),
             shared: SharedRecords::default(),
         })
     }

@@ -5,6 +5,7 @@
 mod charge_rules;
 mod cli;
 mod common;
+mod contract_crash;
 mod dispute_crash;
 mod group_commit;
 mod inference;

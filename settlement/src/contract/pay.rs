@@ -1,0 +1,321 @@
+//! Paying a bid over x402, and following the payment on chain until it is
+//! deep enough, whatever crashes in between.
+//!
+//! The treasury signs one EIP-3009 authorization per contract, to the
+//! address the bidder's 402 names, for exactly the bid's price, under a
+//! nonce that is a hash of the contract id: sending it again (after a
+//! crash, a timeout) can never pay twice. Before anything is sent again,
+//! the chain is asked whether the nonce was used and by which transaction.
+
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
+
+use super::Contracts;
+use super::row::{Advance, ContractRow, State};
+use crate::payout::chain::{Authorization, ChainError, NonceEvent, TxStatus};
+use crate::payout::x402::{self, Accepted, X402Error};
+use crate::store::StoreError;
+
+/// Longest one x402 request may take.
+const X402_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The nonce of a contract's payment.
+pub fn contract_nonce(contract_id: &str) -> B256 {
+    keccak256(format!("dev.settlement/contract/{contract_id}").as_bytes())
+}
+
+/// A step could not be taken; the contract stays where it is.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("contract {id}: {message}")]
+    Data { id: String, message: String },
+}
+
+fn data(c: &ContractRow, message: &str) -> StepError {
+    StepError::Data {
+        id: c.id.clone(),
+        message: message.to_owned(),
+    }
+}
+
+/// What the bidder's endpoint answered to the paid request.
+pub struct Answer {
+    pub tx: B256,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Contracts {
+    /// The bidder's 402 for `url`: a requirement exact on this chain, in
+    /// this token, for exactly `token_value`, to a non-zero address.
+    pub(super) async fn ask(&self, url: &str, token_value: &str) -> Result<Accepted, X402Error> {
+        let u = reqwest::Url::parse(url).map_err(|e| X402Error::Http {
+            url: url.to_owned(),
+            message: format!("not a URL: {e}"),
+        })?;
+        let egress = &self.payouts.config().egress;
+        let client = egress.client_for(&u, X402_TIMEOUT).await?;
+        let required = x402::payment_required(client.get(u.clone()), &u).await?;
+        x402::choose_amount(
+            &required,
+            token_value,
+            "the bid's price,",
+            &self.payouts.chain().config,
+        )
+    }
+
+    pub(super) fn authorization(&self, c: &ContractRow) -> Result<Authorization, StepError> {
+        let to: Address = c
+            .pay_to
+            .parse()
+            .map_err(|_| data(c, "pay_to is not an address"))?;
+        let value = U256::from_str_radix(&c.token_value, 10)
+            .map_err(|_| data(c, "token_value is not a decimal integer"))?;
+        Ok(Authorization {
+            from: self.payouts.chain().treasury().address(),
+            to,
+            value,
+            valid_after: 0,
+            valid_before: u64::try_from(c.valid_before).unwrap_or(0),
+            nonce: contract_nonce(&c.id),
+        })
+    }
+
+    /// Sends the signed payment to the bidder's URL (asking its 402 again:
+    /// it must still name the address signed to).
+    pub(super) async fn send(&self, c: &ContractRow) -> Result<Answer, X402Error> {
+        let accepted = self.ask(&c.url, &c.token_value).await?;
+        let auth = self
+            .authorization(c)
+            .map_err(|e| X402Error::Mismatch(e.to_string()))?;
+        if accepted.pay_to != auth.to {
+            return Err(X402Error::Mismatch(format!(
+                "payTo changed from {} to {} after signing",
+                auth.to, accepted.pay_to
+            )));
+        }
+        let signature: Bytes = c
+            .signature
+            .parse()
+            .map_err(|_| X402Error::Mismatch("the stored signature is not hex".into()))?;
+        let u = reqwest::Url::parse(&c.url).map_err(|e| X402Error::Http {
+            url: c.url.clone(),
+            message: e.to_string(),
+        })?;
+        let client = self
+            .payouts
+            .config()
+            .egress
+            .client_for(&u, X402_TIMEOUT)
+            .await?;
+        let (status, body, tx) = x402::send_payment(
+            client.get(u.clone()),
+            &u,
+            x402::payment_payload(&accepted, &auth, &signature),
+            &self.payouts.chain().config,
+        )
+        .await?;
+        Ok(Answer { tx, status, body })
+    }
+
+    /// One step of an unfinished contract. Returns the answer's body when
+    /// this step sent the payment and the bidder answered.
+    pub(super) async fn step(&self, c: &ContractRow) -> Result<Option<Vec<u8>>, StepError> {
+        match c.state {
+            State::Accepted => self.step_accepted(c).await,
+            State::Submitted => {
+                self.step_submitted(c).await?;
+                Ok(None)
+            }
+            State::Paid => {
+                if c.receipt_due <= self.now()
+                    && super::store::expire(&self.store, &c.id, self.now()).await?
+                {
+                    tracing::warn!(contract = %c.id, "paid contract has no receipt by its deadline: flagged for a dispute");
+                    self.count("expired");
+                }
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn step_accepted(&self, c: &ContractRow) -> Result<Option<Vec<u8>>, StepError> {
+        let nonce = contract_nonce(&c.id);
+        let chain = self.payouts.chain();
+        if chain.authorization_used(nonce).await? {
+            return self.adopt_used(c).await.map(|_| None);
+        }
+        if chain
+            .expired_deep(u64::try_from(c.valid_before).unwrap_or(0))
+            .await?
+        {
+            self.fail(c, "the payment authorization expired unused")
+                .await?;
+            return Ok(None);
+        }
+        if c.attempts >= self.config.max_attempts {
+            // Given up: canceled on chain first, failed once that is deep
+            // (or followed, if it was used after all).
+            match chain.cancel_authorization(nonce).await {
+                Ok(_) => {}
+                Err(ChainError::Revert(r)) if r.contains("used or canceled") => {}
+                Err(e) => return Err(e.into()),
+            }
+            return self.adopt_used(c).await.map(|_| None);
+        }
+        match self.send(c).await {
+            Ok(answer) => {
+                self.failpoint("contract-paid", &c.id);
+                let advance = Advance {
+                    tx_hash: Some(answer.tx.to_string()),
+                    count_attempt: true,
+                    ..Advance::default()
+                };
+                super::store::advance(
+                    &self.store,
+                    &c.id,
+                    State::Accepted,
+                    State::Submitted,
+                    &advance,
+                    self.now(),
+                )
+                .await?;
+                let mut now = c.clone();
+                now.state = State::Submitted;
+                now.tx_hash = Some(answer.tx.to_string());
+                self.step_submitted(&now).await?;
+                let _ = answer.status;
+                Ok(Some(answer.body))
+            }
+            Err(e) => {
+                tracing::warn!(contract = %c.id, error = %e, "contract payment attempt failed");
+                let advance = Advance {
+                    error: Some(e.code().to_owned()),
+                    count_attempt: true,
+                    ..Advance::default()
+                };
+                super::store::advance(
+                    &self.store,
+                    &c.id,
+                    State::Accepted,
+                    State::Accepted,
+                    &advance,
+                    self.now(),
+                )
+                .await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The nonce is used (or canceled) on chain: follow the transaction
+    /// that used it, or fail the contract once the cancel is deep.
+    async fn adopt_used(&self, c: &ContractRow) -> Result<(), StepError> {
+        let chain = self.payouts.chain();
+        match chain.nonce_event(contract_nonce(&c.id)).await? {
+            Some(NonceEvent::Used { tx, .. }) => {
+                let advance = Advance {
+                    tx_hash: Some(tx.to_string()),
+                    ..Advance::default()
+                };
+                if super::store::advance(
+                    &self.store,
+                    &c.id,
+                    c.state,
+                    State::Submitted,
+                    &advance,
+                    self.now(),
+                )
+                .await?
+                {
+                    let mut now = c.clone();
+                    now.state = State::Submitted;
+                    now.tx_hash = Some(tx.to_string());
+                    self.step_submitted(&now).await?;
+                }
+                Ok(())
+            }
+            Some(NonceEvent::Canceled { block_number, .. }) => {
+                if chain.depth(block_number).await? >= chain.config.confirmations {
+                    self.fail(c, "the payment authorization was canceled unused")
+                        .await?;
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A known transaction: paid once it is deep enough and pays exactly
+    /// this contract; forgotten if it does not.
+    pub(super) async fn step_submitted(&self, c: &ContractRow) -> Result<(), StepError> {
+        let tx: B256 = c
+            .tx_hash
+            .as_deref()
+            .ok_or_else(|| data(c, "submitted without a transaction"))?
+            .parse()
+            .map_err(|_| data(c, "tx_hash is not 32 bytes of hex"))?;
+        let chain = self.payouts.chain();
+        match chain.tx_status(tx).await? {
+            TxStatus::Pending => Ok(()),
+            TxStatus::Mined {
+                depth,
+                success: true,
+                ..
+            } => {
+                let auth = self.authorization(c)?;
+                if !chain.pays(tx, auth.nonce, auth.to, auth.value).await? {
+                    tracing::warn!(contract = %c.id, tx = %tx, "reported transaction does not pay the contract");
+                    let advance = Advance {
+                        clear_tx: true,
+                        error: Some(format!("transaction {tx} does not pay this contract")),
+                        ..Advance::default()
+                    };
+                    super::store::advance(
+                        &self.store,
+                        &c.id,
+                        State::Submitted,
+                        State::Accepted,
+                        &advance,
+                        self.now(),
+                    )
+                    .await?;
+                    return Ok(());
+                }
+                if depth < chain.config.confirmations {
+                    return Ok(());
+                }
+                self.mark_paid(c, tx).await
+            }
+            TxStatus::Mined { success: false, .. } | TxStatus::Unknown => {
+                let advance = Advance {
+                    clear_tx: true,
+                    error: Some(format!("transaction {tx} was dropped or reverted")),
+                    ..Advance::default()
+                };
+                super::store::advance(
+                    &self.store,
+                    &c.id,
+                    State::Submitted,
+                    State::Accepted,
+                    &advance,
+                    self.now(),
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn fail(&self, c: &ContractRow, reason: &str) -> Result<(), StepError> {
+        if super::store::fail(&self.store, c, reason, self.now()).await? {
+            tracing::warn!(contract = %c.id, reason, "contract never paid; the requester's money is back");
+            self.count("failed");
+        }
+        Ok(())
+    }
+}

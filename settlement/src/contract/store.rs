@@ -1,0 +1,551 @@
+//! Contracts, trust policies and vouches as rows. Every move of money is
+//! in one ledger transaction with the contract's compare-and-set:
+//!
+//! - accept: the authorization consumed, requester -> contracts in flight
+//!   (the price) and -> fees (the fee), the row `accepted`;
+//! - paid: contracts in flight -> treasury (the asset left), the row
+//!   `paid` with its payment record;
+//! - failed: the price and the fee back to the requester, the row
+//!   `failed`.
+
+use ledger::{Currency, LedgerStore, LedgerTx, NewTransfer, Op, Reference};
+use sqlx::Row as _;
+
+use super::row::{Advance, ContractRow, State};
+use super::trust::{Edge, Mode, Policy};
+use crate::accounts::{self, code};
+use crate::records::formats::Micros;
+use crate::records::json::{self, Value};
+use crate::store::{Store, StoreError};
+
+/// Why a contract could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractStoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the requester's available funds do not cover the price and the fee")]
+    InsufficientFunds,
+    #[error("the authorization is used already (charged, or its nonce bound to another)")]
+    AuthorizationConsumed,
+    #[error("a contract for this accept exists already")]
+    Exists,
+}
+
+impl From<ledger::Error> for ContractStoreError {
+    fn from(e: ledger::Error) -> Self {
+        match e {
+            ledger::Error::InsufficientFunds { .. } => ContractStoreError::InsufficientFunds,
+            e => ContractStoreError::Store(StoreError::from(e)),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ContractStoreError {
+    fn from(e: sqlx::Error) -> Self {
+        ContractStoreError::Store(StoreError::from(e))
+    }
+}
+
+/// The authorization a contract consumes: one charge of a singleJob.
+pub struct Consumed<'a> {
+    pub nonce: &'a str,
+    pub cid: &'a str,
+    pub limit_minor: i64,
+    pub expires_at: Micros,
+}
+
+/// Which contracts to list.
+#[derive(Clone, Copy, Debug)]
+pub enum Filter<'a> {
+    Requester(&'a str),
+    Provider(&'a str),
+    /// Accepted, submitted or paid: what the resumer looks at.
+    Unfinished,
+}
+
+fn op(
+    id: String,
+    (debit, credit): (ledger::Id, ledger::Id),
+    amount: i64,
+    currency: &Currency,
+    what: &str,
+    contract: &str,
+) -> Result<Op, StoreError> {
+    Ok(Op::Transfer(NewTransfer {
+        id: accounts::id(&id),
+        debit_account: debit,
+        credit_account: credit,
+        amount_minor: amount,
+        currency: currency.clone(),
+        code: code(what),
+        reference: Some(Reference::new(format!("contract:{contract}"))?),
+    }))
+}
+
+/// The money of an accept: the price into the contracts in flight, the
+/// fee to the exchange.
+fn accept_ops(c: &ContractRow, currency: &Currency) -> Result<Vec<Op>, StoreError> {
+    let requester = accounts::requester(&c.requester, &c.currency);
+    let mut ops = vec![op(
+        format!("contract:{}", c.id),
+        (requester.clone(), accounts::contracts(&c.currency)),
+        c.amount_minor,
+        currency,
+        "contract-accepted",
+        &c.id,
+    )?];
+    if c.fee_minor > 0 {
+        ops.push(op(
+            format!("contract-fee:{}", c.id),
+            (requester, accounts::fees(&c.currency)),
+            c.fee_minor,
+            currency,
+            "contract-fee",
+            &c.id,
+        )?);
+    }
+    Ok(ops)
+}
+
+fn parse_value(text: &str) -> Result<Value, StoreError> {
+    json::parse_str(text).map_err(|e| StoreError::Corrupt(format!("stored contract: {e}")))
+}
+
+macro_rules! contract_rows {
+    ($name:ident, $ledger:ty, $pool:ty) => {
+        mod $name {
+            use super::*;
+
+            type Db = <$pool as crate::store::PoolDb>::Db;
+            type DbRow = <Db as sqlx::Database>::Row;
+
+            fn row(r: &DbRow) -> Result<ContractRow, StoreError> {
+                let state: String = r.try_get("state")?;
+                Ok(ContractRow {
+                    seq: r.try_get("seq")?,
+                    id: r.try_get("id")?,
+                    ccba_uri: r.try_get("ccba_uri")?,
+                    ccba_cid: r.try_get("ccba_cid")?,
+                    rfp_uri: r.try_get("rfp_uri")?,
+                    rfp_cid: r.try_get("rfp_cid")?,
+                    bid_uri: r.try_get("bid_uri")?,
+                    bid_cid: r.try_get("bid_cid")?,
+                    requester: r.try_get("requester")?,
+                    provider: r.try_get("provider")?,
+                    authorization_uri: r.try_get("authorization_uri")?,
+                    currency: r.try_get("currency")?,
+                    amount_minor: r.try_get("amount_minor")?,
+                    fee_minor: r.try_get("fee_minor")?,
+                    frequency: r.try_get("frequency")?,
+                    token_value: r.try_get("token_value")?,
+                    url: r.try_get("url")?,
+                    pay_to: r.try_get("pay_to")?,
+                    nonce: r.try_get("nonce")?,
+                    valid_before: r.try_get("valid_before")?,
+                    signature: r.try_get("signature")?,
+                    decision: parse_value(&r.try_get::<String, _>("decision")?)?,
+                    state: State::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("contract state {state:?}")))?,
+                    tx_hash: r.try_get("tx_hash")?,
+                    payment_uri: r.try_get("payment_uri")?,
+                    payment_cid: r.try_get("payment_cid")?,
+                    payment_value: r
+                        .try_get::<Option<String>, _>("payment_value")?
+                        .map(|v| parse_value(&v))
+                        .transpose()?,
+                    ccr_uri: r.try_get("ccr_uri")?,
+                    ccr_cid: r.try_get("ccr_cid")?,
+                    receipt_due: r.try_get("receipt_due")?,
+                    attempts: r.try_get("attempts")?,
+                    error: r.try_get("error")?,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            }
+
+            pub(super) async fn get(pool: &$pool, key: &str, by_ccba: bool) -> Result<Option<ContractRow>, StoreError> {
+                let sql = if by_ccba {
+                    concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE ccba_uri = $1")
+                } else {
+                    concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE id = $1")
+                };
+                sqlx::query(sql).bind(key).fetch_optional(pool).await?.as_ref().map(row).transpose()
+            }
+
+            pub(super) async fn list(pool: &$pool, f: Filter<'_>, after: i64, limit: i64) -> Result<Vec<ContractRow>, StoreError> {
+                let (sql, key) = match f {
+                    Filter::Requester(d) => (
+                        concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE requester = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+                        d,
+                    ),
+                    Filter::Provider(d) => (
+                        concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE provider = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+                        d,
+                    ),
+                    Filter::Unfinished => (
+                        concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE state IN ('accepted', 'submitted', 'paid') AND $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+                        "",
+                    ),
+                };
+                let rows = sqlx::query(sql).bind(key).bind(after).bind(limit).fetch_all(pool).await?;
+                rows.iter().map(row).collect()
+            }
+
+            pub(super) async fn accept(ledger: &$ledger, c: &ContractRow, a: &Consumed<'_>, exchange_did: &str) -> Result<(), ContractStoreError> {
+                let currency = Currency::new(c.currency.as_str()).map_err(StoreError::from)?;
+                let mut tx = ledger.begin().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO settlement_contracts (id, ccba_uri, ccba_cid, rfp_uri, rfp_cid, bid_uri, bid_cid, requester, \
+                     provider, authorization_uri, currency, amount_minor, fee_minor, frequency, token_value, url, pay_to, \
+                     nonce, valid_before, signature, decision, state, receipt_due, attempts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                     $21, 'accepted', $22, 0, $23, $23) ON CONFLICT DO NOTHING",
+                )
+                .bind(&c.id).bind(&c.ccba_uri).bind(&c.ccba_cid).bind(&c.rfp_uri).bind(&c.rfp_cid)
+                .bind(&c.bid_uri).bind(&c.bid_cid).bind(&c.requester).bind(&c.provider).bind(&c.authorization_uri)
+                .bind(&c.currency).bind(c.amount_minor).bind(c.fee_minor).bind(&c.frequency).bind(&c.token_value)
+                .bind(&c.url).bind(&c.pay_to).bind(&c.nonce).bind(c.valid_before).bind(&c.signature)
+                .bind(json::to_canonical_string(&c.decision)).bind(c.receipt_due).bind(c.created_at)
+                .execute(&mut **tx.sqlx())
+                .await?
+                .rows_affected();
+                if inserted != 1 {
+                    tx.rollback().await?;
+                    return Err(ContractStoreError::Exists);
+                }
+                // Rule 9 as for receipts: one charge consumes a singleJob,
+                // and a nonce binds one authorization of the requester.
+                let consumed = sqlx::query(
+                    "INSERT INTO settlement_authorizations (requester, nonce, authorization_uri, authorization_cid, scope, \
+                     currency, limit_minor, charged_minor, charges, consumed, expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, 'singleJob', $5, $6, $7, 1, 1, $8, $9) ON CONFLICT DO NOTHING",
+                )
+                .bind(&c.requester).bind(a.nonce).bind(&c.authorization_uri).bind(a.cid).bind(&c.currency)
+                .bind(a.limit_minor).bind(c.amount_minor + c.fee_minor).bind(a.expires_at).bind(c.created_at)
+                .execute(&mut **tx.sqlx())
+                .await?
+                .rows_affected();
+                if consumed != 1 {
+                    tx.rollback().await?;
+                    return Err(ContractStoreError::AuthorizationConsumed);
+                }
+                for account in accounts::contract_accounts(&c.requester, &currency, exchange_did) {
+                    tx.create_account(&account).await?;
+                }
+                if let Err(e) = tx.submit(&accept_ops(c, &currency)?).await {
+                    tx.rollback().await?;
+                    return Err(e.into());
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(super) async fn advance(pool: &$pool, id: &str, from: State, to: State, a: &Advance, now: Micros) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET state = $3, \
+                     tx_hash = CASE WHEN $4 = 1 THEN NULL ELSE COALESCE($5, tx_hash) END, \
+                     error = COALESCE($6, error), attempts = attempts + $7, updated_at = $8 \
+                     WHERE id = $1 AND state = $2",
+                )
+                .bind(id).bind(from.as_str()).bind(to.as_str()).bind(i64::from(a.clear_tx)).bind(&a.tx_hash)
+                .bind(&a.error).bind(i64::from(a.count_attempt)).bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
+            }
+
+            pub(super) async fn paid(ledger: &$ledger, c: &ContractRow, tx_hash: &str, payment: (&str, &str, &Value), exchange_did: &str, now: Micros) -> Result<bool, StoreError> {
+                let currency = Currency::new(c.currency.as_str())?;
+                let mut tx = ledger.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET state = 'paid', tx_hash = $2, payment_uri = $3, payment_cid = $4, \
+                     payment_value = $5, error = NULL, updated_at = $6 WHERE id = $1 AND state IN ('accepted', 'submitted')",
+                )
+                .bind(&c.id).bind(tx_hash).bind(payment.0).bind(payment.1)
+                .bind(json::to_canonical_string(payment.2)).bind(now)
+                .execute(&mut **tx.sqlx())
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                for account in accounts::payout_accounts(&currency, exchange_did) {
+                    tx.create_account(&account).await?;
+                }
+                tx.submit(&[op(
+                    format!("contract-paid:{}", c.id),
+                    (accounts::contracts(&c.currency), accounts::treasury(&c.currency)),
+                    c.amount_minor,
+                    &currency,
+                    "contract-paid",
+                    &c.id,
+                )?])
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(super) async fn fail(ledger: &$ledger, c: &ContractRow, error: &str, now: Micros) -> Result<bool, StoreError> {
+                let currency = Currency::new(c.currency.as_str())?;
+                let mut tx = ledger.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET state = 'failed', error = $2, updated_at = $3 \
+                     WHERE id = $1 AND state IN ('accepted', 'submitted')",
+                )
+                .bind(&c.id).bind(error).bind(now)
+                .execute(&mut **tx.sqlx())
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                let requester = accounts::requester(&c.requester, &c.currency);
+                let mut ops = vec![op(
+                    format!("contract-return:{}", c.id),
+                    (accounts::contracts(&c.currency), requester.clone()),
+                    c.amount_minor,
+                    &currency,
+                    "contract-failed",
+                    &c.id,
+                )?];
+                if c.fee_minor > 0 {
+                    ops.push(op(
+                        format!("contract-fee-return:{}", c.id),
+                        (accounts::fees(&c.currency), requester),
+                        c.fee_minor,
+                        &currency,
+                        "contract-fee-refund",
+                        &c.id,
+                    )?);
+                }
+                tx.submit(&ops).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(super) async fn receipted(pool: &$pool, id: &str, ccr_uri: &str, ccr_cid: &str, now: Micros) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET state = 'receipted', ccr_uri = $2, ccr_cid = $3, error = NULL, \
+                     updated_at = $4 WHERE id = $1 AND state IN ('paid', 'expired')",
+                )
+                .bind(id).bind(ccr_uri).bind(ccr_cid).bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
+            }
+
+            pub(super) async fn expire(pool: &$pool, id: &str, now: Micros) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET state = 'expired', \
+                     error = 'no receipt by the deadline: flagged for a dispute', updated_at = $2 \
+                     WHERE id = $1 AND state = 'paid' AND receipt_due <= $2",
+                )
+                .bind(id).bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
+            }
+
+            pub(super) async fn policy(pool: &$pool, requester: &str) -> Result<Option<Policy>, StoreError> {
+                let Some(r) = sqlx::query("SELECT mode, hops, heed_vouchees FROM settlement_trust_policies WHERE requester = $1")
+                    .bind(requester)
+                    .fetch_optional(pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let mode: String = r.try_get("mode")?;
+                let hops: i64 = r.try_get("hops")?;
+                let mode = match mode.as_str() {
+                    "vouched" => Mode::Vouched,
+                    "open" => Mode::Open,
+                    "network" => Mode::Network { hops: u32::try_from(hops).unwrap_or(1) },
+                    other => return Err(StoreError::Corrupt(format!("trust mode {other:?}"))),
+                };
+                Ok(Some(Policy { mode, heed_vouchees: r.try_get::<i64, _>("heed_vouchees")? == 1 }))
+            }
+
+            pub(super) async fn set_policy(pool: &$pool, requester: &str, p: &Policy, now: Micros) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO settlement_trust_policies (requester, mode, hops, heed_vouchees, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (requester) DO UPDATE SET mode = excluded.mode, \
+                     hops = excluded.hops, heed_vouchees = excluded.heed_vouchees, updated_at = excluded.updated_at",
+                )
+                .bind(requester).bind(p.mode.as_str()).bind(i64::from(p.mode.depth()))
+                .bind(i64::from(p.heed_vouchees)).bind(now)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub(super) async fn put_vouch(pool: &$pool, owner: &str, e: &Edge, cid: &str, value: &Value, now: Micros) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO settlement_vouches (owner, subject, kind, uri, cid, value, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (owner, subject) DO UPDATE SET kind = excluded.kind, \
+                     uri = excluded.uri, cid = excluded.cid, value = excluded.value, updated_at = excluded.updated_at",
+                )
+                .bind(owner).bind(&e.subject).bind(e.kind.as_str()).bind(&e.uri).bind(cid)
+                .bind(json::to_canonical_string(value)).bind(now)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub(super) async fn vouches_of(pool: &$pool, owner: &str, limit: i64) -> Result<Vec<Edge>, StoreError> {
+                let rows = sqlx::query("SELECT subject, kind, uri FROM settlement_vouches WHERE owner = $1 ORDER BY subject LIMIT $2")
+                    .bind(owner).bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let kind: String = r.try_get("kind")?;
+                        Ok(Edge {
+                            subject: r.try_get("subject")?,
+                            kind: super::super::records::Kind::parse(&kind)
+                                .ok_or_else(|| StoreError::Corrupt(format!("vouch kind {kind:?}")))?,
+                            uri: r.try_get("uri")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+macro_rules! contract_columns {
+    () => {
+        "seq, id, ccba_uri, ccba_cid, rfp_uri, rfp_cid, bid_uri, bid_cid, requester, provider, \
+         authorization_uri, currency, amount_minor, fee_minor, frequency, token_value, url, pay_to, nonce, \
+         valid_before, signature, decision, state, tx_hash, payment_uri, payment_cid, payment_value, ccr_uri, \
+         ccr_cid, receipt_due, attempts, error, created_at, updated_at"
+    };
+}
+
+contract_rows!(sqlite_contracts, ledger::SqliteLedger, sqlx::SqlitePool);
+contract_rows!(postgres_contracts, ledger::PgLedger, sqlx::PgPool);
+
+macro_rules! on_backend {
+    ($store:expr, $l:ident => $f:ident ( $($arg:expr),* )) => {
+        match $store {
+            Store::Sqlite($l) => sqlite_contracts::$f($($arg),*).await,
+            Store::Postgres($l) => postgres_contracts::$f($($arg),*).await,
+        }
+    };
+}
+
+pub async fn get(store: &Store, id: &str) -> Result<Option<ContractRow>, StoreError> {
+    on_backend!(store, l => get(l.pool(), id, false))
+}
+
+pub async fn by_ccba(store: &Store, uri: &str) -> Result<Option<ContractRow>, StoreError> {
+    on_backend!(store, l => get(l.pool(), uri, true))
+}
+
+pub async fn list(
+    store: &Store,
+    f: Filter<'_>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ContractRow>, StoreError> {
+    on_backend!(store, l => list(l.pool(), f, after_seq, limit))
+}
+
+/// Writes an accepted contract, consumes its authorization and moves the
+/// requester's money, all or nothing.
+pub async fn accept(
+    store: &Store,
+    c: &ContractRow,
+    a: &Consumed<'_>,
+    exchange_did: &str,
+) -> Result<(), ContractStoreError> {
+    on_backend!(store, l => accept(l, c, a, exchange_did))
+}
+
+/// A move from `from` to `to` that moves no money; `false` if the
+/// contract was not in `from`.
+pub async fn advance(
+    store: &Store,
+    id: &str,
+    from: State,
+    to: State,
+    a: &Advance,
+    now: Micros,
+) -> Result<bool, StoreError> {
+    on_backend!(store, l => advance(l.pool(), id, from, to, a, now))
+}
+
+/// Paid on chain by `tx_hash`: the money left the treasury.
+pub async fn paid(
+    store: &Store,
+    c: &ContractRow,
+    tx_hash: &str,
+    payment: (&str, &str, &Value),
+    exchange_did: &str,
+    now: Micros,
+) -> Result<bool, StoreError> {
+    on_backend!(store, l => paid(l, c, tx_hash, payment, exchange_did, now))
+}
+
+/// Never paid: the requester's money comes back.
+pub async fn fail(
+    store: &Store,
+    c: &ContractRow,
+    error: &str,
+    now: Micros,
+) -> Result<bool, StoreError> {
+    on_backend!(store, l => fail(l, c, error, now))
+}
+
+pub async fn receipted(
+    store: &Store,
+    id: &str,
+    ccr_uri: &str,
+    ccr_cid: &str,
+    now: Micros,
+) -> Result<bool, StoreError> {
+    on_backend!(store, l => receipted(l.pool(), id, ccr_uri, ccr_cid, now))
+}
+
+pub async fn expire(store: &Store, id: &str, now: Micros) -> Result<bool, StoreError> {
+    on_backend!(store, l => expire(l.pool(), id, now))
+}
+
+/// The requester's policy, or the default where she set none.
+pub async fn policy(store: &Store, requester: &str) -> Result<(Policy, bool), StoreError> {
+    let set: Option<Policy> = on_backend!(store, l => policy(l.pool(), requester))?;
+    Ok(match set {
+        Some(p) => (p, true),
+        None => (Policy::default(), false),
+    })
+}
+
+pub async fn set_policy(
+    store: &Store,
+    requester: &str,
+    p: &Policy,
+    now: Micros,
+) -> Result<(), StoreError> {
+    on_backend!(store, l => set_policy(l.pool(), requester, p, now))
+}
+
+/// Stores the latest vouch or denounce of `owner` on `e.subject`.
+pub async fn put_vouch(
+    store: &Store,
+    owner: &str,
+    e: &Edge,
+    cid: &str,
+    value: &Value,
+    now: Micros,
+) -> Result<(), StoreError> {
+    on_backend!(store, l => put_vouch(l.pool(), owner, e, cid, value, now))
+}
+
+/// What `owner` says of others, at most `limit` records.
+pub async fn vouches_of(store: &Store, owner: &str, limit: i64) -> Result<Vec<Edge>, StoreError> {
+    on_backend!(store, l => vouches_of(l.pool(), owner, limit))
+}

@@ -1,0 +1,561 @@
+//! Compute contracts over real HTTP on both databases, paid on a real
+//! anvil: the bidder's endpoint is the x402-rs paywall middleware with the
+//! x402-rs `exact` facilitator in process (`contract::standin`), which
+//! settles the exchange's payment on chain and answers the bidder's
+//! receipt.
+
+use std::sync::Arc;
+
+use alloy::primitives::{Address, U256};
+use settlement::contract::fixtures;
+use settlement::contract::records::Kind;
+use settlement::contract::standin::{self, Bidder, Endpoint};
+use settlement::contract::{ContractConfig, Contracts, contract_nonce};
+use settlement::payout::chain::{Chain, Treasury};
+use settlement::payout::{PayoutConfig, Payouts};
+use settlement::records::RawRecord;
+use settlement::records::json::{self, Value};
+use settlement::testkit::{EXCHANGE, PROVIDER, REQUESTER};
+
+use crate::app::{ADMIN_TOKEN, Backend, Reply};
+use crate::payouts::{World, world};
+
+const EVE: &str = "did:plc:eveeveeveeveeveeveeveeve";
+const CAROL: &str = "did:plc:carolcarolcarolcarolcaro";
+const DAVE: &str = "did:plc:davedavedavedavedavedave";
+/// 4 USDC in the token's units (6 decimals).
+const FOUR_USDC: u64 = 4_000_000;
+
+struct Market {
+    w: World,
+    contracts: Arc<Contracts>,
+}
+
+async fn market(b: Backend) -> Market {
+    let w = world(b, 1_000_000, 1).await;
+    let svc = &w.app.service;
+    let chain = Chain::connect(w.local.config.clone(), w.local.treasury.clone())
+        .await
+        .expect("chain");
+    let payouts = Payouts::new(
+        svc.store.clone(),
+        chain,
+        PayoutConfig {
+            egress: settlement::egress::Egress { loopback: true },
+            maturity_secs: 0,
+            ..PayoutConfig::default()
+        },
+        svc.exchange.clone(),
+        svc.clock.clone(),
+    )
+    .await
+    .expect("payouts");
+    let contracts = Arc::new(Contracts::new(
+        svc.store.clone(),
+        Arc::new(payouts),
+        svc.exchange.clone(),
+        svc.policy.clone(),
+        svc.records.clone(),
+        svc.clock.clone(),
+        ContractConfig {
+            receipt_window_secs: 3600,
+            ..ContractConfig::default()
+        },
+    ));
+    assert!(svc.contracts.set(contracts.clone()).is_ok());
+    Market { w, contracts }
+}
+
+/// One bidder's endpoint, bid and wallet.
+struct Offer {
+    endpoint: Endpoint,
+    rfp: RawRecord,
+    bid: RawRecord,
+    ccba: RawRecord,
+    wallet: Address,
+}
+
+impl Market {
+    async fn post(&self, r: &RawRecord) {
+        let reply = self.w.app.post_record(r).await;
+        assert!(
+            reply.status == 201 || reply.status == 200,
+            "{}: {reply:?}",
+            r.uri
+        );
+    }
+
+    /// `bidder` bids 4 USDC on a new request of the requester; its
+    /// endpoint asks `asks` token units, paid to spare wallet `n`.
+    async fn offer(&self, bidder: &str, n: usize, asks: u64, tag: &str) -> Offer {
+        let wallet = self.w.local.spare[n].address();
+        let endpoint = standin::start(
+            &self.w.local.config,
+            6,
+            &Treasury::from_signer(self.w.local.spare[3].clone()),
+            Bidder {
+                did: bidder.into(),
+                pay_to: wallet,
+                asks: U256::from(asks),
+            },
+        )
+        .await
+        .expect("bidder endpoint");
+        let rfp = fixtures::rfp(REQUESTER, &format!("rfp-{tag}"));
+        let bid = fixtures::bid(bidder, &rfp, 4, &endpoint.base_url, &format!("bid-{tag}"));
+        endpoint.bid_on(&rfp, &bid);
+        let ccba = fixtures::accept(REQUESTER, &rfp, &bid, &format!("ccba-{tag}"));
+        for r in [&rfp, &bid, &ccba] {
+            self.post(r).await;
+        }
+        Offer {
+            endpoint,
+            rfp,
+            bid,
+            ccba,
+            wallet,
+        }
+    }
+
+    async fn says(&self, owner: &str, subject: &str, kind: Kind) -> String {
+        let v = fixtures::vouch(owner, subject, kind);
+        self.post(&v).await;
+        v.uri
+    }
+
+    /// A new singleJob authorization of the requester for 10 USD.
+    async fn authorization(&self, tag: &str) -> String {
+        let a = fixtures::authorization(REQUESTER, EXCHANGE, 1_000, tag);
+        self.post(&a).await;
+        a.uri
+    }
+
+    async fn accept(&self, ccba: &str, authorization: &str) -> Reply {
+        let body = json::parse_str(&format!(
+            r#"{{"ccba":"{ccba}","authorization":"{authorization}"}}"#
+        ))
+        .unwrap();
+        self.w
+            .app
+            .request(
+                reqwest::Method::POST,
+                "/v1/contracts",
+                Some(&body),
+                Some(ADMIN_TOKEN),
+            )
+            .await
+    }
+
+    async fn admin_get(&self, path: &str) -> Reply {
+        self.w
+            .app
+            .request(reqwest::Method::GET, path, None, Some(ADMIN_TOKEN))
+            .await
+    }
+
+    async fn listed(&self, who: &str, did: &str) -> usize {
+        let r = self.admin_get(&format!("/v1/contracts?{who}={did}")).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        match r.body.get("contracts") {
+            Some(Value::Array(a)) => a.len(),
+            _ => panic!("{r:?}"),
+        }
+    }
+
+    async fn available(&self) -> i128 {
+        self.w.app.requester_usd(REQUESTER).await.2
+    }
+}
+
+fn field<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(v, |v, k| {
+        v.get(k).unwrap_or_else(|| panic!("{path} in {v:?}"))
+    })
+}
+
+fn text<'a>(v: &'a Value, path: &str) -> &'a str {
+    field(v, path)
+        .as_str()
+        .unwrap_or_else(|| panic!("{path} in {v:?}"))
+}
+
+async fn the_vouched_bid_is_paid_once_and_receipted(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c1").await.status,
+        201
+    );
+    let vouch = m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c1").await;
+    let auth = m.authorization("auth-c1").await;
+
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let c = &r.body;
+    assert_eq!(text(c, "state"), "receipted", "{c:?}");
+    assert_eq!(text(c, "provider"), PROVIDER);
+    assert_eq!(field(c, "price.amount").as_int(), Some(400));
+    // 2.5 % of 4.00 on top of the price.
+    assert_eq!(field(c, "fee.amount").as_int(), Some(10));
+    assert_eq!(text(c, "decision.code"), "vouched");
+    assert_eq!(
+        field(c, "decision.records"),
+        &Value::Array(vec![vouch.as_str().into()])
+    );
+    assert_eq!(text(c, "ccba.cid"), o.ccba.cid.as_deref().unwrap());
+    assert_eq!(text(c, "rfp.uri"), o.rfp.uri);
+    assert_eq!(text(c, "bid.uri"), o.bid.uri);
+    // The payment is on chain, by the contract's own authorization.
+    let tx = text(c, "transaction").to_owned();
+    let used = m
+        .contracts_chain()
+        .authorization_tx(contract_nonce(text(c, "id")))
+        .await
+        .unwrap()
+        .expect("the authorization was used");
+    assert_eq!(used.to_string(), tx);
+    assert_eq!(
+        text(c, "payment.value.txid"),
+        format!("eip155:{}:{tx}", m.w.local.config.chain_id)
+    );
+    assert_eq!(text(c, "payment.value.embed.uri"), o.bid.uri);
+    // The receipt the bidder answered closed it.
+    let answered = o.endpoint.answered();
+    assert_eq!(answered.len(), 1);
+    assert_eq!(text(c, "ccr.uri"), answered[0].uri);
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::from(FOUR_USDC));
+    assert_eq!(m.available().await, 10_000 - 410);
+
+    // A replay answers the same contract and moves nothing.
+    let again = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(text(&again.body, "id"), text(c, "id"));
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::from(FOUR_USDC));
+    assert_eq!(m.available().await, 10_000 - 410);
+    assert_eq!(o.endpoint.answered().len(), 1, "paid once");
+
+    assert_eq!(m.listed("requester", REQUESTER).await, 1);
+    assert_eq!(m.listed("provider", PROVIDER).await, 1);
+    let one = m
+        .admin_get(&format!("/v1/contracts/{}", text(c, "id")))
+        .await;
+    assert_eq!(text(&one.body, "state"), "receipted");
+    // The authorization is consumed: a receipt cannot charge it again.
+    let (charged, charges) = m.w.app.charged(&auth).await;
+    assert_eq!((charged, charges), (Some(410), Some(1)));
+    let metrics = m.w.app.get("/metrics").await;
+    let _ = metrics;
+    let text_metrics = m.metrics_text().await;
+    assert!(
+        text_metrics.contains("settlement_contract_outcomes_total{outcome=\"receipted\"} 1\n"),
+        "{text_metrics}"
+    );
+    m.w.assert_reconciled().await;
+}
+
+async fn a_denounced_bidder_is_refused_with_the_record(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c2").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let denounce = m.says(REQUESTER, EVE, Kind::Denounce).await;
+    let eve = m.offer(EVE, 1, FOUR_USDC, "c2-eve").await;
+    let auth = m.authorization("auth-c2").await;
+    // Even an open policy refuses a denounced bidder.
+    let put =
+        m.w.app
+            .request(
+                reqwest::Method::PUT,
+                &format!("/v1/contracts/policies/{REQUESTER}"),
+                Some(&json::parse_str(r#"{"mode":"open"}"#).unwrap()),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+    assert_eq!(put.status, 200, "{put:?}");
+    let r = m.accept(&eve.ccba.uri, &auth).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.code(), "bidder-denounced");
+    let detail = text(&r.body, "detail");
+    assert!(detail.contains(&denounce), "{detail}");
+    assert!(detail.contains("denounces"), "{detail}");
+    assert_eq!(m.w.token_balance(eve.wallet).await, U256::ZERO);
+    assert_eq!(m.available().await, 10_000);
+    assert_eq!(m.listed("requester", REQUESTER).await, 0);
+    assert!(eve.endpoint.answered().is_empty());
+    // The authorization is still unused: the vouched bidder can be paid.
+    let bob = m.offer(PROVIDER, 0, FOUR_USDC, "c2-bob").await;
+    let ok = m.accept(&bob.ccba.uri, &auth).await;
+    assert_eq!(ok.status, 201, "{ok:?}");
+}
+
+async fn an_unknown_bidder_needs_the_network(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c3").await.status,
+        201
+    );
+    let first = m.says(REQUESTER, CAROL, Kind::Vouch).await;
+    let second = m.says(CAROL, DAVE, Kind::Vouch).await;
+    let dave = m.offer(DAVE, 2, FOUR_USDC, "c3").await;
+    let auth = m.authorization("auth-c3").await;
+    let r = m.accept(&dave.ccba.uri, &auth).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.code(), "bidder-not-trusted");
+    assert!(text(&r.body, "detail").contains("does not vouch"), "{r:?}");
+
+    let put =
+        m.w.app
+            .request(
+                reqwest::Method::PUT,
+                &format!("/v1/contracts/policies/{REQUESTER}"),
+                Some(&json::parse_str(r#"{"mode":"network","hops":2}"#).unwrap()),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+    assert_eq!(put.status, 200, "{put:?}");
+    let policy =
+        m.w.app
+            .get(&format!("/v1/contracts/policies/{REQUESTER}"))
+            .await;
+    assert_eq!(text(&policy.body, "mode"), "network");
+    let r = m.accept(&dave.ccba.uri, &auth).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(text(&r.body, "decision.code"), "network");
+    assert_eq!(
+        field(&r.body, "decision.records"),
+        &Value::Array(vec![first.as_str().into(), second.as_str().into()])
+    );
+    assert_eq!(m.w.token_balance(dave.wallet).await, U256::from(FOUR_USDC));
+}
+
+async fn a_broken_chain_is_refused_with_the_link(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c4").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c4").await;
+    let auth = m.authorization("auth-c4").await;
+    // An accept naming the bid by another version's CID.
+    let mut other = o.bid.clone();
+    other.cid = Some(o.rfp.cid.clone().unwrap());
+    let wrong = fixtures::accept(REQUESTER, &o.rfp, &other, "ccba-c4-wrong");
+    m.post(&wrong).await;
+    let r = m.accept(&wrong.uri, &auth).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.code(), "contract-link-broken");
+    assert!(text(&r.body, "detail").starts_with("ccba.bid.cid"), "{r:?}");
+    // A bid on another request than the one accepted.
+    let rfp2 = fixtures::rfp(REQUESTER, "rfp-c4-other");
+    m.post(&rfp2).await;
+    let stray = fixtures::accept(REQUESTER, &rfp2, &o.bid, "ccba-c4-stray");
+    m.post(&stray).await;
+    let r = m.accept(&stray.uri, &auth).await;
+    assert_eq!(r.code(), "contract-link-broken", "{r:?}");
+    assert!(
+        text(&r.body, "detail").starts_with("ccb.embed.uri"),
+        "{r:?}"
+    );
+    // An accept by someone else than the requester of the request.
+    let theirs = fixtures::accept(CAROL, &o.rfp, &o.bid, "ccba-c4-carol");
+    m.post(&theirs).await;
+    let r = m.accept(&theirs.uri, &auth).await;
+    assert_eq!(r.code(), "contract-link-broken", "{r:?}");
+    assert!(text(&r.body, "detail").starts_with("ccba.embed"), "{r:?}");
+    assert_eq!(m.available().await, 10_000);
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::ZERO);
+}
+
+async fn an_endpoint_asking_more_than_the_bid_is_never_paid(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c5").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, 2 * FOUR_USDC, "c5").await;
+    let auth = m.authorization("auth-c5").await;
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.code(), "x402-requirements-refused");
+    assert!(text(&r.body, "detail").contains("amount"), "{r:?}");
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::ZERO);
+    assert_eq!(m.available().await, 10_000);
+    assert!(o.endpoint.answered().is_empty());
+    assert_eq!(m.listed("requester", REQUESTER).await, 0);
+    m.w.assert_reconciled().await;
+}
+
+async fn insufficient_funds_move_nothing(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(m.w.app.deposit(REQUESTER, 300, "dep-c6").await.status, 201);
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c6").await;
+    let auth = m.authorization("auth-c6").await;
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.code(), "insufficient-funds");
+    assert_eq!(m.available().await, 300);
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::ZERO);
+    assert!(
+        o.endpoint.answered().is_empty(),
+        "the bidder was never asked to be paid"
+    );
+    assert_eq!(
+        m.w.app.charged(&auth).await.1,
+        None,
+        "the authorization is unused"
+    );
+    // Funded, the same accept goes through.
+    assert_eq!(m.w.app.deposit(REQUESTER, 200, "dep-c6b").await.status, 201);
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(m.available().await, 500 - 410);
+}
+
+async fn accept_checks_its_input_and_the_authorization(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c7").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c7").await;
+    // Without the admin token (records taken as submitted): refused.
+    let body = json::parse_str(&format!(
+        r#"{{"ccba":"{}","authorization":"x"}}"#,
+        o.ccba.uri
+    ))
+    .unwrap();
+    let r = m.w.app.post("/v1/contracts", &body).await;
+    assert_eq!(r.status, 401, "{r:?}");
+    // An unknown field.
+    let body =
+        json::parse_str(r#"{"ccba":"at://did:plc:a/x/y","authorization":"a","tip":1}"#).unwrap();
+    let r =
+        m.w.app
+            .request(
+                reqwest::Method::POST,
+                "/v1/contracts",
+                Some(&body),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    // An authorization for another exchange, and one too small.
+    let elsewhere = fixtures::authorization(REQUESTER, "did:web:other.example", 1_000, "auth-c7-x");
+    m.post(&elsewhere).await;
+    let r = m.accept(&o.ccba.uri, &elsewhere.uri).await;
+    assert_eq!(r.code(), "wrong-exchange", "{r:?}");
+    let small = fixtures::authorization(REQUESTER, EXCHANGE, 409, "auth-c7-small");
+    m.post(&small).await;
+    let r = m.accept(&o.ccba.uri, &small.uri).await;
+    assert_eq!(r.code(), "price-over-auth-ceiling", "{r:?}");
+    // A policy with hops outside 1..4.
+    let r =
+        m.w.app
+            .request(
+                reqwest::Method::PUT,
+                &format!("/v1/contracts/policies/{REQUESTER}"),
+                Some(&json::parse_str(r#"{"mode":"network","hops":9}"#).unwrap()),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(text(&r.body, "detail").starts_with("hops"), "{r:?}");
+    // A fractional cost cannot be read.
+    let float = RawRecord {
+        uri: format!("at://{PROVIDER}/com.publicdomainrelay.temp.ccb/3lfloatbid222"),
+        cid: None,
+        value: Value::Null,
+    };
+    let _ = float;
+    let raw = format!(
+        r#"{{"uri":"at://{PROVIDER}/com.publicdomainrelay.temp.ccb/3lfloatbid222","value":{{"$type":"com.publicdomainrelay.temp.ccb","embed":{{"uri":"{}","cid":"{}"}},"bid":{{"cost":4.5,"currency":"USDC","frequency":"monthly","prepay":true,"x402":{{"base_url":"http://x/{{at}}/{{cid}}"}}}}}}}}"#,
+        o.rfp.uri,
+        o.rfp.cid.as_deref().unwrap()
+    );
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/records", m.w.app.base))
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    let r = Reply::read(resp).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(text(&r.body, "detail").contains("value.bid.cost"), "{r:?}");
+    assert_eq!(m.available().await, 10_000);
+    let _ = m.contracts.config();
+}
+
+async fn a_paid_contract_without_a_receipt_expires_and_a_late_one_closes_it(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c8").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c8").await;
+    // The bidder answers nothing it can match: its bid says another request.
+    o.endpoint
+        .bid_on(&fixtures::rfp(REQUESTER, "elsewhere"), &o.bid);
+    let auth = m.authorization("auth-c8").await;
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(text(&r.body, "state"), "paid", "{r:?}");
+    let id = text(&r.body, "id").to_owned();
+    // An hour later, still no receipt: expired, flagged for a dispute.
+    m.w.app.clock.advance(3601 * 1_000_000);
+    m.contracts.resume().await.unwrap();
+    let c = m.admin_get(&format!("/v1/contracts/{id}")).await;
+    assert_eq!(text(&c.body, "state"), "expired", "{c:?}");
+    assert!(text(&c.body, "error").contains("dispute"), "{c:?}");
+    // A receipt naming another request is refused; the right one closes it.
+    let wrong = &o.endpoint.answered()[0];
+    let r = m.w.app.post_record(wrong).await;
+    assert_eq!(r.code(), "contract-link-broken", "{r:?}");
+    let right = standin::receipt(
+        PROVIDER,
+        &standin::Bid {
+            bid: (o.bid.uri.clone(), o.bid.cid.clone().unwrap()),
+            rfp: (o.rfp.uri.clone(), o.rfp.cid.clone().unwrap()),
+        },
+        (&o.ccba.uri, o.ccba.cid.as_deref().unwrap()),
+        settlement::records::formats::Datetime::parse("2026-11-21T13:00:00Z").unwrap(),
+    );
+    let r = m.w.app.post_record(&right).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let c = m.admin_get(&format!("/v1/contracts/{id}")).await;
+    assert_eq!(text(&c.body, "state"), "receipted", "{c:?}");
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::from(FOUR_USDC));
+}
+
+impl Market {
+    fn contracts_chain(&self) -> &Chain {
+        self.contracts.chain()
+    }
+
+    async fn metrics_text(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.w.app.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+on_both_backends!(
+    the_vouched_bid_is_paid_once_and_receipted,
+    a_denounced_bidder_is_refused_with_the_record,
+    an_unknown_bidder_needs_the_network,
+    a_broken_chain_is_refused_with_the_link,
+    an_endpoint_asking_more_than_the_bid_is_never_paid,
+    insufficient_funds_move_nothing,
+    accept_checks_its_input_and_the_authorization,
+    a_paid_contract_without_a_receipt_expires_and_a_late_one_closes_it,
+);
