@@ -46,6 +46,10 @@ CREATE TABLE settlement_contracts (
 ) STRICT;
 CREATE INDEX settlement_contracts_by_requester ON settlement_contracts (requester, seq);
 CREATE INDEX settlement_contracts_by_provider ON settlement_contracts (provider, seq);
+-- A one-time bid is paid once: a second accept of it is refused until
+-- the first one failed.
+CREATE UNIQUE INDEX settlement_contracts_one_time_bid ON settlement_contracts (bid_uri)
+    WHERE frequency = 'one-time' AND state <> 'failed';
 CREATE INDEX settlement_contracts_unfinished ON settlement_contracts (state, seq)
     WHERE state IN ('accepted', 'submitted', 'paid');
 

@@ -32,7 +32,11 @@ struct Market {
 }
 
 async fn market(b: Backend) -> Market {
-    let w = world(b, 1_000_000, 1).await;
+    market_with(b, 1, ContractConfig::default()).await
+}
+
+async fn market_with(b: Backend, confirmations: u64, config: ContractConfig) -> Market {
+    let w = world(b, 1_000_000, confirmations).await;
     let svc = &w.app.service;
     let chain = Chain::connect(w.local.config.clone(), w.local.treasury.clone())
         .await
@@ -59,7 +63,7 @@ async fn market(b: Backend) -> Market {
         svc.clock.clone(),
         ContractConfig {
             receipt_window_secs: 3600,
-            ..ContractConfig::default()
+            ..config
         },
     ));
     assert!(svc.contracts.set(contracts.clone()).is_ok());
@@ -240,11 +244,9 @@ async fn the_vouched_bid_is_paid_once_and_receipted(b: Backend) {
         .admin_get(&format!("/v1/contracts/{}", text(c, "id")))
         .await;
     assert_eq!(text(&one.body, "state"), "receipted");
-    // The authorization is consumed: a receipt cannot charge it again.
+    // The authorization is consumed, as a receipt's charge consumes it.
     let (charged, charges) = m.w.app.charged(&auth).await;
     assert_eq!((charged, charges), (Some(410), Some(1)));
-    let metrics = m.w.app.get("/metrics").await;
-    let _ = metrics;
     let text_metrics = m.metrics_text().await;
     assert!(
         text_metrics.contains("settlement_contract_outcomes_total{outcome=\"receipted\"} 1\n"),
@@ -284,6 +286,28 @@ async fn a_denounced_bidder_is_refused_with_the_record(b: Backend) {
     assert_eq!(m.available().await, 10_000);
     assert_eq!(m.listed("requester", REQUESTER).await, 0);
     assert!(eve.endpoint.answered().is_empty());
+    // A denounce by someone she vouches for refuses when she heeds it.
+    let vouch = m.says(REQUESTER, CAROL, Kind::Vouch).await;
+    let carols = m.says(CAROL, DAVE, Kind::Denounce).await;
+    let dave = m.offer(DAVE, 2, FOUR_USDC, "c2-dave").await;
+    let heed = json::parse_str(r#"{"mode":"open","heedVouchees":true}"#).unwrap();
+    let put =
+        m.w.app
+            .request(
+                reqwest::Method::PUT,
+                &format!("/v1/contracts/policies/{REQUESTER}"),
+                Some(&heed),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+    assert_eq!(put.status, 200, "{put:?}");
+    let r = m.accept(&dave.ccba.uri, &auth).await;
+    assert_eq!(r.code(), "bidder-denounced", "{r:?}");
+    let detail = text(&r.body, "detail");
+    assert!(
+        detail.contains(&vouch) && detail.contains(&carols),
+        "{detail}"
+    );
     // The authorization is still unused: the vouched bidder can be paid.
     let bob = m.offer(PROVIDER, 0, FOUR_USDC, "c2-bob").await;
     let ok = m.accept(&bob.ccba.uri, &auth).await;
@@ -467,12 +491,6 @@ async fn accept_checks_its_input_and_the_authorization(b: Backend) {
     assert_eq!(r.status, 400, "{r:?}");
     assert!(text(&r.body, "detail").starts_with("hops"), "{r:?}");
     // A fractional cost cannot be read.
-    let float = RawRecord {
-        uri: format!("at://{PROVIDER}/com.publicdomainrelay.temp.ccb/3lfloatbid222"),
-        cid: None,
-        value: Value::Null,
-    };
-    let _ = float;
     let raw = format!(
         r#"{{"uri":"at://{PROVIDER}/com.publicdomainrelay.temp.ccb/3lfloatbid222","value":{{"$type":"com.publicdomainrelay.temp.ccb","embed":{{"uri":"{}","cid":"{}"}},"bid":{{"cost":4.5,"currency":"USDC","frequency":"monthly","prepay":true,"x402":{{"base_url":"http://x/{{at}}/{{cid}}"}}}}}}}}"#,
         o.rfp.uri,
@@ -489,7 +507,6 @@ async fn accept_checks_its_input_and_the_authorization(b: Backend) {
     assert_eq!(r.status, 422, "{r:?}");
     assert!(text(&r.body, "detail").contains("value.bid.cost"), "{r:?}");
     assert_eq!(m.available().await, 10_000);
-    let _ = m.contracts.config();
 }
 
 async fn a_paid_contract_without_a_receipt_expires_and_a_late_one_closes_it(b: Backend) {
@@ -549,7 +566,165 @@ impl Market {
     }
 }
 
+/// A receipt answered before the payment is deep enough is kept, and
+/// closes the contract when the payment is.
+async fn a_receipt_before_confirmation_closes_the_contract_once_paid(b: Backend) {
+    let m = market_with(b, 2, ContractConfig::default()).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c9").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c9").await;
+    let auth = m.authorization("auth-c9").await;
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(text(&r.body, "state"), "submitted", "{r:?}");
+    assert_eq!(text(&r.body, "ccr.uri"), o.endpoint.answered()[0].uri);
+    m.w.local.mine(1).await.unwrap();
+    m.contracts.resume().await.unwrap();
+    let c = m
+        .admin_get(&format!("/v1/contracts/{}", text(&r.body, "id")))
+        .await;
+    assert_eq!(text(&c.body, "state"), "receipted", "{c:?}");
+    assert!(text(&c.body, "transaction").starts_with("0x"));
+    m.w.assert_reconciled().await;
+}
+
+/// A bidder's endpoint that asks for exactly the bid and then never takes
+/// the payment (503): the authorization is canceled on chain after the
+/// attempts, the contract fails, and the requester's money and her
+/// authorization come back.
+async fn an_unpaid_contract_fails_and_gives_the_money_back(b: Backend) {
+    let m = market_with(
+        b,
+        1,
+        ContractConfig {
+            max_attempts: 2,
+            retry_base_secs: 0,
+            ..ContractConfig::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c10").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let wallet = m.w.local.spare[0].address();
+    let base_url = never_settles(&m.w, wallet).await;
+    let rfp = fixtures::rfp(REQUESTER, "rfp-c10");
+    let bid = fixtures::bid(PROVIDER, &rfp, 4, &base_url, "bid-c10");
+    let ccba = fixtures::accept(REQUESTER, &rfp, &bid, "ccba-c10");
+    for r in [&rfp, &bid, &ccba] {
+        m.post(r).await;
+    }
+    let auth = m.authorization("auth-c10").await;
+    let r = m.accept(&ccba.uri, &auth).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(text(&r.body, "state"), "accepted", "{r:?}");
+    assert_eq!(text(&r.body, "error"), "x402-endpoint-failed");
+    assert_eq!(
+        m.available().await,
+        10_000 - 410,
+        "held while the payment may happen"
+    );
+    for _ in 0..3 {
+        m.contracts.resume().await.unwrap();
+    }
+    let c = m
+        .admin_get(&format!("/v1/contracts/{}", text(&r.body, "id")))
+        .await;
+    assert_eq!(text(&c.body, "state"), "failed", "{c:?}");
+    assert_eq!(m.available().await, 10_000);
+    assert_eq!(m.w.token_balance(wallet).await, U256::ZERO);
+    // The authorization was never charged: another bid can use it.
+    assert_eq!(m.w.app.charged(&auth).await.1, None);
+    let o = m.offer(PROVIDER, 1, FOUR_USDC, "c10-next").await;
+    let r = m.accept(&o.ccba.uri, &auth).await;
+    assert_eq!(text(&r.body, "state"), "receipted", "{r:?}");
+    m.w.assert_reconciled().await;
+}
+
+/// A one-time bid is paid once, whatever number of accepts name it.
+async fn a_one_time_bid_is_paid_once(b: Backend) {
+    let m = market(b).await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c11").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let o = m.offer(PROVIDER, 0, FOUR_USDC, "c11").await;
+    let once = fixtures::bid_every(
+        PROVIDER,
+        &o.rfp,
+        4,
+        &o.endpoint.base_url,
+        "one-time",
+        "bid-c11-once",
+    );
+    o.endpoint.bid_on(&o.rfp, &once);
+    m.post(&once).await;
+    let first = fixtures::accept(REQUESTER, &o.rfp, &once, "ccba-c11-a");
+    let second = fixtures::accept(REQUESTER, &o.rfp, &once, "ccba-c11-b");
+    m.post(&first).await;
+    m.post(&second).await;
+    let r = m
+        .accept(&first.uri, &m.authorization("auth-c11-a").await)
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = m
+        .accept(&second.uri, &m.authorization("auth-c11-b").await)
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(r.code(), "bid-accepted-already");
+    assert_eq!(m.w.token_balance(o.wallet).await, U256::from(FOUR_USDC));
+    assert_eq!(m.available().await, 10_000 - 410);
+}
+
+/// Serves a bidder's 402 for exactly 4 USDC to `pay_to`, and answers 503
+/// to the paid request without settling it.
+async fn never_settles(w: &World, pay_to: Address) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use settlement::payout::x402::{PAYMENT_REQUIRED, PAYMENT_SIGNATURE, encode_header};
+    let c = &w.local.config;
+    let required = json::parse_str(&format!(
+        r#"{{"x402Version":2,"resource":{{"url":"http://bidder/ccr"}},"accepts":[{{"scheme":"exact",
+        "network":"eip155:{}","amount":"{FOUR_USDC}","asset":"{}","payTo":"{pay_to}","maxTimeoutSeconds":60,
+        "extra":{{"name":"{}","version":"{}"}}}}]}}"#,
+        c.chain_id, c.token, c.eip712_name, c.eip712_version
+    ))
+    .unwrap();
+    let header = encode_header(&required);
+    let app = axum::Router::new().route(
+        "/ccr/{at}/{cid}",
+        axum::routing::get(move |headers: HeaderMap| {
+            let header = header.clone();
+            async move {
+                if headers.contains_key(PAYMENT_SIGNATURE) {
+                    return (StatusCode::SERVICE_UNAVAILABLE, HeaderMap::new(), "down");
+                }
+                let mut h = HeaderMap::new();
+                h.insert(PAYMENT_REQUIRED, header.parse().unwrap());
+                (StatusCode::PAYMENT_REQUIRED, h, "pay")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!(
+        "http://{}/ccr/{{at}}/{{cid}}",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
+
 on_both_backends!(
+    a_receipt_before_confirmation_closes_the_contract_once_paid,
+    an_unpaid_contract_fails_and_gives_the_money_back,
+    a_one_time_bid_is_paid_once,
     the_vouched_bid_is_paid_once_and_receipted,
     a_denounced_bidder_is_refused_with_the_record,
     an_unknown_bidder_needs_the_network,

@@ -7,10 +7,10 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use base64::Engine as _;
 
+use settlement::contract::reconcile::reconcile;
 use settlement::exchange::verify_settlement;
 use settlement::payout::chain::{Chain, payout_nonce};
 use settlement::payout::local::{LocalChain, LocalOptions};
-use settlement::payout::reconcile::reconcile;
 use settlement::payout::{PayoutConfig, Payouts, processor_reference};
 use settlement::records::cid::Cid;
 use settlement::records::json::Value;

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use alloy::primitives::U256;
 use base64::Engine as _;
 
+use crate::contract::reconcile::reconcile;
 use crate::exchange::{Exchange, FeePolicy};
 use crate::payout::PayoutConfig;
 use crate::payout::chain::{Chain, Treasury};
-use crate::payout::reconcile::reconcile;
 use crate::records::RawRecord;
 use crate::records::json::{self, Map, Value};
 use crate::service::Service;

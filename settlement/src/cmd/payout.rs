@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::Outcome;
 use super::config::{ChainArgs, PayoutSetup, redact_url};
+use crate::contract::reconcile::reconcile;
 use crate::exchange::Exchange;
 use crate::payout::chain::Chain;
-use crate::payout::reconcile::reconcile;
 use crate::payout::{CycleReport, Payouts};
 use crate::store::Store;
 

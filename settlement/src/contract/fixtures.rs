@@ -40,10 +40,22 @@ pub fn rfp(requester: &str, tag: &str) -> RawRecord {
     )
 }
 
-/// `bidder`'s bid on `rfp`: `cost` whole USDC, paid at `base_url`.
+/// `bidder`'s bid on `rfp`: `cost` whole USDC monthly, paid at `base_url`.
 pub fn bid(bidder: &str, rfp: &RawRecord, cost: u64, base_url: &str, tag: &str) -> RawRecord {
+    bid_every(bidder, rfp, cost, base_url, "monthly", tag)
+}
+
+/// As [`bid`], due every `frequency`.
+pub fn bid_every(
+    bidder: &str,
+    rfp: &RawRecord,
+    cost: u64,
+    base_url: &str,
+    frequency: &str,
+    tag: &str,
+) -> RawRecord {
     let mut v = parse(&format!(
-        r#"{{"$type":"{NSID_CCB}","bid":{{"cost":{cost},"currency":"USDC","frequency":"monthly","prepay":true,
+        r#"{{"$type":"{NSID_CCB}","bid":{{"cost":{cost},"currency":"USDC","frequency":"{frequency}","prepay":true,
         "x402":{{"base_url":"{base_url}"}}}}}}"#
     ));
     if let Value::Object(m) = &mut v {

@@ -94,13 +94,28 @@ pub fn vouch_edge(raw: &RawRecord) -> Result<(String, Edge, Cid), Failure> {
 }
 
 /// The vouch records from `requester` outwards, as deep as `policy`
-/// looks, and what her direct vouchees say when she heeds them.
+/// looks, and what her direct vouchees say when she heeds them. Whatever
+/// bounds cut from the graph, her own word on `bidder` and a heeded
+/// vouchee's denounce of him are read directly, so a bound can only
+/// leave a bidder untrusted, never lift a denounce.
 pub(super) async fn graph(
     store: &Store,
     requester: &str,
+    bidder: &str,
     policy: &Policy,
 ) -> Result<Graph, Failure> {
     let mut g = Graph::default();
+    if let Some(e) = super::store::word_on(store, requester, bidder).await? {
+        g.add(requester, e);
+    }
+    if policy.heed_vouchees
+        && let Some((vouch, denounce)) =
+            super::store::heeded_denounce(store, requester, bidder).await?
+    {
+        let vouchee = vouch.subject.clone();
+        g.add(requester, vouch);
+        g.add(&vouchee, denounce);
+    }
     let mut frontier = vec![requester.to_owned()];
     let mut seen = std::collections::BTreeSet::from([requester.to_owned()]);
     // Vouchees' words are read at least one level down when heeded.

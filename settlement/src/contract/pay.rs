@@ -18,6 +18,16 @@ use crate::store::StoreError;
 /// Longest one x402 request may take.
 const X402_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The id of the contract an accept makes: `cc_` and a hash of the
+/// accept's AT URI (see `accounts::short_hash`), so one accept is one
+/// contract whoever asks and however often.
+pub fn contract_id(ccba_uri: &str) -> String {
+    format!(
+        "cc_{}",
+        crate::accounts::short_hash(&["contract", ccba_uri])
+    )
+}
+
 /// The nonce of a contract's payment.
 pub fn contract_nonce(contract_id: &str) -> B256 {
     keccak256(format!("dev.settlement/contract/{contract_id}").as_bytes())
@@ -157,6 +167,11 @@ impl Contracts {
                 .await?;
             return Ok(None);
         }
+        if c.attempts > 0 && self.now() < c.updated_at.saturating_add(self.backoff_us(c.attempts)) {
+            // Waits out its backoff: a bidder that is down for a while is
+            // not given up on (and the treasury pays no cancel) at once.
+            return Ok(None);
+        }
         if c.attempts >= self.config.max_attempts {
             // Given up: canceled on chain first, failed once that is deep
             // (or followed, if it was used after all).
@@ -175,7 +190,7 @@ impl Contracts {
                     count_attempt: true,
                     ..Advance::default()
                 };
-                super::store::advance(
+                let moved = super::store::advance(
                     &self.store,
                     &c.id,
                     State::Accepted,
@@ -184,11 +199,13 @@ impl Contracts {
                     self.now(),
                 )
                 .await?;
-                let mut now = c.clone();
-                now.state = State::Submitted;
-                now.tx_hash = Some(answer.tx.to_string());
-                self.step_submitted(&now).await?;
-                let _ = answer.status;
+                if moved {
+                    let mut now = c.clone();
+                    now.state = State::Submitted;
+                    now.tx_hash = Some(answer.tx.to_string());
+                    self.step_submitted(&now).await?;
+                }
+                tracing::debug!(contract = %c.id, status = answer.status, "the bidder answered the payment");
                 Ok(Some(answer.body))
             }
             Err(e) => {
@@ -261,7 +278,7 @@ impl Contracts {
             .map_err(|_| data(c, "tx_hash is not 32 bytes of hex"))?;
         let chain = self.payouts.chain();
         match chain.tx_status(tx).await? {
-            TxStatus::Pending => Ok(()),
+            TxStatus::Pending => self.pending(c, tx).await,
             TxStatus::Mined {
                 depth,
                 success: true,
@@ -270,21 +287,13 @@ impl Contracts {
                 let auth = self.authorization(c)?;
                 if !chain.pays(tx, auth.nonce, auth.to, auth.value).await? {
                     tracing::warn!(contract = %c.id, tx = %tx, "reported transaction does not pay the contract");
-                    let advance = Advance {
-                        clear_tx: true,
-                        error: Some(format!("transaction {tx} does not pay this contract")),
-                        ..Advance::default()
-                    };
-                    super::store::advance(
-                        &self.store,
-                        &c.id,
-                        State::Submitted,
-                        State::Accepted,
-                        &advance,
-                        self.now(),
-                    )
-                    .await?;
-                    return Ok(());
+                    return self
+                        .forget(
+                            c,
+                            tx,
+                            &format!("transaction {tx} does not pay this contract"),
+                        )
+                        .await;
                 }
                 if depth < chain.config.confirmations {
                     return Ok(());
@@ -292,23 +301,45 @@ impl Contracts {
                 self.mark_paid(c, tx).await
             }
             TxStatus::Mined { success: false, .. } | TxStatus::Unknown => {
-                let advance = Advance {
-                    clear_tx: true,
-                    error: Some(format!("transaction {tx} was dropped or reverted")),
-                    ..Advance::default()
-                };
-                super::store::advance(
-                    &self.store,
-                    &c.id,
-                    State::Submitted,
-                    State::Accepted,
-                    &advance,
-                    self.now(),
-                )
-                .await?;
-                Ok(())
+                self.forget(c, tx, &format!("transaction {tx} was dropped or reverted"))
+                    .await
             }
         }
+    }
+
+    /// Back to `accepted`, where the chain is asked again whether the
+    /// nonce was used: only if the row still names `tx` (another stepper
+    /// may have moved it since).
+    async fn forget(&self, c: &ContractRow, tx: B256, why: &str) -> Result<(), StepError> {
+        super::store::forget_tx(&self.store, &c.id, &tx.to_string(), why, self.now()).await?;
+        Ok(())
+    }
+
+    /// A pending transaction past the authorization's validity can never
+    /// be mined usefully: back to `accepted`, which follows whatever did
+    /// use the nonce, or fails the contract once it is expired deep.
+    async fn pending(&self, c: &ContractRow, tx: B256) -> Result<(), StepError> {
+        let chain = self.payouts.chain();
+        if chain.authorization_used(contract_nonce(&c.id)).await?
+            || chain
+                .expired_deep(u64::try_from(c.valid_before).unwrap_or(0))
+                .await?
+        {
+            return self
+                .forget(c, tx, &format!("transaction {tx} stayed pending"))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// How long attempt `n + 1` waits after attempt `n`: doubling from the
+    /// configured base, at most ten minutes.
+    fn backoff_us(&self, attempts: i64) -> i64 {
+        let base = i64::try_from(self.config.retry_base_secs)
+            .unwrap_or(60)
+            .saturating_mul(1_000_000);
+        let shift = u32::try_from(attempts.clamp(1, 16) - 1).unwrap_or(0);
+        base.saturating_mul(1i64 << shift).min(600_000_000)
     }
 
     async fn fail(&self, c: &ContractRow, reason: &str) -> Result<(), StepError> {

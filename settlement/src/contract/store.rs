@@ -11,6 +11,7 @@
 use ledger::{Currency, LedgerStore, LedgerTx, NewTransfer, Op, Reference};
 use sqlx::Row as _;
 
+use super::records::Kind;
 use super::row::{Advance, ContractRow, State};
 use super::trust::{Edge, Mode, Policy};
 use crate::accounts::{self, code};
@@ -59,8 +60,6 @@ pub struct Consumed<'a> {
 pub enum Filter<'a> {
     Requester(&'a str),
     Provider(&'a str),
-    /// Accepted, submitted or paid: what the resumer looks at.
-    Unfinished,
 }
 
 fn op(
@@ -182,10 +181,6 @@ macro_rules! contract_rows {
                         concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE provider = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
                         d,
                     ),
-                    Filter::Unfinished => (
-                        concat!("SELECT ", contract_columns!(), " FROM settlement_contracts WHERE state IN ('accepted', 'submitted', 'paid') AND $1 = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
-                        "",
-                    ),
                 };
                 let rows = sqlx::query(sql).bind(key).bind(after).bind(limit).fetch_all(pool).await?;
                 rows.iter().map(row).collect()
@@ -255,22 +250,25 @@ macro_rules! contract_rows {
                 Ok(done == 1)
             }
 
-            pub(super) async fn paid(ledger: &$ledger, c: &ContractRow, tx_hash: &str, payment: (&str, &str, &Value), exchange_did: &str, now: Micros) -> Result<bool, StoreError> {
+            pub(super) async fn paid(ledger: &$ledger, c: &ContractRow, tx_hash: &str, payment: (&str, &str, &Value), exchange_did: &str, receipt_due: Micros, now: Micros) -> Result<Option<State>, StoreError> {
                 let currency = Currency::new(c.currency.as_str())?;
                 let mut tx = ledger.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE settlement_contracts SET state = 'paid', tx_hash = $2, payment_uri = $3, payment_cid = $4, \
-                     payment_value = $5, error = NULL, updated_at = $6 WHERE id = $1 AND state IN ('accepted', 'submitted')",
+                // A receipt that came before the payment was deep enough
+                // closes the contract now.
+                let row = sqlx::query(
+                    "UPDATE settlement_contracts SET state = CASE WHEN ccr_uri IS NULL THEN 'paid' ELSE 'receipted' END, \
+                     tx_hash = $2, payment_uri = $3, payment_cid = $4, payment_value = $5, receipt_due = $6, error = NULL, \
+                     updated_at = $7 WHERE id = $1 AND state IN ('accepted', 'submitted') RETURNING state",
                 )
                 .bind(&c.id).bind(tx_hash).bind(payment.0).bind(payment.1)
-                .bind(json::to_canonical_string(payment.2)).bind(now)
-                .execute(&mut **tx.sqlx())
-                .await?
-                .rows_affected();
-                if done != 1 {
+                .bind(json::to_canonical_string(payment.2)).bind(receipt_due).bind(now)
+                .fetch_optional(&mut **tx.sqlx())
+                .await?;
+                let Some(row) = row else {
                     tx.rollback().await?;
-                    return Ok(false);
-                }
+                    return Ok(None);
+                };
+                let state: String = row.try_get("state")?;
                 for account in accounts::payout_accounts(&currency, exchange_did) {
                     tx.create_account(&account).await?;
                 }
@@ -284,7 +282,88 @@ macro_rules! contract_rows {
                 )?])
                 .await?;
                 tx.commit().await?;
-                Ok(true)
+                Ok(State::parse(&state))
+            }
+
+            pub(super) async fn note_receipt(pool: &$pool, id: &str, ccr_uri: &str, ccr_cid: &str, now: Micros) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET ccr_uri = $2, ccr_cid = $3, updated_at = $4 \
+                     WHERE id = $1 AND state IN ('accepted', 'submitted') AND ccr_uri IS NULL",
+                )
+                .bind(id).bind(ccr_uri).bind(ccr_cid).bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
+            }
+
+            pub(super) async fn forget_tx(pool: &$pool, id: &str, tx_hash: &str, error: &str, now: Micros) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE settlement_contracts SET state = 'accepted', tx_hash = NULL, error = $3, updated_at = $4 \
+                     WHERE id = $1 AND state = 'submitted' AND tx_hash = $2",
+                )
+                .bind(id).bind(tx_hash).bind(error).bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
+            }
+
+            pub(super) async fn due(pool: &$pool, now: Micros, after: i64, limit: i64) -> Result<Vec<ContractRow>, StoreError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", contract_columns!(), " FROM settlement_contracts WHERE \
+                     (state IN ('accepted', 'submitted') OR (state = 'paid' AND receipt_due <= $1)) \
+                     AND seq > $2 ORDER BY seq LIMIT $3"
+                ))
+                .bind(now).bind(after).bind(limit)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(row).collect()
+            }
+
+            pub(super) async fn all(pool: &$pool, after: i64, limit: i64) -> Result<Vec<ContractRow>, StoreError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", contract_columns!(), " FROM settlement_contracts WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(after).bind(limit)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(row).collect()
+            }
+
+            pub(super) async fn word_on(pool: &$pool, owner: &str, subject: &str) -> Result<Option<Edge>, StoreError> {
+                let r = sqlx::query("SELECT subject, kind, uri FROM settlement_vouches WHERE owner = $1 AND subject = $2")
+                    .bind(owner).bind(subject)
+                    .fetch_optional(pool)
+                    .await?;
+                r.as_ref().map(edge).transpose()
+            }
+
+            pub(super) async fn heeded_denounce(pool: &$pool, requester: &str, subject: &str) -> Result<Option<(Edge, Edge)>, StoreError> {
+                let r = sqlx::query(
+                    "SELECT v.subject AS vouchee, v.uri AS vouch_uri, d.uri AS denounce_uri \
+                     FROM settlement_vouches v JOIN settlement_vouches d ON d.owner = v.subject \
+                     WHERE v.owner = $1 AND v.kind = 'vouch' AND d.subject = $2 AND d.kind = 'denounce' \
+                     ORDER BY v.subject LIMIT 1",
+                )
+                .bind(requester).bind(subject)
+                .fetch_optional(pool)
+                .await?;
+                let Some(r) = r else { return Ok(None) };
+                let vouchee: String = r.try_get("vouchee")?;
+                Ok(Some((
+                    Edge { subject: vouchee, kind: Kind::Vouch, uri: r.try_get("vouch_uri")? },
+                    Edge { subject: subject.to_owned(), kind: Kind::Denounce, uri: r.try_get("denounce_uri")? },
+                )))
+            }
+
+            pub(super) async fn delete_vouch(pool: &$pool, uri: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM settlement_vouches WHERE uri = $1")
+                    .bind(uri)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                Ok(done > 0)
             }
 
             pub(super) async fn fail(ledger: &$ledger, c: &ContractRow, error: &str, now: Micros) -> Result<bool, StoreError> {
@@ -302,6 +381,14 @@ macro_rules! contract_rows {
                     tx.rollback().await?;
                     return Ok(false);
                 }
+                // Never charged: the authorization is free again.
+                sqlx::query(
+                    "DELETE FROM settlement_authorizations WHERE requester = $1 AND authorization_uri = $2 \
+                     AND scope = 'singleJob' AND charges = 1",
+                )
+                .bind(&c.requester).bind(&c.authorization_uri)
+                .execute(&mut **tx.sqlx())
+                .await?;
                 let requester = accounts::requester(&c.requester, &c.currency);
                 let mut ops = vec![op(
                     format!("contract-return:{}", c.id),
@@ -396,22 +483,21 @@ macro_rules! contract_rows {
                 Ok(())
             }
 
+            fn edge(r: &DbRow) -> Result<Edge, StoreError> {
+                let kind: String = r.try_get("kind")?;
+                Ok(Edge {
+                    subject: r.try_get("subject")?,
+                    kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("vouch kind {kind:?}")))?,
+                    uri: r.try_get("uri")?,
+                })
+            }
+
             pub(super) async fn vouches_of(pool: &$pool, owner: &str, limit: i64) -> Result<Vec<Edge>, StoreError> {
                 let rows = sqlx::query("SELECT subject, kind, uri FROM settlement_vouches WHERE owner = $1 ORDER BY subject LIMIT $2")
                     .bind(owner).bind(limit)
                     .fetch_all(pool)
                     .await?;
-                rows.iter()
-                    .map(|r| {
-                        let kind: String = r.try_get("kind")?;
-                        Ok(Edge {
-                            subject: r.try_get("subject")?,
-                            kind: super::super::records::Kind::parse(&kind)
-                                .ok_or_else(|| StoreError::Corrupt(format!("vouch kind {kind:?}")))?,
-                            uri: r.try_get("uri")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(edge).collect()
             }
         }
     };
@@ -479,16 +565,86 @@ pub async fn advance(
     on_backend!(store, l => advance(l.pool(), id, from, to, a, now))
 }
 
-/// Paid on chain by `tx_hash`: the money left the treasury.
+/// Paid on chain by `tx_hash`: the money left the treasury; a receipt
+/// is due by `receipt_due`. The state it moved to (`receipted` when the
+/// receipt came first), or `None` if it was not unpaid.
 pub async fn paid(
     store: &Store,
     c: &ContractRow,
     tx_hash: &str,
     payment: (&str, &str, &Value),
     exchange_did: &str,
+    receipt_due: Micros,
+    now: Micros,
+) -> Result<Option<State>, StoreError> {
+    on_backend!(store, l => paid(l, c, tx_hash, payment, exchange_did, receipt_due, now))
+}
+
+/// A receipt that came before the payment is confirmed: kept on the row,
+/// it closes the contract when the payment does.
+pub async fn note_receipt(
+    store: &Store,
+    id: &str,
+    ccr_uri: &str,
+    ccr_cid: &str,
     now: Micros,
 ) -> Result<bool, StoreError> {
-    on_backend!(store, l => paid(l, c, tx_hash, payment, exchange_did, now))
+    on_backend!(store, l => note_receipt(l.pool(), id, ccr_uri, ccr_cid, now))
+}
+
+/// Back from `submitted` to `accepted`, only while the row names `tx_hash`.
+pub async fn forget_tx(
+    store: &Store,
+    id: &str,
+    tx_hash: &str,
+    error: &str,
+    now: Micros,
+) -> Result<bool, StoreError> {
+    on_backend!(store, l => forget_tx(l.pool(), id, tx_hash, error, now))
+}
+
+/// Every contract, by `seq`, a page at a time.
+pub async fn all(
+    store: &Store,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ContractRow>, StoreError> {
+    on_backend!(store, l => all(l.pool(), after_seq, limit))
+}
+
+/// Contracts something can be done for now: unpaid, or paid and past
+/// their receipt's deadline.
+pub async fn due(
+    store: &Store,
+    now: Micros,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ContractRow>, StoreError> {
+    on_backend!(store, l => due(l.pool(), now, after_seq, limit))
+}
+
+/// What `owner` says of `subject`, if anything.
+pub async fn word_on(
+    store: &Store,
+    owner: &str,
+    subject: &str,
+) -> Result<Option<Edge>, StoreError> {
+    on_backend!(store, l => word_on(l.pool(), owner, subject))
+}
+
+/// A denounce of `subject` by someone `requester` vouches for: her vouch
+/// and their denounce.
+pub async fn heeded_denounce(
+    store: &Store,
+    requester: &str,
+    subject: &str,
+) -> Result<Option<(Edge, Edge)>, StoreError> {
+    on_backend!(store, l => heeded_denounce(l.pool(), requester, subject))
+}
+
+/// Forgets the vouch or denounce at `uri` (deleted by its owner).
+pub async fn delete_vouch(store: &Store, uri: &str) -> Result<bool, StoreError> {
+    on_backend!(store, l => delete_vouch(l.pool(), uri))
 }
 
 /// Never paid: the requester's money comes back.

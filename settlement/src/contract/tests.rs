@@ -151,3 +151,21 @@ fn the_payment_record_is_a_ccbap() {
         .validate_record(NSID_CCBAP, &Value::Object(m), "ccbap")
         .unwrap();
 }
+
+#[test]
+fn a_payment_is_found_from_public_data() {
+    use sha2::{Digest, Sha256};
+    let uri = "at://did:plc:alicealicealicealicealic/com.publicdomainrelay.temp.ccba/3l2a";
+    let mut h = Sha256::new();
+    for part in ["contract", uri] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let id = format!(
+        "cc_{}",
+        crate::records::formats::lower_hex(&h.finalize()[..20])
+    );
+    assert_eq!(super::contract_id(uri), id);
+    let nonce = alloy::primitives::keccak256(format!("dev.settlement/contract/{id}"));
+    assert_eq!(super::contract_nonce(&id), nonce);
+}

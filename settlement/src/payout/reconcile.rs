@@ -120,6 +120,19 @@ pub async fn reconcile(
     currency: &str,
     currency_decimals: u32,
 ) -> Result<Reconciliation, PayoutError> {
+    reconcile_with(store, chain, currency, currency_decimals, 0).await
+}
+
+/// [`reconcile`], where `also_moved` minor units left the treasury on
+/// chain for other payments the ledger has not confirmed yet (compute
+/// contracts, which `contract::reconcile` adds).
+pub async fn reconcile_with(
+    store: &Store,
+    chain: &Chain,
+    currency: &str,
+    currency_decimals: u32,
+    also_moved: i64,
+) -> Result<Reconciliation, PayoutError> {
     let token_decimals = u32::from(chain.decimals().await?);
     let units = |minor: i64| -> String {
         to_token_units(minor.max(0), currency_decimals, token_decimals)
@@ -146,7 +159,7 @@ pub async fn reconcile(
     });
 
     // Treasury: what the ledger holds, less what open payouts already paid.
-    let mut moved_unconfirmed = 0i64;
+    let mut moved_unconfirmed = also_moved;
     for p in &open {
         if chain.authorization_used(payout_nonce(&p.id)).await?
             && chain.authorization_tx(payout_nonce(&p.id)).await?.is_some()

@@ -64,15 +64,25 @@ impl Service {
     /// charges; what it held is released). Whether it was revoked now.
     pub async fn revoke(&self, uri: &str, car: &[u8], now: Datetime) -> Result<bool, Failure> {
         let (uri, rev) = self.records.absence(uri, car).await?;
-        if uri.collection() != NSID_AUTHORIZATION {
+        let vouch = uri.collection() == crate::contract::records::NSID_VOUCH;
+        if uri.collection() != NSID_AUTHORIZATION && !vouch {
             return Err(Failure::new(
                 FailureKind::BadRequest,
                 "invalid-request",
-                format!("uri: only a {NSID_AUTHORIZATION} can be revoked"),
+                format!(
+                    "uri: only a {NSID_AUTHORIZATION} or a {} can be revoked",
+                    crate::contract::records::NSID_VOUCH
+                ),
             ));
         }
         self.not_stale(&uri, &rev).await?;
         self.store.note_rev(uri.did(), &rev).await?;
+        if vouch {
+            // A vouch or denounce withdrawn: it no longer counts.
+            let gone = crate::contract::store::delete_vouch(&self.store, uri.as_str()).await?;
+            tracing::info!(vouch = %uri, rev, gone, "vouch deleted by its owner");
+            return Ok(gone);
+        }
         let revoked = self.revoke_stored(&uri, now).await?;
         tracing::info!(authorization = %uri, rev, revoked, "authorization deleted by its requester");
         Ok(revoked)

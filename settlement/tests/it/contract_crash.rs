@@ -1,10 +1,17 @@
 //! Crash safety of a compute contract's payment: `settlement serve` is a
-//! child process, stopped once the bidder's endpoint answered the payment
-//! and before anything of it is written (`SETTLEMENT_FAILPOINT=
-//! contract-paid`), and killed there with SIGKILL. Restarted, it finds the
-//! payment on chain by its nonce, records it, and the bidder's receipt,
-//! posted later as a record, closes the contract: the bidder is paid
-//! exactly once. On SQLite and PostgreSQL, on a real anvil.
+//! child process, stopped (`SETTLEMENT_FAILPOINT`) and killed there with
+//! SIGKILL at two points:
+//!
+//! - `contract-paid`: the bidder's endpoint answered the payment, nothing
+//!   of it is written. Restarted, the exchange finds the payment on chain
+//!   by its nonce and records it; the bidder's receipt, posted later as a
+//!   record, closes the contract.
+//! - `contract-accepted`: the money and the row are written, the bidder is
+//!   not paid yet. Restarted, the exchange pays it and the receipt in the
+//!   answer closes the contract.
+//!
+//! Either way the bidder is paid exactly once and the requester charged
+//! once. On SQLite and PostgreSQL, on a real anvil.
 
 use crate::common;
 
@@ -109,8 +116,8 @@ async fn admin(
     (status, json::parse(&bytes).unwrap_or(Value::Null))
 }
 
-async fn killed_between_payment_and_receipt(postgres: bool) {
-    let tag = if postgres { "pg" } else { "lite" };
+async fn killed_at(postgres: bool, failpoint: &str) {
+    let tag = format!("{}-{failpoint}", if postgres { "pg" } else { "lite" });
     let dir = common::temp_dir(&format!("contract-crash-{tag}"));
     let db = common::database(postgres, &dir, "contract").await;
     let local = LocalChain::start(LocalOptions {
@@ -169,7 +176,7 @@ async fn killed_between_payment_and_receipt(postgres: bool) {
     }
 
     // Accepted; killed once the bidder answered the payment.
-    let mut first = serve(&db, &dir, &local, Some("contract-paid"));
+    let mut first = serve(&db, &dir, &local, Some(failpoint));
     let client = reqwest::Client::new();
     let body = format!(
         r#"{{"ccba":"{}","authorization":"{}"}}"#,
@@ -196,7 +203,7 @@ async fn killed_between_payment_and_receipt(postgres: bool) {
             seen.join("\n")
         );
         match first.lines.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) if line.starts_with("failpoint contract-paid reached") => break,
+            Ok(line) if line.starts_with(&format!("failpoint {failpoint} reached")) => break,
             Ok(line) => seen.push(line),
             Err(_) => {}
         }
@@ -204,10 +211,12 @@ async fn killed_between_payment_and_receipt(postgres: bool) {
     first.child.kill().expect("kill -9");
     first.child.wait().unwrap();
     hanging.abort();
+    let paid_before = local.token().balanceOf(wallet).call().await.unwrap();
+    let paying = failpoint == "contract-paid";
     assert_eq!(
-        local.token().balanceOf(wallet).call().await.unwrap(),
-        U256::from(4_000_000u64),
-        "the bidder was paid before the kill"
+        paid_before,
+        U256::from(if paying { 4_000_000u64 } else { 0 }),
+        "paid before the kill at {failpoint}"
     );
 
     // Restarted: the payment is found on chain and recorded.
@@ -244,7 +253,8 @@ async fn killed_between_payment_and_receipt(postgres: bool) {
             None,
         )
         .await;
-        if state(&c) == "paid" {
+        let want = if paying { "paid" } else { "receipted" };
+        if state(&c) == want {
             break;
         }
         assert!(
@@ -306,10 +316,20 @@ async fn killed_between_payment_and_receipt(postgres: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_killed_between_payment_and_receipt() {
-    killed_between_payment_and_receipt(false).await
+    killed_at(false, "contract-paid").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_killed_between_payment_and_receipt() {
-    killed_between_payment_and_receipt(true).await
+    killed_at(true, "contract-paid").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_killed_between_accept_and_payment() {
+    killed_at(false, "contract-accepted").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_between_accept_and_payment() {
+    killed_at(true, "contract-accepted").await
 }
