@@ -52,6 +52,22 @@ impl Failure {
         }
     }
 
+    /// A proof from commit `rev` of `uri`'s repository, older than commit
+    /// `newest` already seen there: 422 `stale-proof`.
+    pub fn stale_proof(uri: &str, rev: &str, newest: &str) -> Failure {
+        let did = crate::records::formats::AtUri::parse(uri)
+            .map(|u| u.did().to_owned())
+            .unwrap_or_default();
+        Failure::new(
+            FailureKind::Rejected,
+            "stale-proof",
+            format!(
+                "the proof of {uri} is from commit {rev}, older than commit {newest} of {did} already \
+                 seen: fetch a current proof"
+            ),
+        )
+    }
+
     /// A record's `uri` that is not an AT URI of a record: 422
     /// `invalid-record`.
     pub fn not_a_record_uri() -> Failure {

@@ -146,7 +146,7 @@ pub(super) async fn put_policy(
         s.authenticate_once(bearer(&headers), &did, contract::LXM_SET_POLICY, s.now())
             .await?;
     }
-    contract::store::set_policy(&s.store, &did, &policy, s.clock.now_us()).await?;
+    contract::graph_store::set_policy(&s.store, &did, &policy, s.clock.now_us()).await?;
     tracing::info!(mode = policy.mode.as_str(), "trust policy set");
     Ok(json_response(
         StatusCode::OK,
@@ -160,7 +160,7 @@ pub(super) async fn get_policy(
     Path(did): Path<String>,
 ) -> Result<Response, Failure> {
     did_param(&did)?;
-    let (p, set) = contract::store::policy(&s.store, &did).await?;
+    let (p, set) = contract::graph_store::policy(&s.store, &did).await?;
     Ok(json_response(
         StatusCode::OK,
         &wire::trust_policy(&did, &p, set),

@@ -79,7 +79,7 @@ impl Contracts {
         let requester = ccba.owner().to_owned();
         let bidder = bid.owner().to_owned();
 
-        let (policy, _) = store::policy(s, &requester).await?;
+        let (policy, _) = super::graph_store::policy(s, &requester).await?;
         let graph = gather::graph(s, &requester, &bidder, &policy).await?;
         let decision = trust::decide(&policy, &requester, &bidder, &graph);
         if !decision.allowed {

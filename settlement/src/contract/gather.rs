@@ -67,6 +67,16 @@ pub(super) async fn record<T: RecordType>(
                 ));
             };
             let r = parse_record::<T>(&accepted.raw, root).map_err(record_failure)?;
+            // As every proven record: never from a commit older than one
+            // already seen of that repository.
+            if let Some(rev) = &accepted.rev {
+                if let Some(newest) = store.repo_rev(parsed.did()).await?
+                    && rev.as_str() < newest.as_str()
+                {
+                    return Err(Failure::stale_proof(uri, rev, &newest));
+                }
+                store.note_rev(parsed.did(), rev).await?;
+            }
             store
                 .put_record(&r.uri, &r.cid.to_string(), &r.value, now_us)
                 .await?;
@@ -105,12 +115,12 @@ pub(super) async fn graph(
     policy: &Policy,
 ) -> Result<Graph, Failure> {
     let mut g = Graph::default();
-    if let Some(e) = super::store::word_on(store, requester, bidder).await? {
+    if let Some(e) = super::graph_store::word_on(store, requester, bidder).await? {
         g.add(requester, e);
     }
     if policy.heed_vouchees
         && let Some((vouch, denounce)) =
-            super::store::heeded_denounce(store, requester, bidder).await?
+            super::graph_store::heeded_denounce(store, requester, bidder).await?
     {
         let vouchee = vouch.subject.clone();
         g.add(requester, vouch);
@@ -133,7 +143,7 @@ pub(super) async fn graph(
                 tracing::warn!(edges = read, "vouch graph cut at its bound");
                 return Ok(g);
             }
-            let edges = super::store::vouches_of(store, owner, EDGES_PER_OWNER_MAX).await?;
+            let edges = super::graph_store::vouches_of(store, owner, EDGES_PER_OWNER_MAX).await?;
             read += edges.len();
             for e in edges {
                 if e.kind == super::records::Kind::Vouch

@@ -19,6 +19,7 @@ mod accept;
 mod close;
 pub mod fixtures;
 pub mod gather;
+pub mod graph_store;
 pub mod links;
 mod pay;
 pub mod reconcile;
@@ -190,7 +191,7 @@ impl Contracts {
 
     /// The policy of `requester`, and whether she set it.
     pub async fn policy(&self, requester: &str) -> Result<(Policy, bool), Failure> {
-        Ok(store::policy(&self.store, requester).await?)
+        Ok(graph_store::policy(&self.store, requester).await?)
     }
 
     /// Steps contract `id` as far as it goes now; a receipt in the

@@ -72,7 +72,7 @@ impl Service {
                 // The latest version of each vouch counts: kept apart from
                 // the immutable records.
                 let (owner, edge, cid) = crate::contract::gather::vouch_edge(&raw)?;
-                crate::contract::store::put_vouch(
+                crate::contract::graph_store::put_vouch(
                     &self.store,
                     &owner,
                     &edge,

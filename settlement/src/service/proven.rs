@@ -46,15 +46,9 @@ impl Service {
     /// repository.
     async fn not_stale(&self, uri: &AtUri, rev: &str) -> Result<(), Failure> {
         match self.store.repo_rev(uri.did()).await? {
-            Some(newest) if rev < newest.as_str() => Err(Failure::new(
-                FailureKind::Rejected,
-                "stale-proof",
-                format!(
-                    "the proof of {uri} is from commit {rev}, older than commit {newest} of {} already \
-                     seen: fetch a current proof",
-                    uri.did()
-                ),
-            )),
+            Some(newest) if rev < newest.as_str() => {
+                Err(Failure::stale_proof(uri.as_str(), rev, &newest))
+            }
             _ => Ok(()),
         }
     }
@@ -79,7 +73,8 @@ impl Service {
         self.store.note_rev(uri.did(), &rev).await?;
         if vouch {
             // A vouch or denounce withdrawn: it no longer counts.
-            let gone = crate::contract::store::delete_vouch(&self.store, uri.as_str()).await?;
+            let gone =
+                crate::contract::graph_store::delete_vouch(&self.store, uri.as_str()).await?;
             tracing::info!(vouch = %uri, rev, gone, "vouch deleted by its owner");
             return Ok(gone);
         }
