@@ -6,16 +6,13 @@
 //! its proof of absence and not brought back by an older commit, and a
 //! bidder's receipt that is not in its repository never taken.
 
-use std::sync::Arc;
-
 use alloy::primitives::U256;
 use settlement::contract::records::Kind;
 use settlement::contract::standin::{self, Bidder};
-use settlement::contract::{self, ContractConfig, Contracts, fixtures};
+use settlement::contract::{self, ContractConfig, fixtures};
 use settlement::identity::IdentityConfig;
-use settlement::payout::chain::{Chain, Treasury};
+use settlement::payout::chain::Treasury;
 use settlement::payout::local::{LocalChain, LocalOptions};
-use settlement::payout::{PayoutConfig, Payouts};
 use settlement::records::formats::Datetime;
 use settlement::records::json::{self, Map, Value};
 use settlement::testkit::{self, EXCHANGE, PROVIDER, REQUESTER};
@@ -219,30 +216,7 @@ async fn proven_records_and_the_requesters_tokens(b: Backend) {
         .fund_treasury("genesis", "USD", 1_000_000, EXCHANGE)
         .await
         .unwrap();
-    let chain = Chain::connect(local.config.clone(), local.treasury.clone())
-        .await
-        .unwrap();
-    let payouts = Payouts::new(
-        svc.store.clone(),
-        chain,
-        PayoutConfig {
-            egress: settlement::egress::Egress { loopback: true },
-            ..PayoutConfig::default()
-        },
-        svc.exchange.clone(),
-        svc.clock.clone(),
-    )
-    .await
-    .unwrap();
-    let _ = svc.contracts.set(Arc::new(Contracts::new(
-        svc.store.clone(),
-        Arc::new(payouts),
-        svc.exchange.clone(),
-        svc.policy.clone(),
-        svc.records.clone(),
-        svc.clock.clone(),
-        ContractConfig::default(),
-    )));
+    crate::contracts::engine(svc, &local, ContractConfig::default()).await;
     assert_eq!(app.deposit(REQUESTER, 10_000, "proven").await.status, 201);
 
     // Her vouch, posted as JSON: taken once the PDS proves it.

@@ -15,6 +15,7 @@ use settlement::payout::chain::{Chain, Treasury};
 use settlement::payout::{PayoutConfig, Payouts};
 use settlement::records::RawRecord;
 use settlement::records::json::{self, Value};
+use settlement::service::Service;
 use settlement::testkit::{EXCHANGE, PROVIDER, REQUESTER};
 
 use crate::app::{ADMIN_TOKEN, Backend, Reply};
@@ -37,8 +38,26 @@ async fn market(b: Backend) -> Market {
 
 async fn market_with(b: Backend, confirmations: u64, config: ContractConfig) -> Market {
     let w = world(b, 1_000_000, confirmations).await;
-    let svc = &w.app.service;
-    let chain = Chain::connect(w.local.config.clone(), w.local.treasury.clone())
+    let contracts = engine(
+        &w.app.service,
+        &w.local,
+        ContractConfig {
+            receipt_window_secs: 3600,
+            ..config
+        },
+    )
+    .await;
+    Market { w, contracts }
+}
+
+/// The contract engine of `svc`, paying on `local`'s chain (bidders'
+/// endpoints on loopback), set on the service.
+pub async fn engine(
+    svc: &Service,
+    local: &settlement::payout::local::LocalChain,
+    config: ContractConfig,
+) -> Arc<Contracts> {
+    let chain = Chain::connect(local.config.clone(), local.treasury.clone())
         .await
         .expect("chain");
     let payouts = Payouts::new(
@@ -61,13 +80,10 @@ async fn market_with(b: Backend, confirmations: u64, config: ContractConfig) -> 
         svc.policy.clone(),
         svc.records.clone(),
         svc.clock.clone(),
-        ContractConfig {
-            receipt_window_secs: 3600,
-            ..config
-        },
+        config,
     ));
     assert!(svc.contracts.set(contracts.clone()).is_ok());
-    Market { w, contracts }
+    contracts
 }
 
 /// One bidder's endpoint, bid and wallet.
@@ -682,6 +698,69 @@ async fn a_one_time_bid_is_paid_once(b: Backend) {
     assert_eq!(m.available().await, 10_000 - 410);
 }
 
+/// The ledger refuses what the checks before it let through (another
+/// charge took the money meanwhile): the contract's row, the
+/// authorization's consumption and the money are one transaction, so
+/// nothing of it is written.
+async fn a_refusal_inside_the_transaction_writes_nothing(b: Backend) {
+    use settlement::contract::row::{ContractRow, State};
+    use settlement::contract::store::{self, Consumed, ContractStoreError};
+    let m = market(b).await;
+    assert_eq!(m.w.app.deposit(REQUESTER, 409, "dep-c12").await.status, 201);
+    let ccba = format!("at://{REQUESTER}/com.publicdomainrelay.temp.ccba/3lrace2222222");
+    let auth = format!("at://{REQUESTER}/dev.cocore.compute.paymentAuthorization/3lrace2222222");
+    let row = ContractRow {
+        seq: 0,
+        id: settlement::contract::contract_id(&ccba),
+        ccba_uri: ccba.clone(),
+        ccba_cid: "bafyreia".into(),
+        rfp_uri: format!("at://{REQUESTER}/com.publicdomainrelay.temp.ccrfp/3lrace2222222"),
+        rfp_cid: "bafyreib".into(),
+        bid_uri: format!("at://{PROVIDER}/com.publicdomainrelay.temp.ccb/3lrace2222222"),
+        bid_cid: "bafyreic".into(),
+        requester: REQUESTER.into(),
+        provider: PROVIDER.into(),
+        authorization_uri: auth.clone(),
+        currency: "USD".into(),
+        amount_minor: 400,
+        fee_minor: 10,
+        frequency: "monthly".into(),
+        token_value: FOUR_USDC.to_string(),
+        url: "http://127.0.0.1:1/ccr/a/b".into(),
+        pay_to: m.w.local.spare[0].address().to_string(),
+        nonce: contract_nonce("race").to_string(),
+        valid_before: 4_000_000_000,
+        signature: "0x00".into(),
+        decision: Value::Null,
+        state: State::Accepted,
+        tx_hash: None,
+        payment_uri: None,
+        payment_cid: None,
+        payment_value: None,
+        ccr_uri: None,
+        ccr_cid: None,
+        receipt_due: i64::MAX,
+        attempts: 0,
+        error: None,
+        created_at: 0,
+        updated_at: 0,
+    };
+    let consumed = Consumed {
+        nonce: "0123456789abcdef0123456789abcdef",
+        cid: "bafyreid",
+        limit_minor: 1_000,
+        expires_at: i64::MAX,
+    };
+    let store_ = &m.w.app.service.store;
+    let e = store::accept(store_, &row, &consumed, EXCHANGE)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ContractStoreError::InsufficientFunds), "{e}");
+    assert!(store::by_ccba(store_, &ccba).await.unwrap().is_none());
+    assert!(store_.authorization_by_uri(&auth).await.unwrap().is_none());
+    assert_eq!(m.available().await, 409);
+}
+
 /// Serves a bidder's 402 for exactly 4 USDC to `pay_to`, and answers 503
 /// to the paid request without settling it.
 async fn never_settles(w: &World, pay_to: Address) -> String {
@@ -722,6 +801,7 @@ async fn never_settles(w: &World, pay_to: Address) -> String {
 }
 
 on_both_backends!(
+    a_refusal_inside_the_transaction_writes_nothing,
     a_receipt_before_confirmation_closes_the_contract_once_paid,
     an_unpaid_contract_fails_and_gives_the_money_back,
     a_one_time_bid_is_paid_once,

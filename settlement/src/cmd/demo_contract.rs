@@ -32,6 +32,13 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
         .unwrap_or("")
 }
 
+/// Alice's available USD, in minor units.
+async fn available(api: &Client) -> Result<i128, String> {
+    let path = format!("/v1/requesters/{REQUESTER}/balance?currency=USD");
+    let (_, balance) = api.call(reqwest::Method::GET, &path, None, false).await?;
+    Ok(int(&balance, &["USD", "available"]))
+}
+
 pub(super) async fn run(
     api: &Client,
     service: &Arc<Service>,
@@ -154,17 +161,7 @@ pub(super) async fn run(
         ));
     }
 
-    let before = int(
-        &api.call(
-            reqwest::Method::GET,
-            &format!("/v1/requesters/{REQUESTER}/balance?currency=USD"),
-            None,
-            false,
-        )
-        .await?
-        .1,
-        &["USD", "available"],
-    );
+    let before = available(api).await?;
     let bob_ccba = fixtures::accept(REQUESTER, &rfp, &bob_bid, "demo-ccba-bob");
     api.publish(&bob_ccba).await?;
     let (status, c) = api
@@ -208,17 +205,7 @@ pub(super) async fn run(
         text(&c, &["ccr", "uri"]),
     )
     .ok();
-    let after = int(
-        &api.call(
-            reqwest::Method::GET,
-            &format!("/v1/requesters/{REQUESTER}/balance?currency=USD"),
-            None,
-            false,
-        )
-        .await?
-        .1,
-        &["USD", "available"],
-    );
+    let after = available(api).await?;
     writeln!(
         out,
         "Alice's available balance {} -> {} USD; Bob's wallet holds {paid} token units",
