@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["inference"],
     &["exchange", "authorize", "testkit"],
-    &["identity", "store", "proof_verifier"],
+    &["identity", "store", "proof_verifier", "did_document"],
     &["failure"],
     &["dispute"],
     &["authentic", "payout", "audit"],

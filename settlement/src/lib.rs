@@ -13,6 +13,7 @@ pub mod authorize;
 pub mod cmd;
 pub mod computation;
 pub mod contract;
+pub mod did_document;
 pub mod dispute;
 pub mod egress;
 pub mod exchange;

@@ -44,6 +44,18 @@ enum Command {
         /// Base URL of the exchange's API, e.g. http://127.0.0.1:8080.
         #[arg(long)]
         server: String,
+        /// The exchange's DID document at this URL, instead of resolving
+        /// its DID. The settlement key always comes from a DID document,
+        /// never from the server audited.
+        #[arg(long)]
+        did_document: Option<String>,
+        /// The PLC directory that resolves a did:plc exchange.
+        #[arg(
+            long,
+            env = "SETTLEMENT_PLC_DIRECTORY",
+            default_value = "https://plc.directory"
+        )]
+        plc_directory: String,
     },
     /// Pay providers: net each payable balance into one on-chain payout,
     /// resume unfinished ones, and wait for confirmations.
@@ -153,12 +165,19 @@ fn main() -> ExitCode {
         Command::Audit {
             authorization,
             server,
+            did_document,
+            plc_directory,
         } => {
             let outcome = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(settlement::cmd::audit::run(&server, &authorization)),
+                Ok(rt) => rt.block_on(settlement::cmd::audit::run(
+                    &server,
+                    &authorization,
+                    did_document.as_deref(),
+                    &plc_directory,
+                )),
                 Err(e) => settlement::cmd::Outcome {
                     exit: 2,
                     stdout: String::new(),

@@ -292,3 +292,20 @@ impl App {
         (n("balance"), n("held"), n("available"))
     }
 }
+
+/// Audits the charges of `authorization` on the server at `server`, with
+/// the settlement key from the DID document that server publishes (the
+/// test exchange's did:web:exchange.example has no host of its own here).
+pub async fn audit(
+    server: &str,
+    authorization: &str,
+) -> Result<settlement::audit::Report, settlement::audit::AuditError> {
+    let doc = settlement::audit::KeySource::Document(format!("{server}/.well-known/did.json"));
+    settlement::audit::audit(server, authorization, &doc).await
+}
+
+/// `settlement audit` as the command runs it, with the same DID document.
+pub async fn audit_command(server: &str, authorization: &str) -> settlement::cmd::Outcome {
+    let doc = format!("{server}/.well-known/did.json");
+    settlement::cmd::audit::run(server, authorization, Some(&doc), "https://plc.directory").await
+}

@@ -5,13 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use settlement::audit::{AuditError, audit};
-use settlement::cmd::audit::run;
+use settlement::audit::AuditError;
 use settlement::exchange::FeePolicy;
 use settlement::records::json::{self, Map, Value};
-use settlement::testkit::{PROVIDER, REQUESTER, Scenario, set};
+use settlement::testkit::{EXCHANGE, PROVIDER, REQUESTER, Scenario, set};
 
-use crate::app::{App, Backend, spawn_app};
+use crate::app::{App, Backend, audit, audit_command as run, spawn_app};
 
 /// The fee the test app charges (see `app::spawn_app`).
 fn fee(amount: u64) -> u64 {
@@ -480,7 +479,109 @@ async fn unreachable_server_is_not_an_audit() {
     assert!(out.stderr.contains("--authorization"), "{}", out.stderr);
 }
 
+/// The settlement key comes from the exchange's DID document, never from
+/// the server audited: a server whose settlements are signed by another
+/// key than its DID document states fails every signature, and a document
+/// of another DID is no document of this exchange.
+async fn the_key_is_the_did_documents(b: Backend) {
+    use settlement::audit::KeySource;
+    let app = spawn_app(b).await;
+    let doc = app.get("/.well-known/did.json").await;
+    assert_eq!(doc.status, 200, "{doc:?}");
+    let key = settlement::did_document::settlement_key(&doc.body, EXCHANGE).unwrap();
+    assert_eq!(&key, app.service.exchange.verifying_key());
+    let service = doc.body.get("service").and_then(|s| match s {
+        Value::Array(a) => a.first(),
+        _ => None,
+    });
+    assert_eq!(
+        service
+            .and_then(|s| s.get("serviceEndpoint"))
+            .and_then(Value::as_str),
+        Some("https://exchange.example")
+    );
+
+    assert_eq!(app.deposit(REQUESTER, 100_000, "dep").await.status, 201);
+    let base = Scenario::new(REQUESTER, PROVIDER, "audit-did");
+    let settled = history(&app, &base, "did", &[Some(250), Some(40)]).await;
+    // A document (kept elsewhere) stating another key.
+    let other = *settlement::testkit::key("not the exchange's key").verifying_key();
+    let forged = json::to_canonical_string(&settlement::did_document::document(
+        EXCHANGE,
+        &other,
+        "https://exchange.example",
+    ));
+    let elsewhere = serve_text(forged).await;
+    let report = settlement::audit::audit(
+        &app.base,
+        &base.authorization_uri,
+        &KeySource::Document(elsewhere.clone()),
+    )
+    .await
+    .unwrap();
+    let checks = found(&report);
+    assert!(
+        checks.contains(&(base.authorization_uri.clone(), "exchange-key-mismatch")),
+        "{}",
+        report.render()
+    );
+    for s in &settled {
+        assert!(
+            checks.contains(&(s.uri.clone(), "settlement-sig-invalid")),
+            "{}",
+            report.render()
+        );
+    }
+    // A document of another DID.
+    let stranger = json::to_canonical_string(&settlement::did_document::document(
+        "did:web:other.example",
+        app.service.exchange.verifying_key(),
+        "https://other.example",
+    ));
+    let url = serve_text(stranger).await;
+    let e = settlement::audit::audit(
+        &app.base,
+        &base.authorization_uri,
+        &KeySource::Document(url),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("id:"), "{e}");
+    // The command says so too (exit 2).
+    let out = settlement::cmd::audit::run(
+        &app.base,
+        &base.authorization_uri,
+        Some(&elsewhere),
+        "https://plc.directory",
+    )
+    .await;
+    assert_eq!(out.exit, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("exchange-key-mismatch"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Serves `text` as JSON at a loopback URL.
+async fn serve_text(text: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/did.json", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/did.json",
+        axum::routing::get(move || {
+            let t = text.clone();
+            async move { t }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
 on_both_backends!(
+    the_key_is_the_did_documents,
     clean_history_audits_clean,
     tampered_history_is_caught,
     disputes_and_refunds_are_audited,

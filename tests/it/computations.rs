@@ -7,7 +7,7 @@
 
 use alloy::primitives::U256;
 
-use settlement::audit::audit;
+use crate::app::audit;
 use settlement::computation::keys::KeyKind;
 use settlement::computation::testkeys::{Declare, Fixture};
 use settlement::computation::{NSID_COMPUTATION, Role};

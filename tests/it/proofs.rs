@@ -18,7 +18,7 @@ use settlement::service::ProofGate;
 use settlement::testkit::{self, PROVIDER, REQUESTER, Scenario, Sealed};
 use settlement::verify::crypto;
 
-use settlement::audit::audit;
+use crate::app::audit;
 
 use crate::app::{ADMIN_TOKEN, App, Backend, Reply, spawn_app};
 use crate::audit::tamper;

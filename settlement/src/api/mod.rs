@@ -63,6 +63,7 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/v1/exchange", get(exchange))
+        .route("/.well-known/did.json", get(did_json))
         .route("/v1/records", post(post_record).get(get_record))
         .route("/v1/settle", post(settle))
         .route("/v1/revocations", post(post_revocation))
@@ -137,6 +138,7 @@ pub const ROUTES: &[&str] = &[
     "/metrics",
     "/openapi.json",
     "/v1/exchange",
+    "/.well-known/did.json",
     "/v1/records",
     "/v1/settle",
     "/v1/admin/deposits",
@@ -264,6 +266,21 @@ async fn exchange(State(s): Shared) -> Response {
         StatusCode::OK,
         &wire::exchange(&s.exchange, &s.policy, &models),
     )
+}
+
+/// The exchange's DID document, for a did:web exchange (its settlement
+/// key and its API); 404 for any other DID method.
+async fn did_json(State(s): Shared) -> Result<Response, Failure> {
+    let did = &s.exchange.did;
+    let endpoint = crate::did_document::api_url(did).ok_or_else(|| {
+        Failure::new(
+            FailureKind::NotFound,
+            "not-found",
+            "this exchange's DID is not a did:web: its document is where its method keeps it",
+        )
+    })?;
+    let doc = crate::did_document::document(did, s.exchange.verifying_key(), &endpoint);
+    Ok(json_response(StatusCode::OK, &doc))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes

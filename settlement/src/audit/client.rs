@@ -77,13 +77,19 @@ impl Api {
         param: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Reply, AuditError> {
+        self.fetch(self.url_with(path, param), limit).await
+    }
+
+    /// `GET url` (any server), the answer read up to `limit` bytes.
+    pub(super) async fn fetch(&self, url: reqwest::Url, limit: usize) -> Result<Reply, AuditError> {
+        let server = url.to_string();
         let unreachable = |e: reqwest::Error| AuditError::Unreachable {
-            server: self.base.to_string(),
+            server: server.clone(),
             detail: error_chain(&e),
         };
         let mut resp = self
             .client
-            .get(self.url_with(path, param))
+            .get(url.clone())
             .header("accept", "application/json")
             .send()
             .await

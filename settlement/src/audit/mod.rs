@@ -13,10 +13,6 @@
 //! audit could be carried out; an [`AuditError`] when it could not (bad
 //! input, server unreachable, answers too unusable to audit anything).
 
-use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
-use std::time::Duration;
-
 use crate::exchange::{key_from_jwk, verify_settlement};
 use crate::records::cid::Cid;
 use crate::records::formats::{AtUri, Datetime, is_did};
@@ -27,16 +23,22 @@ use crate::records::{
     RawRecord, Receipt, Record, RecordType, parse_record,
 };
 use crate::verify::{Bundle, verify_records};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::time::Duration;
 
 mod checks;
 mod client;
 pub mod disputes;
 mod inference;
+mod key;
 mod split;
 
 pub use checks::check_stored_settlement;
 use checks::*;
 use client::*;
+pub use key::KeySource;
+use key::settlement_key;
 
 /// Most settlements one audit checks. The server lists at most this many
 /// (`api::PAGE_MAX`); a longer listing is refused rather than half-audited.
@@ -261,8 +263,13 @@ fn money_text(amount: u128, currency: &str) -> String {
 }
 
 /// Audits every charge the server at `server` (e.g. `http://127.0.0.1:8080`)
-/// lists against the authorization at AT URI `authorization`.
-pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditError> {
+/// lists against the authorization at AT URI `authorization`, with the
+/// settlement key from the exchange's DID document (`key`).
+pub async fn audit(
+    server: &str,
+    authorization: &str,
+    key: &KeySource,
+) -> Result<Report, AuditError> {
     let auth_uri = AtUri::parse(authorization)
         .filter(|u| u.collection() == NSID_AUTHORIZATION)
         .ok_or_else(|| {
@@ -289,9 +296,8 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
         .filter(|d| is_did(d))
         .ok_or_else(|| AuditError::Server("GET /v1/exchange: did is not a DID".into()))?
         .to_owned();
-    let key = ex.get("jwk").and_then(key_from_jwk).ok_or_else(|| {
-        AuditError::Server("GET /v1/exchange: jwk is not a P-256 public key".into())
-    })?;
+    let served = ex.get("jwk").and_then(key_from_jwk);
+    let key = settlement_key(&api, &exchange_did, key).await?;
 
     // What the server says about the authorization.
     let state = api
@@ -338,6 +344,19 @@ pub async fn audit(server: &str, authorization: &str) -> Result<Report, AuditErr
         discrepancies: Vec::new(),
         cache: HashMap::new(),
     };
+
+    // The key the server shows must be the one its DID document states.
+    if served != Some(key) {
+        let subject = a.subject.clone();
+        a.note(
+            &subject,
+            "exchange-key-mismatch",
+            format!(
+                "GET /v1/exchange shows another key than #settlement of {}'s DID document (whose key every signature is checked with)",
+                a.exchange
+            ),
+        );
+    }
 
     // The authorization record itself, and its CID recomputed.
     let stated_cid = state.get("cid").and_then(Value::as_str).unwrap_or("");
@@ -628,7 +647,9 @@ mod tests {
                 "at://did:plc:x/dev.cocore.compute.paymentAuthorization/3abc",
             ),
         ] {
-            let e = audit(server, auth).await.unwrap_err();
+            let e = audit(server, auth, &KeySource::default())
+                .await
+                .unwrap_err();
             assert!(matches!(e, AuditError::Input(_)), "{server} {auth}: {e}");
         }
     }
