@@ -148,7 +148,7 @@ impl Egress {
     ) -> Result<reqwest::Client, EgressError> {
         let addr = self.resolve(url).await?;
         let host = url.host_str().unwrap_or_default();
-        let mut builder = reqwest::Client::builder()
+        let mut builder = crate::tls::client()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())

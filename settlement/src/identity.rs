@@ -264,7 +264,7 @@ pub struct Identity {
 
 impl Identity {
     pub fn new(config: IdentityConfig, clock: Arc<dyn ledger::Clock>) -> Result<Identity, String> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Layers, bottom first. A module may import only from earlier rows.
 const LAYERS: &[&[&str]] = &[
-    &["records", "secrets"],
+    &["records", "secrets", "tls"],
     &[
         "verify",
         "accounts",

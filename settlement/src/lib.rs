@@ -31,4 +31,5 @@ pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod testkit;
+pub mod tls;
 pub mod verify;

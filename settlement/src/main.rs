@@ -20,6 +20,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// PEM certificates trusted as roots besides the system's, for every
+    /// https request (DID documents, PDSes, x402 endpoints, the chain
+    /// node, the proof verifier, OTLP): a private or a test CA.
+    #[arg(long, global = true, env = "SETTLEMENT_EXTRA_CA_FILE")]
+    extra_ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +130,12 @@ enum PayoutCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(path) = &cli.extra_ca_file
+        && let Err(e) = settlement::tls::add_extra_roots_file(path)
+    {
+        eprintln!("settlement: --extra-ca-file {e}");
+        return ExitCode::from(2);
+    }
     match cli.command {
         Command::VerifyCharge { bundle } => {
             let outcome = match read_bounded(&bundle, settlement::cmd::BUNDLE_BYTES_MAX) {

@@ -5,6 +5,7 @@
 //! them. Spans carry URIs, DIDs and codes, never keys or tokens.
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithHttpConfig as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -34,8 +35,20 @@ pub fn init() -> Result<Telemetry, String> {
         registry.try_init().map_err(|e| e.to_string())?;
         return Ok(Telemetry { provider: None });
     }
+    for key in [
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ] {
+        if let Ok(v) = std::env::var(key)
+            && !v.is_empty()
+        {
+            let url = reqwest::Url::parse(&v).map_err(|e| format!("{key}: not a URL: {e}"))?;
+            crate::tls::require_https(key, &url)?;
+        }
+    }
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
+        .with_http_client(crate::tls::blocking_client()?)
         .build()
         .map_err(|e| format!("OTLP exporter: {e}"))?;
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()

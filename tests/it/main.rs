@@ -35,5 +35,6 @@ mod proofs;
 mod slow;
 mod ssrf;
 mod support;
+mod tls;
 mod token;
 mod x402;

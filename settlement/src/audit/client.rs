@@ -36,7 +36,7 @@ impl Api {
                 "--server {server:?} must be http://HOST[:PORT][/PATH] without query or fragment"
             )));
         }
-        let client = reqwest::Client::builder()
+        let client = crate::tls::client()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())

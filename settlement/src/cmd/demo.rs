@@ -261,7 +261,7 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     ));
     let api = Client {
         base: base.clone(),
-        http: reqwest::Client::new(),
+        http: crate::tls::client().build().map_err(|e| e.to_string())?,
     };
     writeln!(out, "exchange {} serving at {base}", exchange.did).ok();
 

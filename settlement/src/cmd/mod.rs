@@ -163,7 +163,7 @@ pub(crate) async fn admin_post(
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => return fail(format!("--server {server:?} is not an http(s) URL")),
     };
-    let client = match reqwest::Client::builder()
+    let client = match crate::tls::client()
         .timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .build()

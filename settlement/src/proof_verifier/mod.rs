@@ -82,7 +82,7 @@ enum Step {
 
 impl Verifier {
     pub fn new(config: Config) -> Result<Verifier, String> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client()
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()

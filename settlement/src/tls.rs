@@ -1,0 +1,104 @@
+//! The one TLS stack every outbound request uses: rustls (with aws-lc-rs,
+//! the crypto the engine already uses for P-256), chosen in the workspace's
+//! `Cargo.toml`. Certificates are checked by the platform verifier against
+//! the system's trust roots, plus the extra roots the operator configures
+//! (`--extra-ca-file`, e.g. a private or a test CA). There is no way to
+//! accept any certificate. Every HTTP client is built here.
+
+use std::sync::OnceLock;
+
+/// Extra trust roots, set once at start-up.
+static EXTRA_ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+
+/// Most bytes of PEM read as extra roots.
+const PEM_BYTES_MAX: usize = 1024 * 1024;
+
+/// Adds the PEM certificates of `pem` as trust roots for every client built
+/// from now on; how many. Only once per process: a second call with other
+/// roots is refused.
+pub fn add_extra_roots(pem: &[u8]) -> Result<usize, String> {
+    if pem.len() > PEM_BYTES_MAX {
+        return Err(format!("extra CA file: larger than {PEM_BYTES_MAX} bytes"));
+    }
+    let certs = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| format!("extra CA file: not PEM certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err("extra CA file: no certificate in it".into());
+    }
+    let n = certs.len();
+    match EXTRA_ROOTS.set(certs) {
+        Ok(()) => Ok(n),
+        Err(_) if EXTRA_ROOTS.get().is_some_and(|c| c.len() == n) => Ok(n),
+        Err(_) => Err("extra CA roots are set already for this process".into()),
+    }
+}
+
+/// Reads `path` (PEM) as [`add_extra_roots`] does.
+pub fn add_extra_roots_file(path: &std::path::Path) -> Result<usize, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    add_extra_roots(&pem).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A client builder on the chosen stack, trusting the system's roots and
+/// the extra ones.
+pub fn client() -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder().tls_backend_rustls();
+    match EXTRA_ROOTS.get() {
+        Some(roots) => builder.tls_certs_merge(roots.iter().cloned()),
+        None => builder,
+    }
+}
+
+/// A blocking client on the same stack (the OTLP exporter's).
+pub fn blocking_client() -> Result<reqwest::blocking::Client, String> {
+    let builder = reqwest::blocking::Client::builder().tls_backend_rustls();
+    let builder = match EXTRA_ROOTS.get() {
+        Some(roots) => builder.tls_certs_merge(roots.iter().cloned()),
+        None => builder,
+    };
+    builder.build().map_err(|e| format!("HTTP client: {e}"))
+}
+
+/// Plain http is for loopback only: `url` (named by the operator: a chain
+/// node, a collector) must be https unless its host is this machine.
+pub fn require_https(what: &str, url: &reqwest::Url) -> Result<(), String> {
+    if url.scheme() == "https" {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() == "http" && loopback {
+        return Ok(());
+    }
+    Err(format!(
+        "{what}: {}://{host} is not https; plain http reaches this machine only",
+        url.scheme()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_leaves_the_machine() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(require_https("rpc", &url("https://node.example")).is_ok());
+        assert!(require_https("rpc", &url("http://127.0.0.1:8545")).is_ok());
+        assert!(require_https("rpc", &url("http://localhost:8545")).is_ok());
+        assert!(require_https("rpc", &url("http://[::1]:8545")).is_ok());
+        let e = require_https("rpc", &url("http://node.example:8545")).unwrap_err();
+        assert!(e.starts_with("rpc: http://node.example"), "{e}");
+        assert!(require_https("rpc", &url("ws://127.0.0.1")).is_err());
+    }
+
+    #[test]
+    fn roots_must_be_certificates() {
+        assert!(add_extra_roots(b"not a certificate").is_err());
+    }
+}
