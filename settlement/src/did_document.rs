@@ -25,6 +25,9 @@ pub fn api_url(did: &str) -> Option<String> {
         return None;
     }
     let host = host.replacen("%3A", ":", 1);
+    if host.contains('%') {
+        return None;
+    }
     let name = host.split(':').next().unwrap_or("");
     let loopback = matches!(name, "localhost" | "127.0.0.1");
     Some(format!(
@@ -81,20 +84,26 @@ pub fn settlement_key(doc: &Value, did: &str) -> Result<VerifyingKey, String> {
         return Err("verificationMethod: must be an array".into());
     };
     let full = format!("{did}{SETTLEMENT_KEY}");
-    let method = methods
-        .iter()
-        .find(|m| {
-            let id = m.get("id").and_then(Value::as_str);
-            id == Some(full.as_str()) || id == Some(SETTLEMENT_KEY)
-        })
+    let mut named = methods.iter().filter(|m| {
+        let id = m.get("id").and_then(Value::as_str);
+        id == Some(full.as_str()) || id == Some(SETTLEMENT_KEY)
+    });
+    let method = named
+        .next()
         .ok_or_else(|| format!("verificationMethod: no {SETTLEMENT_KEY} key"))?;
+    if named.next().is_some() {
+        // Two keys of one name: which one signs is anyone's guess.
+        return Err(format!(
+            "verificationMethod: more than one {SETTLEMENT_KEY} key"
+        ));
+    }
     if method.get("type").and_then(Value::as_str) != Some("Multikey") {
         return Err(format!(
             "verificationMethod {SETTLEMENT_KEY}: type must be Multikey"
         ));
     }
     let controller = method.get("controller").and_then(Value::as_str);
-    if controller.is_some_and(|c| c != did) {
+    if controller != Some(did) {
         return Err(format!(
             "verificationMethod {SETTLEMENT_KEY}: controller {controller:?} is not {did:?}"
         ));
@@ -135,6 +144,38 @@ mod tests {
         assert!(e.starts_with("id:"), "{e}");
         let other = *crate::testkit::key("another").verifying_key();
         assert_ne!(settlement_key(&document(did, &other, "x"), did), Ok(key));
+        // A second #settlement key, or none controlled by the DID: refused.
+        let mut two = document(did, &key, "x");
+        if let Value::Object(m) = &mut two
+            && let Some(Value::Array(methods)) = m.get_mut("verificationMethod")
+        {
+            let mut copy = methods[0].clone();
+            if let Value::Object(c) = &mut copy {
+                c.insert("id".into(), SETTLEMENT_KEY.into());
+                c.insert(
+                    "publicKeyMultibase".into(),
+                    AtKey::P256(other).to_multibase().into(),
+                );
+            }
+            methods.push(copy);
+        }
+        assert!(
+            settlement_key(&two, did)
+                .unwrap_err()
+                .contains("more than one")
+        );
+        let mut orphan = document(did, &key, "x");
+        if let Value::Object(m) = &mut orphan
+            && let Some(Value::Array(methods)) = m.get_mut("verificationMethod")
+            && let Value::Object(first) = &mut methods[0]
+        {
+            first.remove("controller");
+        }
+        assert!(
+            settlement_key(&orphan, did)
+                .unwrap_err()
+                .contains("controller")
+        );
     }
 
     #[test]
@@ -148,5 +189,6 @@ mod tests {
             Some("http://localhost:8080")
         );
         assert_eq!(api_url("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"), None);
+        assert_eq!(api_url("did:web:exa%2Fmple.com"), None);
     }
 }

@@ -4,11 +4,9 @@
 //! The checks themselves are pure and live in `verify::repo` and
 //! `verify::atkey`; this module only fetches.
 //!
-//! This build's HTTP client has no TLS: `http://` is used for `localhost`
-//! and `127.0.0.1` only, and only where development allows it
-//! (`IdentityConfig::egress`); anything that needs `https://` (every real
-//! did:web, the public PLC directory, real PDSes) fails with an error that
-//! says so, rather than silently downgrading to plain HTTP.
+//! Every fetch goes through the egress rule (`IdentityConfig::egress`):
+//! https to public addresses, checked after DNS and pinned, on the one TLS
+//! stack (`crate::tls`); plain http to `localhost` only in development.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +23,6 @@ pub const DID_DOC_BYTES_MAX: usize = 64 * 1024;
 /// Most DID documents cached; when full, expired entries are dropped, then
 /// everything (resolution is only a cache miss away).
 pub const CACHE_ENTRIES_MAX: usize = 10_000;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the engine needs from a DID document.
@@ -206,29 +203,6 @@ fn is_loopback_host(url: &reqwest::Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
-/// Plain HTTP only to loopback, and only where development allows it;
-/// https is refused with a clear reason, since it is not enabled yet. So a
-/// DID or a PDS named by outside input can make the engine reach nothing
-/// else (no probing of its own ports or its network).
-fn check_reachable(url: &reqwest::Url, egress: Egress) -> Result<(), String> {
-    if !egress.loopback {
-        return Err(format!(
-            "{url}: DID documents and PDSes are reached only on loopback, in development \
-             (--insecure-loopback-identity); https is not enabled yet"
-        ));
-    }
-    match url.scheme() {
-        "http" if is_loopback_host(url) => Ok(()),
-        "http" => Err(format!(
-            "{url}: plain http is only used for localhost; anything else must be https"
-        )),
-        "https" => Err(format!(
-            "{url}: https is not supported by this build (no TLS); only localhost can be reached"
-        )),
-        other => Err(format!("{url}: scheme {other} is not http(s)")),
-    }
-}
-
 /// Configuration of the resolver.
 #[derive(Clone, Debug)]
 pub struct IdentityConfig {
@@ -256,7 +230,6 @@ impl Default for IdentityConfig {
 /// Resolves DIDs (cached) and proves records against them.
 pub struct Identity {
     config: IdentityConfig,
-    http: reqwest::Client,
     clock: Arc<dyn ledger::Clock>,
     /// DID -> (document, when it was fetched, microseconds).
     cache: Mutex<HashMap<String, (DidDocument, i64)>>,
@@ -264,16 +237,8 @@ pub struct Identity {
 
 impl Identity {
     pub fn new(config: IdentityConfig, clock: Arc<dyn ledger::Clock>) -> Result<Identity, String> {
-        let http = crate::tls::client()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("settlement/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot set up an HTTP client: {e}"))?;
         Ok(Identity {
             config,
-            http,
             clock,
             cache: Mutex::new(HashMap::new()),
         })
@@ -321,10 +286,17 @@ impl Identity {
     }
 
     /// GET with a bounded body.
+    /// `GET url` on someone else's word (a DID, a DID document's PDS):
+    /// https to a public address (plain http and loopback only in
+    /// development), checked after DNS and pinned, on the one TLS stack.
     async fn get(&self, url: reqwest::Url, limit: usize) -> Result<(u16, Vec<u8>), String> {
-        check_reachable(&url, self.config.egress)?;
-        let resp = self
-            .http
+        let client = self
+            .config
+            .egress
+            .client_for(&url, REQUEST_TIMEOUT)
+            .await
+            .map_err(|e| e.to_string())?;
+        let resp = client
             .get(url.clone())
             .send()
             .await
@@ -517,17 +489,16 @@ mod tests {
                 .contains("only did:web and did:plc")
         );
         assert!(url("nope").is_err());
+        // What the resolver may reach is the egress rule's: https, and
+        // plain http to loopback in development only.
         let https = document_url("did:web:example.com", plc).unwrap();
         let dev = Egress { loopback: true };
-        assert!(check_reachable(&https, dev).unwrap_err().contains("no TLS"));
+        assert!(dev.check_form(&https).is_ok());
+        assert!(Egress::default().check_form(&https).is_ok());
         let local = document_url("did:web:localhost%3A8080", plc).unwrap();
-        assert!(check_reachable(&local, dev).is_ok());
-        assert!(check_reachable(&local, Egress::default()).is_err());
+        assert!(dev.check_form(&local).is_ok());
+        assert!(Egress::default().check_form(&local).is_err());
         let http = reqwest::Url::parse("http://example.com/x").unwrap();
-        assert!(
-            check_reachable(&http, dev)
-                .unwrap_err()
-                .contains("only used for localhost")
-        );
+        assert!(dev.check_form(&http).is_err());
     }
 }

@@ -49,6 +49,11 @@ enum Command {
         /// Base URL of the exchange's API, e.g. http://127.0.0.1:8080.
         #[arg(long)]
         server: String,
+        /// The exchange the authorization is for (its DID): a server that
+        /// claims another DID is no audit. Without it, the server's claim
+        /// must match the authorization record.
+        #[arg(long)]
+        exchange: Option<String>,
         /// The exchange's DID document at this URL, instead of resolving
         /// its DID. The settlement key always comes from a DID document,
         /// never from the server audited.
@@ -176,19 +181,20 @@ fn main() -> ExitCode {
         Command::Audit {
             authorization,
             server,
+            exchange,
             did_document,
             plc_directory,
         } => {
+            let key = settlement::audit::KeySource {
+                exchange,
+                document: did_document,
+                plc_directory,
+            };
             let outcome = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(settlement::cmd::audit::run(
-                    &server,
-                    &authorization,
-                    did_document.as_deref(),
-                    &plc_directory,
-                )),
+                Ok(rt) => rt.block_on(settlement::cmd::audit::run(&server, &authorization, &key)),
                 Err(e) => settlement::cmd::Outcome {
                     exit: 2,
                     stdout: String::new(),

@@ -7,8 +7,8 @@
 
 use std::sync::OnceLock;
 
-/// Extra trust roots, set once at start-up.
-static EXTRA_ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+/// Extra trust roots, set once at start-up, with the PEM they came from.
+static EXTRA_ROOTS: OnceLock<(Vec<u8>, Vec<reqwest::Certificate>)> = OnceLock::new();
 
 /// Most bytes of PEM read as extra roots.
 const PEM_BYTES_MAX: usize = 1024 * 1024;
@@ -26,10 +26,11 @@ pub fn add_extra_roots(pem: &[u8]) -> Result<usize, String> {
         return Err("extra CA file: no certificate in it".into());
     }
     let n = certs.len();
-    match EXTRA_ROOTS.set(certs) {
+    match EXTRA_ROOTS.set((pem.to_vec(), certs)) {
         Ok(()) => Ok(n),
-        Err(_) if EXTRA_ROOTS.get().is_some_and(|c| c.len() == n) => Ok(n),
-        Err(_) => Err("extra CA roots are set already for this process".into()),
+        // The same file again changes nothing; other roots are refused.
+        Err(_) if EXTRA_ROOTS.get().is_some_and(|(p, _)| p.as_slice() == pem) => Ok(n),
+        Err(_) => Err("other extra CA roots are set already for this process".into()),
     }
 }
 
@@ -40,20 +41,25 @@ pub fn add_extra_roots_file(path: &std::path::Path) -> Result<usize, String> {
 }
 
 /// A client builder on the chosen stack, trusting the system's roots and
-/// the extra ones.
+/// the extra ones, following no redirect (one could lead from https to
+/// plain http, or to another host than the one checked).
 pub fn client() -> reqwest::ClientBuilder {
-    let builder = reqwest::Client::builder().tls_backend_rustls();
+    let builder = reqwest::Client::builder()
+        .tls_backend_rustls()
+        .redirect(reqwest::redirect::Policy::none());
     match EXTRA_ROOTS.get() {
-        Some(roots) => builder.tls_certs_merge(roots.iter().cloned()),
+        Some((_, roots)) => builder.tls_certs_merge(roots.iter().cloned()),
         None => builder,
     }
 }
 
 /// A blocking client on the same stack (the OTLP exporter's).
 pub fn blocking_client() -> Result<reqwest::blocking::Client, String> {
-    let builder = reqwest::blocking::Client::builder().tls_backend_rustls();
+    let builder = reqwest::blocking::Client::builder()
+        .tls_backend_rustls()
+        .redirect(reqwest::redirect::Policy::none());
     let builder = match EXTRA_ROOTS.get() {
-        Some(roots) => builder.tls_certs_merge(roots.iter().cloned()),
+        Some((_, roots)) => builder.tls_certs_merge(roots.iter().cloned()),
         None => builder,
     };
     builder.build().map_err(|e| format!("HTTP client: {e}"))

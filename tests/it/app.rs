@@ -300,12 +300,12 @@ pub async fn audit(
     server: &str,
     authorization: &str,
 ) -> Result<settlement::audit::Report, settlement::audit::AuditError> {
-    let doc = settlement::audit::KeySource::Document(format!("{server}/.well-known/did.json"));
+    let doc = settlement::audit::KeySource::document(format!("{server}/.well-known/did.json"));
     settlement::audit::audit(server, authorization, &doc).await
 }
 
 /// `settlement audit` as the command runs it, with the same DID document.
 pub async fn audit_command(server: &str, authorization: &str) -> settlement::cmd::Outcome {
-    let doc = format!("{server}/.well-known/did.json");
-    settlement::cmd::audit::run(server, authorization, Some(&doc), "https://plc.directory").await
+    let doc = settlement::audit::KeySource::document(format!("{server}/.well-known/did.json"));
+    settlement::cmd::audit::run(server, authorization, &doc).await
 }

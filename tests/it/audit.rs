@@ -515,7 +515,7 @@ async fn the_key_is_the_did_documents(b: Backend) {
     let report = settlement::audit::audit(
         &app.base,
         &base.authorization_uri,
-        &KeySource::Document(elsewhere.clone()),
+        &KeySource::document(elsewhere.clone()),
     )
     .await
     .unwrap();
@@ -542,17 +542,45 @@ async fn the_key_is_the_did_documents(b: Backend) {
     let e = settlement::audit::audit(
         &app.base,
         &base.authorization_uri,
-        &KeySource::Document(url),
+        &KeySource::document(url),
     )
     .await
     .unwrap_err();
     assert!(e.to_string().contains("id:"), "{e}");
-    // The command says so too (exit 2).
+    // The requester names the exchange she authorized: a server that says
+    // it is another one is no audit.
+    let doc = format!("{}/.well-known/did.json", app.base);
+    let e = settlement::audit::audit(
+        &app.base,
+        &base.authorization_uri,
+        &KeySource {
+            exchange: Some("did:web:other.example".into()),
+            ..KeySource::document(doc.clone())
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("not the exchange did:web:other.example"),
+        "{e}"
+    );
+    let named = settlement::audit::audit(
+        &app.base,
+        &base.authorization_uri,
+        &KeySource {
+            exchange: Some(EXCHANGE.into()),
+            ..KeySource::document(doc)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(named.is_clean(), "{}", named.render());
+    // The command says so too (a discrepancy: exit 1).
     let out = settlement::cmd::audit::run(
         &app.base,
         &base.authorization_uri,
-        Some(&elsewhere),
-        "https://plc.directory",
+        &KeySource::document(elsewhere),
     )
     .await;
     assert_eq!(out.exit, 1, "{}", out.stdout);

@@ -69,7 +69,7 @@ impl Chain {
         }
         // Many calls here revert in the estimate on purpose: see
         // `signing_provider` for why its nonce manager matters.
-        let provider = signing_provider(wallet, anvil.endpoint_url());
+        let provider = signing_provider(wallet, anvil.endpoint_url()).expect("provider");
         let chain_id = provider.get_chain_id().await.expect("eth_chainId");
         let token = EIP3009Token::deploy(
             provider.clone(),

@@ -131,27 +131,47 @@ async fn https_with_the_extra_ca_and_wrong_certificates_refused() {
     assert!(e.to_lowercase().contains("certificate"), "{e}");
 }
 
-/// An auditor reads the exchange's DID document over https from a server
-/// whose certificate the extra CA vouches for.
+/// An auditor reads the exchange's DID document over https, from a server
+/// whose certificate the extra CA vouches for, and audits with its key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_did_document_over_https() {
+async fn an_audit_with_the_did_document_over_https() {
+    use settlement::testkit::{PROVIDER, REQUESTER, Scenario};
     trust_test_ca();
-    let key = *settlement::testkit::key("tls did").verifying_key();
-    let did = "did:web:localhost";
-    let doc = settlement::records::json::to_canonical_string(&settlement::did_document::document(
-        did,
-        &key,
-        "https://localhost",
-    ));
-    let port = https_server("localhost", doc).await;
-    let text = get(&format!("https://localhost:{port}/did.json"))
+    let app = crate::app::spawn_app(crate::app::Backend::Sqlite).await;
+    assert_eq!(app.deposit(REQUESTER, 100_000, "tls").await.status, 201);
+    let sealed = Scenario::new(REQUESTER, PROVIDER, "tls-audit").seal();
+    app.post_all(&sealed).await;
+    assert_eq!(app.settle(&sealed.receipt.uri).await.status, 201);
+    // The exchange's document, kept on another server, over https.
+    let doc = app.get("/.well-known/did.json").await;
+    let port = https_server(
+        "localhost",
+        settlement::records::json::to_canonical_string(&doc.body),
+    )
+    .await;
+    let key = settlement::audit::KeySource {
+        exchange: Some(settlement::testkit::EXCHANGE.into()),
+        ..settlement::audit::KeySource::document(format!("https://localhost:{port}/did.json"))
+    };
+    let report = settlement::audit::audit(&app.base, &sealed.authorization.uri, &key)
         .await
         .unwrap();
-    let parsed = settlement::records::json::parse_str(&text).unwrap();
-    assert_eq!(
-        settlement::did_document::settlement_key(&parsed, did),
-        Ok(key)
-    );
+    assert!(report.is_clean(), "{}", report.render());
+    assert_eq!(report.rows.len(), 1);
+    // The same document behind a certificate nobody vouches for: no audit.
+    let rogue = https_server(
+        "rogue-localhost",
+        settlement::records::json::to_canonical_string(&doc.body),
+    )
+    .await;
+    let e = settlement::audit::audit(
+        &app.base,
+        &sealed.authorization.uri,
+        &settlement::audit::KeySource::document(format!("https://localhost:{rogue}/did.json")),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
 }
 
 /// The chain node and the trace collector are reached over https, or

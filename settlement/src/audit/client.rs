@@ -19,15 +19,12 @@ impl Api {
         let base = reqwest::Url::parse(server)
             .map_err(|e| AuditError::Input(format!("--server {server:?} is not a URL: {e}")))?;
         match base.scheme() {
-            "http" => {}
-            "https" => {
-                return Err(AuditError::Input(
-                    "--server: https is not supported by this build (plain HTTP only)".into(),
-                ));
+            "http" | "https" => {
+                crate::tls::require_https("--server", &base).map_err(AuditError::Input)?;
             }
             other => {
                 return Err(AuditError::Input(format!(
-                    "--server: scheme {other:?} is not http"
+                    "--server: scheme {other:?} is not https"
                 )));
             }
         }

@@ -296,6 +296,13 @@ pub async fn audit(
         .filter(|d| is_did(d))
         .ok_or_else(|| AuditError::Server("GET /v1/exchange: did is not a DID".into()))?
         .to_owned();
+    if let Some(expected) = &key.exchange
+        && expected != &exchange_did
+    {
+        return Err(AuditError::Server(format!(
+            "the server says it is {exchange_did}, not the exchange {expected} the audit is of"
+        )));
+    }
     let served = ex.get("jwk").and_then(key_from_jwk);
     let key = settlement_key(&api, &exchange_did, key).await?;
 
@@ -366,6 +373,17 @@ pub async fn audit(
     let subject = a.subject.clone();
     let (auth_cid, scope, limit) = match &authorization {
         Ok(rec) => {
+            // The exchange she authorized is the one whose key was used.
+            if rec.data.exchange != a.exchange {
+                a.note(
+                    &subject,
+                    "authorization-exchange-mismatch",
+                    format!(
+                        "the authorization names {}, but the server is {} (whose DID document gave the key)",
+                        rec.data.exchange, a.exchange
+                    ),
+                );
+            }
             if Cid::parse(stated_cid).ok() != Some(rec.cid) {
                 a.note(
                     &subject,
@@ -639,7 +657,7 @@ mod tests {
                 "at://did:plc:x/dev.cocore.compute.paymentAuthorization/3abc",
             ),
             (
-                "https://exchange.example",
+                "http://exchange.example",
                 "at://did:plc:x/dev.cocore.compute.paymentAuthorization/3abc",
             ),
             (

@@ -163,6 +163,10 @@ pub(crate) async fn admin_post(
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => return fail(format!("--server {server:?} is not an http(s) URL")),
     };
+    // The admin token travels with it: never over plain http elsewhere.
+    if let Err(e) = crate::tls::require_https("--server", &url) {
+        return fail(e);
+    }
     let client = match crate::tls::client()
         .timeout(std::time::Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())

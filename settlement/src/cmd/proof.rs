@@ -128,6 +128,9 @@ impl ProofGateArgs {
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err("--proof-verifier-url: must be http or https".into());
                 }
+                // Its answer decides charges: never over plain http to
+                // another machine.
+                crate::tls::require_https("--proof-verifier-url", &url)?;
                 if !url.path().ends_with('/') {
                     url.set_path(&format!("{}/", url.path()));
                 }

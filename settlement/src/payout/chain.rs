@@ -273,18 +273,21 @@ pub enum TxStatus {
 /// treasury cannot cover, a used authorization) leaves a gap and every
 /// later transaction from that sender waits in the pool forever. The
 /// simple manager asks the node for each transaction.
-pub fn signing_provider(wallet: EthereumWallet, url: reqwest::Url) -> DynProvider {
-    // The one TLS stack and its roots; a client that cannot be built
-    // (never, with these settings) falls back to alloy's own.
-    let builder = ProviderBuilder::default()
+pub fn signing_provider(
+    wallet: EthereumWallet,
+    url: reqwest::Url,
+) -> Result<DynProvider, ChainError> {
+    // On the one TLS stack, with its roots.
+    let client = crate::tls::client()
+        .build()
+        .map_err(|e| ChainError::Config(format!("HTTP client: {e}")))?;
+    Ok(ProviderBuilder::default()
         .with_gas_estimation()
         .with_simple_nonce_management()
         .fetch_chain_id()
-        .wallet(wallet);
-    match crate::tls::client().build() {
-        Ok(client) => builder.connect_reqwest(client, url).erased(),
-        Err(_) => builder.connect_http(url).erased(),
-    }
+        .wallet(wallet)
+        .connect_reqwest(client, url)
+        .erased())
 }
 
 /// A connection to the token on one chain.
@@ -314,7 +317,7 @@ impl Chain {
             .parse()
             .map_err(|e| ChainError::Config(format!("rpc URL {:?}: {e}", config.rpc_url)))?;
         crate::tls::require_https("rpc URL", &url).map_err(ChainError::Config)?;
-        let provider = signing_provider(EthereumWallet::new(treasury.signer().clone()), url);
+        let provider = signing_provider(EthereumWallet::new(treasury.signer().clone()), url)?;
         let id = provider.get_chain_id().await.map_err(rpc)?;
         if id != config.chain_id {
             return Err(ChainError::Config(format!(

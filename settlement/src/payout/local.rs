@@ -157,7 +157,8 @@ impl LocalChain {
         for s in spare.iter().chain([&relayer_key]) {
             wallet.register_signer(s.clone());
         }
-        let admin = super::chain::signing_provider(wallet, anvil.endpoint_url());
+        let admin = super::chain::signing_provider(wallet, anvil.endpoint_url())
+            .map_err(|e| e.to_string())?;
         let chain_id = admin
             .get_chain_id()
             .await
