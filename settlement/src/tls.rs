@@ -3,7 +3,10 @@
 //! `Cargo.toml`. Certificates are checked by the platform verifier against
 //! the system's trust roots, plus the extra roots the operator configures
 //! (`--extra-ca-file`, e.g. a private or a test CA). There is no way to
-//! accept any certificate. Every HTTP client is built here.
+//! accept any certificate. Every HTTP client is built here, with one
+//! exception: the x402-rs facilitator (the deposit gate, the stand-ins)
+//! builds its own RPC client, pointed only at the chain node the engine is
+//! configured with (and checked first by `payout::chain::Chain::connect`).
 
 use std::sync::OnceLock;
 
