@@ -63,7 +63,8 @@ CREATE TABLE settlement_trust_policies (
 ) STRICT;
 
 -- The latest vouch or denounce of each owner on each subject (a record
--- key is the subject, so a new version replaces the old one).
+-- key is the subject, so a new version replaces the old one), with the
+-- revision of the commit that proved it: an older one never replaces it.
 CREATE TABLE settlement_vouches (
     owner      TEXT    NOT NULL,
     subject    TEXT    NOT NULL,
@@ -71,6 +72,7 @@ CREATE TABLE settlement_vouches (
     uri        TEXT    NOT NULL,
     cid        TEXT    NOT NULL,
     value      TEXT    NOT NULL,
+    rev        TEXT,
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (owner, subject)
 ) STRICT;

@@ -662,6 +662,59 @@ async fn an_unpaid_contract_fails_and_gives_the_money_back(b: Backend) {
     m.w.assert_reconciled().await;
 }
 
+/// The treasury's authorization expires unused (the bidder never took the
+/// payment): once the expiry is deep on chain the contract fails and the
+/// money comes back, without a cancel.
+async fn an_expired_authorization_fails_the_contract(b: Backend) {
+    let m = market_with(
+        b,
+        1,
+        ContractConfig {
+            validity_secs: 1,
+            retry_base_secs: 3600,
+            ..ContractConfig::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c13").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let wallet = m.w.local.spare[0].address();
+    let base_url = never_settles(&m.w, wallet).await;
+    let rfp = fixtures::rfp(REQUESTER, "rfp-c13");
+    let bid = fixtures::bid(PROVIDER, &rfp, 4, &base_url, "bid-c13");
+    let ccba = fixtures::accept(REQUESTER, &rfp, &bid, "ccba-c13");
+    for r in [&rfp, &bid, &ccba] {
+        m.post(r).await;
+    }
+    let auth = m.authorization("auth-c13").await;
+    let r = m.accept(&ccba.uri, &auth).await;
+    assert_eq!(text(&r.body, "state"), "accepted", "{r:?}");
+    // Not yet expired on chain: nothing happens (and no retry within the
+    // hour of backoff).
+    m.contracts.resume().await.unwrap();
+    let id = text(&r.body, "id").to_owned();
+    let c = m.admin_get(&format!("/v1/contracts/{id}")).await;
+    assert_eq!(text(&c.body, "state"), "accepted", "{c:?}");
+    // Blocks ten seconds apart: the chain's clock passes the validity
+    // (this chain is the test's own).
+    use alloy::providers::Provider as _;
+    m.w.local
+        .admin
+        .raw_request::<_, ()>("anvil_mine".into(), (5u64, 10u64))
+        .await
+        .unwrap();
+    m.contracts.resume().await.unwrap();
+    let c = m.admin_get(&format!("/v1/contracts/{id}")).await;
+    assert_eq!(text(&c.body, "state"), "failed", "{c:?}");
+    assert!(text(&c.body, "error").contains("expired"), "{c:?}");
+    assert_eq!(m.available().await, 10_000);
+    assert_eq!(m.w.token_balance(wallet).await, U256::ZERO);
+    m.w.assert_reconciled().await;
+}
+
 /// A one-time bid is paid once, whatever number of accepts name it.
 async fn a_one_time_bid_is_paid_once(b: Backend) {
     let m = market(b).await;
@@ -801,6 +854,7 @@ async fn never_settles(w: &World, pay_to: Address) -> String {
 }
 
 on_both_backends!(
+    an_expired_authorization_fails_the_contract,
     a_refusal_inside_the_transaction_writes_nothing,
     a_receipt_before_confirmation_closes_the_contract_once_paid,
     an_unpaid_contract_fails_and_gives_the_money_back,

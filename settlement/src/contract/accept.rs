@@ -155,7 +155,13 @@ impl Contracts {
 
         // Validity starts from the later of the chain's clock and ours.
         let (_, chain_now) = self.payouts.chain().latest_block().await.map_err(|e| {
-            Failure::new(FailureKind::Unavailable, "chain-unavailable", e.to_string())
+            // The node's URL (an API key in it, often) stays in the log.
+            tracing::warn!(error = %e, "the chain node did not answer an accept");
+            Failure::new(
+                FailureKind::Unavailable,
+                "chain-unavailable",
+                "the chain node did not answer; nothing moved, try again",
+            )
         })?;
         let start = chain_now.max(u64::try_from(now / 1_000_000).unwrap_or(0));
         let valid_before =
@@ -227,6 +233,16 @@ impl Contracts {
                         "ccba.bid: a one-time bid is paid once, and another accept of it is under way or done",
                     )
                 })?;
+                if existing.ccba_cid != row.ccba_cid {
+                    return Err(Failure::new(
+                        FailureKind::Conflict,
+                        "contract-exists",
+                        format!(
+                            "ccba: a contract for {ccba_uri} exists with CID {}, not {}",
+                            existing.ccba_cid, row.ccba_cid
+                        ),
+                    ));
+                }
                 return Ok(Accepted {
                     contract: existing,
                     created: false,

@@ -82,7 +82,7 @@ impl Contracts {
         };
         let accepted = self.records.posted(raw).await?;
         let ccr = parse_record::<Ccr>(&accepted.raw, "ccr").map_err(gather::record_failure)?;
-        let c = self.close(&ccr).await?;
+        let (c, _) = self.close(&ccr).await?;
         if c.id != id {
             return Err(refused(
                 "contract-link-broken",
@@ -92,10 +92,11 @@ impl Contracts {
         Ok(())
     }
 
-    /// A receipt (`ccr`) closes its contract: stored, checked against the
-    /// contract's three records and its bidder, and the contract
-    /// receipted once paid.
-    pub async fn close(&self, ccr: &Record<Ccr>) -> Result<ContractRow, Failure> {
+    /// A receipt (`ccr`) closes its contract: checked against the
+    /// contract's three records and its bidder, stored, and kept on the
+    /// row in one statement (receipted now if paid, else when paid). The
+    /// contract, and whether this receipt changed it.
+    pub async fn close(&self, ccr: &Record<Ccr>) -> Result<(ContractRow, bool), Failure> {
         let ccba_uri = ccr.data.ccba.uri.to_string();
         let c = store::by_ccba(&self.store, &ccba_uri)
             .await?
@@ -110,32 +111,26 @@ impl Contracts {
         self.store
             .put_record(&ccr.uri, &ccr.cid.to_string(), &ccr.value, self.now())
             .await?;
-        if store::receipted(
+        let moved = store::attach_receipt(
             &self.store,
             &c.id,
             &ccr.uri.to_string(),
             &ccr.cid.to_string(),
             self.now(),
         )
-        .await?
-        {
-            tracing::info!(contract = %c.id, "contract receipted");
-            self.count("receipted");
-        } else if c.state.unpaid()
-            && store::note_receipt(
-                &self.store,
-                &c.id,
-                &ccr.uri.to_string(),
-                &ccr.cid.to_string(),
-                self.now(),
-            )
-            .await?
-        {
-            // Kept on the row: it closes the contract when the payment is
-            // deep enough.
-            tracing::info!(contract = %c.id, "receipt before the payment is confirmed; kept");
+        .await?;
+        match moved {
+            Some(State::Receipted) => {
+                tracing::info!(contract = %c.id, "contract receipted");
+                self.count("receipted");
+            }
+            Some(_) => {
+                tracing::info!(contract = %c.id, "receipt before the payment is confirmed; kept")
+            }
+            None => {}
         }
-        Ok(store::get(&self.store, &c.id).await?.unwrap_or(c))
+        let now = store::get(&self.store, &c.id).await?.unwrap_or(c);
+        Ok((now, moved.is_some()))
     }
 }
 

@@ -85,14 +85,16 @@ macro_rules! graph_rows {
                 Ok(())
             }
 
-            pub(super) async fn put_vouch(pool: &$pool, owner: &str, e: &Edge, cid: &str, value: &Value, now: Micros) -> Result<(), StoreError> {
+            pub(super) async fn put_vouch(pool: &$pool, owner: &str, e: &Edge, cid: &str, value: &Value, rev: Option<&str>, now: Micros) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO settlement_vouches (owner, subject, kind, uri, cid, value, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (owner, subject) DO UPDATE SET kind = excluded.kind, \
-                     uri = excluded.uri, cid = excluded.cid, value = excluded.value, updated_at = excluded.updated_at",
+                    "INSERT INTO settlement_vouches (owner, subject, kind, uri, cid, value, rev, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (owner, subject) DO UPDATE SET kind = excluded.kind, \
+                     uri = excluded.uri, cid = excluded.cid, value = excluded.value, rev = excluded.rev, \
+                     updated_at = excluded.updated_at \
+                     WHERE settlement_vouches.rev IS NULL OR excluded.rev IS NULL OR settlement_vouches.rev <= excluded.rev",
                 )
                 .bind(owner).bind(&e.subject).bind(e.kind.as_str()).bind(&e.uri).bind(cid)
-                .bind(json::to_canonical_string(value)).bind(now)
+                .bind(json::to_canonical_string(value)).bind(rev).bind(now)
                 .execute(pool)
                 .await?;
                 Ok(())
@@ -172,16 +174,18 @@ pub async fn set_policy(
     on_backend!(store, l => set_policy(l.pool(), requester, p, now))
 }
 
-/// Stores the latest vouch or denounce of `owner` on `e.subject`.
+/// Stores the latest vouch or denounce of `owner` on `e.subject`: one
+/// proven at commit `rev` never replaces one proven at a later commit.
 pub async fn put_vouch(
     store: &Store,
     owner: &str,
     e: &Edge,
     cid: &str,
     value: &Value,
+    rev: Option<&str>,
     now: Micros,
 ) -> Result<(), StoreError> {
-    on_backend!(store, l => put_vouch(l.pool(), owner, e, cid, value, now))
+    on_backend!(store, l => put_vouch(l.pool(), owner, e, cid, value, rev, now))
 }
 
 /// What `owner` says of others, at most `limit` records.

@@ -156,13 +156,16 @@ impl Contracts {
     async fn step_accepted(&self, c: &ContractRow) -> Result<Option<Vec<u8>>, StepError> {
         let nonce = contract_nonce(&c.id);
         let chain = self.payouts.chain();
+        // Expiry first, use second: once the expiry is deep no use can be
+        // mined any more, so a use seen after it is every use there is (the
+        // other order could miss one mined between the two questions).
+        let expired = chain
+            .expired_deep(u64::try_from(c.valid_before).unwrap_or(0))
+            .await?;
         if chain.authorization_used(nonce).await? {
             return self.adopt_used(c).await.map(|_| None);
         }
-        if chain
-            .expired_deep(u64::try_from(c.valid_before).unwrap_or(0))
-            .await?
-        {
+        if expired {
             self.fail(c, "the payment authorization expired unused")
                 .await?;
             return Ok(None);
@@ -203,7 +206,11 @@ impl Contracts {
                     let mut now = c.clone();
                     now.state = State::Submitted;
                     now.tx_hash = Some(answer.tx.to_string());
-                    self.step_submitted(&now).await?;
+                    // The receipt in the answer is kept whatever this step
+                    // meets; the payment is followed again later.
+                    if let Err(e) = self.step_submitted(&now).await {
+                        tracing::warn!(contract = %c.id, error = %e, "following the payment failed; resumed later");
+                    }
                 }
                 tracing::debug!(contract = %c.id, status = answer.status, "the bidder answered the payment");
                 Ok(Some(answer.body))

@@ -283,16 +283,22 @@ macro_rules! contract_rows {
                 Ok(State::parse(&state))
             }
 
-            pub(super) async fn note_receipt(pool: &$pool, id: &str, ccr_uri: &str, ccr_cid: &str, now: Micros) -> Result<bool, StoreError> {
-                let done = sqlx::query(
-                    "UPDATE settlement_contracts SET ccr_uri = $2, ccr_cid = $3, updated_at = $4 \
-                     WHERE id = $1 AND state IN ('accepted', 'submitted') AND ccr_uri IS NULL",
+            pub(super) async fn attach_receipt(pool: &$pool, id: &str, ccr_uri: &str, ccr_cid: &str, now: Micros) -> Result<Option<State>, StoreError> {
+                let row = sqlx::query(
+                    "UPDATE settlement_contracts SET ccr_uri = $2, ccr_cid = $3, \
+                     state = CASE WHEN state IN ('paid', 'expired') THEN 'receipted' ELSE state END, \
+                     error = CASE WHEN state IN ('paid', 'expired') THEN NULL ELSE error END, updated_at = $4 \
+                     WHERE id = $1 AND state IN ('accepted', 'submitted', 'paid', 'expired') AND ccr_uri IS NULL \
+                     RETURNING state",
                 )
                 .bind(id).bind(ccr_uri).bind(ccr_cid).bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected();
-                Ok(done == 1)
+                .fetch_optional(pool)
+                .await?;
+                row.map(|r| {
+                    let state: String = r.try_get("state")?;
+                    State::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("contract state {state:?}")))
+                })
+                .transpose()
             }
 
             pub(super) async fn forget_tx(pool: &$pool, id: &str, tx_hash: &str, error: &str, now: Micros) -> Result<bool, StoreError> {
@@ -347,7 +353,7 @@ macro_rules! contract_rows {
                 // Never charged: the authorization is free again.
                 sqlx::query(
                     "DELETE FROM settlement_authorizations WHERE requester = $1 AND authorization_uri = $2 \
-                     AND scope = 'singleJob' AND charges = 1",
+                     AND scope = 'singleJob' AND charges = 1 AND revoked_at IS NULL",
                 )
                 .bind(&c.requester).bind(&c.authorization_uri)
                 .execute(&mut **tx.sqlx())
@@ -374,18 +380,6 @@ macro_rules! contract_rows {
                 tx.submit(&ops).await?;
                 tx.commit().await?;
                 Ok(true)
-            }
-
-            pub(super) async fn receipted(pool: &$pool, id: &str, ccr_uri: &str, ccr_cid: &str, now: Micros) -> Result<bool, StoreError> {
-                let done = sqlx::query(
-                    "UPDATE settlement_contracts SET state = 'receipted', ccr_uri = $2, ccr_cid = $3, error = NULL, \
-                     updated_at = $4 WHERE id = $1 AND state IN ('paid', 'expired')",
-                )
-                .bind(id).bind(ccr_uri).bind(ccr_cid).bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected();
-                Ok(done == 1)
             }
 
             pub(super) async fn expire(pool: &$pool, id: &str, now: Micros) -> Result<bool, StoreError> {
@@ -482,16 +476,18 @@ pub async fn paid(
     on_backend!(store, l => paid(l, c, tx_hash, payment, exchange_did, receipt_due, now))
 }
 
-/// A receipt that came before the payment is confirmed: kept on the row,
-/// it closes the contract when the payment does.
-pub async fn note_receipt(
+/// The bidder's receipt, kept on the row in one statement: a paid (or
+/// expired) contract is receipted now, an unpaid one when its payment is
+/// (see [`paid`]). The state it is in after, or `None` if it had a receipt
+/// already or failed.
+pub async fn attach_receipt(
     store: &Store,
     id: &str,
     ccr_uri: &str,
     ccr_cid: &str,
     now: Micros,
-) -> Result<bool, StoreError> {
-    on_backend!(store, l => note_receipt(l.pool(), id, ccr_uri, ccr_cid, now))
+) -> Result<Option<State>, StoreError> {
+    on_backend!(store, l => attach_receipt(l.pool(), id, ccr_uri, ccr_cid, now))
 }
 
 /// Back from `submitted` to `accepted`, only while the row names `tx_hash`.
@@ -533,16 +529,6 @@ pub async fn fail(
     now: Micros,
 ) -> Result<bool, StoreError> {
     on_backend!(store, l => fail(l, c, error, now))
-}
-
-pub async fn receipted(
-    store: &Store,
-    id: &str,
-    ccr_uri: &str,
-    ccr_cid: &str,
-    now: Micros,
-) -> Result<bool, StoreError> {
-    on_backend!(store, l => receipted(l.pool(), id, ccr_uri, ccr_cid, now))
 }
 
 pub async fn expire(store: &Store, id: &str, now: Micros) -> Result<bool, StoreError> {

@@ -172,7 +172,16 @@ pub fn decide(policy: &Policy, requester: &str, bidder: &str, graph: &Graph) -> 
 /// The shortest chain of vouches from `from` to `to`, at most `hops` long:
 /// the records' URIs in order.
 fn path(graph: &Graph, from: &str, to: &str, hops: u32) -> Option<Vec<String>> {
-    // Breadth first; each account is reached once, by its shortest path.
+    // Breadth first; each account is reached once, by its shortest path,
+    // never through an account `from` denounces.
+    let denounced: std::collections::BTreeSet<&str> = graph
+        .edges
+        .get(from)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.kind == Kind::Denounce)
+        .map(|e| e.subject.as_str())
+        .collect();
     let mut came: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     let mut queue = VecDeque::from([(from, 0u32)]);
     while let Some((at, depth)) = queue.pop_front() {
@@ -180,7 +189,10 @@ fn path(graph: &Graph, from: &str, to: &str, hops: u32) -> Option<Vec<String>> {
             continue;
         }
         for e in graph.vouches_of(at) {
-            if e.subject == from || came.contains_key(e.subject.as_str()) {
+            if e.subject == from
+                || denounced.contains(e.subject.as_str())
+                || came.contains_key(e.subject.as_str())
+            {
                 continue;
             }
             came.insert(&e.subject, (at, &e.uri));
@@ -284,7 +296,14 @@ mod tests {
             "bidder-not-trusted"
         );
         assert!(decide(&p(3), "alice", "frank", &graph()).allowed);
-        // A denounce is never a path.
+        // A denounce is never a path, nor is anyone she denounces a link.
         assert!(!decide(&p(4), "alice", "mallory", &graph()).allowed);
+        let mut g = graph();
+        edge(&mut g, "eve", "oscar", Kind::Vouch);
+        edge(&mut g, "bob", "eve", Kind::Vouch);
+        assert_eq!(
+            decide(&p(4), "alice", "oscar", &g).code,
+            "bidder-not-trusted"
+        );
     }
 }

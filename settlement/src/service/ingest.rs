@@ -33,6 +33,16 @@ impl Service {
     /// Validates and stores a record. Returns whether it was new and its
     /// CID.
     pub async fn ingest(&self, raw: RawRecord, now: Datetime) -> Result<(Put, Cid), Failure> {
+        self.ingest_at(raw, now, None).await
+    }
+
+    /// [`Service::ingest`] of a record proven at commit `rev`.
+    pub(super) async fn ingest_at(
+        &self,
+        raw: RawRecord,
+        now: Datetime,
+        rev: Option<&str>,
+    ) -> Result<(Put, Cid), Failure> {
         let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
         let root = root_of(uri.collection()).ok_or_else(|| {
             Failure::new(
@@ -78,6 +88,7 @@ impl Service {
                     &edge,
                     &cid.to_string(),
                     &raw.value,
+                    rev,
                     now.unix_micros(),
                 )
                 .await?;
@@ -142,8 +153,9 @@ impl Service {
                 .await?
                 .is_some()
         {
-            contracts.close(&ccr).await?;
-            return Ok((Put::Created, ccr.cid));
+            let (_, changed) = contracts.close(&ccr).await?;
+            let put = if changed { Put::Created } else { Put::Existing };
+            return Ok((put, ccr.cid));
         }
         let put = self
             .store

@@ -28,7 +28,7 @@ impl Service {
         };
         let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
         self.not_stale(&uri, &rev).await?;
-        let stored = self.ingest(raw, now).await;
+        let stored = self.ingest_at(raw, now, Some(&rev)).await;
         self.store.note_rev(uri.did(), &rev).await?;
         if let Err(f) = &stored
             && f.code == "record-conflict"
