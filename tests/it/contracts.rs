@@ -814,6 +814,70 @@ async fn a_refusal_inside_the_transaction_writes_nothing(b: Backend) {
     assert_eq!(m.available().await, 409);
 }
 
+/// A bid's URL whose name leads inside the exchange's network (here: this
+/// machine, with the production rule of public https only) is refused, and
+/// the caller is not told the address the name resolved to.
+async fn a_bid_url_inside_the_network_is_refused_without_its_address(b: Backend) {
+    let w = world(b, 1_000_000, 1).await;
+    let svc = &w.app.service;
+    let chain = Chain::connect(w.local.config.clone(), w.local.treasury.clone())
+        .await
+        .unwrap();
+    let payouts = Payouts::new(
+        svc.store.clone(),
+        chain,
+        PayoutConfig::default(),
+        svc.exchange.clone(),
+        svc.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let _ = svc.contracts.set(Arc::new(Contracts::new(
+        svc.store.clone(),
+        Arc::new(payouts),
+        svc.exchange.clone(),
+        svc.policy.clone(),
+        svc.records.clone(),
+        svc.clock.clone(),
+        ContractConfig::default(),
+    )));
+    let m = Market {
+        contracts: svc.contracts.get().unwrap().clone(),
+        w,
+    };
+    assert_eq!(
+        m.w.app.deposit(REQUESTER, 10_000, "dep-c14").await.status,
+        201
+    );
+    m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
+    let rfp = fixtures::rfp(REQUESTER, "rfp-c14");
+    let bid = fixtures::bid(
+        PROVIDER,
+        &rfp,
+        4,
+        "https://localhost:9/ccr/{at}/{cid}",
+        "bid-c14",
+    );
+    let ccba = fixtures::accept(REQUESTER, &rfp, &bid, "ccba-c14");
+    for r in [&rfp, &bid, &ccba] {
+        m.post(r).await;
+    }
+    let auth = m.authorization("auth-c14").await;
+    let r = m.accept(&ccba.uri, &auth).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "x402-address-not-allowed"),
+        "{r:?}"
+    );
+    let detail = text(&r.body, "detail");
+    assert!(
+        !detail.contains("127.0.0.1") && !detail.contains("::1"),
+        "{detail}"
+    );
+    assert_eq!(m.available().await, 10_000);
+    assert_eq!(m.listed("requester", REQUESTER).await, 0);
+}
+
 /// Serves a bidder's 402 for exactly 4 USDC to `pay_to`, and answers 503
 /// to the paid request without settling it.
 async fn never_settles(w: &World, pay_to: Address) -> String {
@@ -854,6 +918,7 @@ async fn never_settles(w: &World, pay_to: Address) -> String {
 }
 
 on_both_backends!(
+    a_bid_url_inside_the_network_is_refused_without_its_address,
     an_expired_authorization_fails_the_contract,
     a_refusal_inside_the_transaction_writes_nothing,
     a_receipt_before_confirmation_closes_the_contract_once_paid,

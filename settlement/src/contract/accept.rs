@@ -150,7 +150,10 @@ impl Contracts {
             .map_err(|e| refused(e.code, e.message))?;
         let asked = self.ask(&url, &token_value).await.map_err(|e| {
             tracing::warn!(error = %e, "a bid's x402 endpoint was refused");
-            refused(e.code(), format!("ccb.bid.x402.base_url: {e}"))
+            refused(
+                e.code(),
+                format!("ccb.bid.x402.base_url: {}", caller_safe(&e)),
+            )
         })?;
 
         // Validity starts from the later of the chain's clock and ours.
@@ -281,5 +284,17 @@ impl Contracts {
             Err(ledger::Error::AccountNotFound { .. }) => Ok(0),
             Err(e) => Err(crate::store::StoreError::from(e).into()),
         }
+    }
+}
+
+/// What the caller is told of a bid's endpoint that was refused: what its
+/// 402 asked, but nothing of where its name led or what the connection met
+/// (an address inside the exchange's network, say). The rest is logged.
+fn caller_safe(e: &crate::payout::x402::X402Error) -> String {
+    use crate::payout::x402::X402Error;
+    match e {
+        X402Error::Mismatch(_) | X402Error::Wire { .. } => e.to_string(),
+        X402Error::Egress(_) => "not an https URL on a public address".into(),
+        X402Error::Http { .. } => "the endpoint did not answer with a usable 402".into(),
     }
 }
