@@ -7,6 +7,8 @@
 //! (rebinding).
 
 use std::net::{IpAddr, SocketAddr};
+
+use crate::tls::{is_loopback, is_loopback_host};
 use std::time::Duration;
 
 /// What requests on outside word may reach.
@@ -77,15 +79,6 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-    }
-}
-
 impl Egress {
     /// The URL's form: https (or http to a loopback name in development),
     /// a host, no credentials.
@@ -98,7 +91,7 @@ impl Egress {
         };
         match url.scheme() {
             "https" => Ok(()),
-            "http" if self.loopback && loopback_name(host) => Ok(()),
+            "http" if self.loopback && is_loopback_host(host) => Ok(()),
             "http" => Err(refuse(
                 url,
                 "plain http lets anyone on the path change the answer: https is required",
@@ -160,15 +153,6 @@ impl Egress {
             .build()
             .map_err(|e| refuse(url, format!("HTTP client: {e}")))
     }
-}
-
-fn loopback_name(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(is_loopback)
 }
 
 /// Reads at most `limit` bytes of an answer's body.

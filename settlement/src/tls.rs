@@ -68,6 +68,28 @@ pub fn blocking_client() -> Result<reqwest::blocking::Client, String> {
     builder.build().map_err(|e| format!("HTTP client: {e}"))
 }
 
+/// Whether `ip` is this machine (an IPv4-mapped IPv6 address judged as
+/// IPv4).
+pub fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// Whether a URL's host names this machine: `localhost` or a loopback
+/// address (brackets allowed).
+pub fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(is_loopback)
+}
+
 /// Plain http is for loopback only: `url` (named by the operator: a chain
 /// node, a collector) must be https unless its host is this machine.
 pub fn require_https(what: &str, url: &reqwest::Url) -> Result<(), String> {
@@ -75,12 +97,7 @@ pub fn require_https(what: &str, url: &reqwest::Url) -> Result<(), String> {
         return Ok(());
     }
     let host = url.host_str().unwrap_or("");
-    let loopback = host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = is_loopback_host(host);
     if url.scheme() == "http" && loopback {
         return Ok(());
     }

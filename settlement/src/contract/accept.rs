@@ -90,7 +90,7 @@ impl Contracts {
             return Err(refused(decision.code, m));
         }
 
-        let clearing = &self.config.clearing;
+        let clearing = &self.clearing;
         let price = terms::price_minor(&bid.data.terms, clearing)
             .map_err(|e| refused(e.code, e.message))?;
         let fee = i64::try_from(self.fees.fee(price.unsigned_abs(), false)).unwrap_or(i64::MAX);
@@ -278,7 +278,7 @@ impl Contracts {
     }
 
     async fn available(&self, requester: &str) -> Result<i64, Failure> {
-        let id = crate::accounts::requester(requester, &self.config.clearing.ledger_currency);
+        let id = crate::accounts::requester(requester, &self.clearing.ledger_currency);
         match self.store.ledger().balance(&id).await {
             Ok(b) => Ok(b.available.unwrap_or(0)),
             Err(ledger::Error::AccountNotFound { .. }) => Ok(0),

@@ -3,7 +3,7 @@
 //! proves records; and the vouch graph around a requester, as far as her
 //! policy reaches.
 
-use super::records::{NSID_VOUCH, Vouch, vouch_subject};
+use super::records::{Vouch, vouch_subject};
 use super::trust::{Edge, GRAPH_OWNERS_MAX, Graph, Policy};
 use crate::authentic::RecordTrust;
 use crate::failure::{Failure, FailureKind};
@@ -91,7 +91,6 @@ pub fn vouch_edge(raw: &RawRecord) -> Result<(String, Edge, Cid), Failure> {
     let r = parse_record::<Vouch>(raw, "vouch").map_err(record_failure)?;
     let subject = vouch_subject(r.owner(), r.uri.rkey())
         .map_err(|e| Failure::new(FailureKind::Rejected, "invalid-record", e.to_string()))?;
-    debug_assert_eq!(r.uri.collection(), NSID_VOUCH);
     Ok((
         r.owner().to_owned(),
         Edge {

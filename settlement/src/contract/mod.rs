@@ -60,9 +60,9 @@ const STEPS_AT_ONCE: usize = 8;
 /// How contracts are cleared.
 #[derive(Clone, Debug)]
 pub struct ContractConfig {
-    /// The bid currency; the ledger currency and its decimals are the
-    /// payouts' (see [`Contracts::new`]).
-    pub clearing: Clearing,
+    /// The currency bids must name (the token's symbol); the ledger
+    /// currency and its decimals are the payouts'.
+    pub bid_currency: String,
     /// A paid contract without a receipt this long after it was paid is
     /// expired and flagged for a dispute.
     pub receipt_window_secs: u64,
@@ -78,7 +78,7 @@ pub struct ContractConfig {
 impl Default for ContractConfig {
     fn default() -> Self {
         ContractConfig {
-            clearing: Clearing::default(),
+            bid_currency: Clearing::default().bid_currency,
             receipt_window_secs: 24 * 3600,
             max_attempts: 8,
             retry_base_secs: 5,
@@ -96,6 +96,8 @@ pub struct Contracts {
     records: RecordTrust,
     clock: Arc<dyn ledger::Clock>,
     config: ContractConfig,
+    /// What contracts are cleared in: the bid currency, the payouts'.
+    clearing: Clearing,
     failpoint: Option<String>,
     /// Contracts being stepped in this process: each by one task at a
     /// time, without holding up the others.
@@ -121,11 +123,14 @@ impl Contracts {
         fees: FeePolicy,
         records: RecordTrust,
         clock: Arc<dyn ledger::Clock>,
-        mut config: ContractConfig,
+        config: ContractConfig,
     ) -> Contracts {
         // The requester's money is in the currency payouts pay out.
-        config.clearing.ledger_currency = payouts.config().currency.clone();
-        config.clearing.ledger_decimals = payouts.config().currency_decimals;
+        let clearing = Clearing {
+            bid_currency: config.bid_currency.clone(),
+            ledger_currency: payouts.config().currency.clone(),
+            ledger_decimals: payouts.config().currency_decimals,
+        };
         Contracts {
             store,
             payouts,
@@ -134,6 +139,7 @@ impl Contracts {
             records,
             clock,
             config,
+            clearing,
             failpoint: None,
             stepping: Mutex::new(std::collections::BTreeSet::new()),
             outcomes: Mutex::new(BTreeMap::new()),
@@ -190,11 +196,6 @@ impl Contracts {
             }
         }
         out
-    }
-
-    /// The policy of `requester`, and whether she set it.
-    pub async fn policy(&self, requester: &str) -> Result<(Policy, bool), Failure> {
-        Ok(graph_store::policy(&self.store, requester).await?)
     }
 
     /// Steps contract `id` as far as it goes now; a receipt in the

@@ -15,9 +15,6 @@ use crate::payout::chain::{Authorization, ChainError, NonceEvent, TxStatus};
 use crate::payout::x402::{self, Accepted, X402Error};
 use crate::store::StoreError;
 
-/// Longest one x402 request may take.
-const X402_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The id of the contract an accept makes: `cc_` and a hash of the
 /// accept's AT URI (see `accounts::short_hash`), so one accept is one
 /// contract whoever asks and however often.
@@ -51,30 +48,29 @@ fn data(c: &ContractRow, message: &str) -> StepError {
     }
 }
 
-/// What the bidder's endpoint answered to the paid request.
-pub struct Answer {
-    pub tx: B256,
-    pub status: u16,
-    pub body: Vec<u8>,
+/// The bid's price, as errors name it.
+const WHOSE: &str = "the bid's price,";
+
+fn parse_url(url: &str) -> Result<reqwest::Url, X402Error> {
+    reqwest::Url::parse(url).map_err(|e| X402Error::Http {
+        url: url.to_owned(),
+        message: format!("not a URL: {e}"),
+    })
 }
 
 impl Contracts {
     /// The bidder's 402 for `url`: a requirement exact on this chain, in
     /// this token, for exactly `token_value`, to a non-zero address.
     pub(super) async fn ask(&self, url: &str, token_value: &str) -> Result<Accepted, X402Error> {
-        let u = reqwest::Url::parse(url).map_err(|e| X402Error::Http {
-            url: url.to_owned(),
-            message: format!("not a URL: {e}"),
-        })?;
         let egress = &self.payouts.config().egress;
-        let client = egress.client_for(&u, X402_TIMEOUT).await?;
-        let required = x402::payment_required(client.get(u.clone()), &u).await?;
-        x402::choose_amount(
-            &required,
+        x402::requirements_at(
+            egress,
+            &parse_url(url)?,
             token_value,
-            "the bid's price,",
+            WHOSE,
             &self.payouts.chain().config,
         )
+        .await
     }
 
     pub(super) fn authorization(&self, c: &ContractRow) -> Result<Authorization, StepError> {
@@ -96,39 +92,24 @@ impl Contracts {
 
     /// Sends the signed payment to the bidder's URL (asking its 402 again:
     /// it must still name the address signed to).
-    pub(super) async fn send(&self, c: &ContractRow) -> Result<Answer, X402Error> {
-        let accepted = self.ask(&c.url, &c.token_value).await?;
+    pub(super) async fn send(&self, c: &ContractRow) -> Result<x402::Paid, X402Error> {
         let auth = self
             .authorization(c)
             .map_err(|e| X402Error::Mismatch(e.to_string()))?;
-        if accepted.pay_to != auth.to {
-            return Err(X402Error::Mismatch(format!(
-                "payTo changed from {} to {} after signing",
-                auth.to, accepted.pay_to
-            )));
-        }
         let signature: Bytes = c
             .signature
             .parse()
             .map_err(|_| X402Error::Mismatch("the stored signature is not hex".into()))?;
-        let u = reqwest::Url::parse(&c.url).map_err(|e| X402Error::Http {
-            url: c.url.clone(),
-            message: e.to_string(),
-        })?;
-        let client = self
-            .payouts
-            .config()
-            .egress
-            .client_for(&u, X402_TIMEOUT)
-            .await?;
-        let (status, body, tx) = x402::send_payment(
-            client.get(u.clone()),
-            &u,
-            x402::payment_payload(&accepted, &auth, &signature),
+        x402::pay_at(
+            &self.payouts.config().egress,
+            &parse_url(&c.url)?,
+            &c.token_value,
+            WHOSE,
+            &auth,
+            &signature,
             &self.payouts.chain().config,
         )
-        .await?;
-        Ok(Answer { tx, status, body })
+        .await
     }
 
     /// One step of an unfinished contract. Returns the answer's body when

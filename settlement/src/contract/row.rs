@@ -107,7 +107,6 @@ pub struct ContractRow {
 #[derive(Clone, Debug, Default)]
 pub struct Advance {
     pub tx_hash: Option<String>,
-    pub clear_tx: bool,
     pub error: Option<String>,
     pub count_attempt: bool,
 }

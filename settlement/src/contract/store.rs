@@ -235,12 +235,11 @@ macro_rules! contract_rows {
 
             pub(super) async fn advance(pool: &$pool, id: &str, from: State, to: State, a: &Advance, now: Micros) -> Result<bool, StoreError> {
                 let done = sqlx::query(
-                    "UPDATE settlement_contracts SET state = $3, \
-                     tx_hash = CASE WHEN $4 = 1 THEN NULL ELSE COALESCE($5, tx_hash) END, \
-                     error = COALESCE($6, error), attempts = attempts + $7, updated_at = $8 \
+                    "UPDATE settlement_contracts SET state = $3, tx_hash = COALESCE($4, tx_hash), \
+                     error = COALESCE($5, error), attempts = attempts + $6, updated_at = $7 \
                      WHERE id = $1 AND state = $2",
                 )
-                .bind(id).bind(from.as_str()).bind(to.as_str()).bind(i64::from(a.clear_tx)).bind(&a.tx_hash)
+                .bind(id).bind(from.as_str()).bind(to.as_str()).bind(&a.tx_hash)
                 .bind(&a.error).bind(i64::from(a.count_attempt)).bind(now)
                 .execute(pool)
                 .await?

@@ -219,13 +219,26 @@ pub async fn request_requirements(
     chain: &ChainConfig,
 ) -> Result<Accepted, X402Error> {
     let u = payout_url(url, p)?;
-    let client = egress.client_for(&u, X402_TIMEOUT).await?;
-    let required = payment_required(client.get(u.clone()), &u).await?;
-    choose(&required, p, chain)
+    requirements_at(egress, &u, &p.token_value, "the payout's", chain).await
+}
+
+/// The requirement at `u` that is `exact` on this chain, in this token, for
+/// exactly `amount` token units (`whose` names the amount in errors), from
+/// an address `egress` allows.
+pub async fn requirements_at(
+    egress: &crate::egress::Egress,
+    u: &reqwest::Url,
+    amount: &str,
+    whose: &str,
+    chain: &ChainConfig,
+) -> Result<Accepted, X402Error> {
+    let client = egress.client_for(u, X402_TIMEOUT).await?;
+    let required = payment_required(client.get(u.clone()), u).await?;
+    choose_amount(&required, amount, whose, chain)
 }
 
 /// Sends `request` (without payment) and reads the 402's `PAYMENT-REQUIRED`.
-pub(crate) async fn payment_required(
+async fn payment_required(
     request: reqwest::RequestBuilder,
     u: &reqwest::Url,
 ) -> Result<Value, X402Error> {
@@ -277,28 +290,60 @@ pub async fn pay(
     signature: &Bytes,
     chain: &ChainConfig,
 ) -> Result<B256, X402Error> {
-    let accepted = request_requirements(egress, url, p, chain).await?;
+    let u = payout_url(url, p)?;
+    let paid = pay_at(
+        egress,
+        &u,
+        &p.token_value,
+        "the payout's",
+        auth,
+        signature,
+        chain,
+    )
+    .await?;
+    Ok(paid.tx)
+}
+
+/// What an x402 endpoint answered to a paid request.
+pub struct Paid {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// The settling transaction its `PAYMENT-RESPONSE` names.
+    pub tx: B256,
+}
+
+/// Pays `amount` token units at `u` with the signed `auth` (asking the
+/// requirements again: they must still name the address signed to).
+pub async fn pay_at(
+    egress: &crate::egress::Egress,
+    u: &reqwest::Url,
+    amount: &str,
+    whose: &str,
+    auth: &Authorization,
+    signature: &Bytes,
+    chain: &ChainConfig,
+) -> Result<Paid, X402Error> {
+    let accepted = requirements_at(egress, u, amount, whose, chain).await?;
     if accepted.pay_to != auth.to {
         return Err(X402Error::Mismatch(format!(
             "payTo changed from {} to {} after signing",
             auth.to, accepted.pay_to
         )));
     }
-    let u = payout_url(url, p)?;
-    let client = egress.client_for(&u, X402_TIMEOUT).await?;
-    let (_, _, tx) = send_payment(
+    let client = egress.client_for(u, X402_TIMEOUT).await?;
+    let (status, body, tx) = send_payment(
         client.get(u.clone()),
-        &u,
+        u,
         payment_payload(&accepted, auth, signature),
         chain,
     )
     .await?;
-    Ok(tx)
+    Ok(Paid { status, body, tx })
 }
 
 /// Repeats `request` with the signed payment and reads the answer: its
 /// status, its body and the transaction `PAYMENT-RESPONSE` names.
-pub(crate) async fn send_payment(
+async fn send_payment(
     request: reqwest::RequestBuilder,
     u: &reqwest::Url,
     payment: Value,
