@@ -57,6 +57,22 @@ pub async fn engine(
     local: &settlement::payout::local::LocalChain,
     config: ContractConfig,
 ) -> Arc<Contracts> {
+    engine_with(
+        svc,
+        local,
+        config,
+        settlement::egress::Egress { loopback: true },
+    )
+    .await
+}
+
+/// As [`engine`], reaching bidders as `egress` allows.
+async fn engine_with(
+    svc: &Service,
+    local: &settlement::payout::local::LocalChain,
+    config: ContractConfig,
+    egress: settlement::egress::Egress,
+) -> Arc<Contracts> {
     let chain = Chain::connect(local.config.clone(), local.treasury.clone())
         .await
         .expect("chain");
@@ -64,7 +80,7 @@ pub async fn engine(
         svc.store.clone(),
         chain,
         PayoutConfig {
-            egress: settlement::egress::Egress { loopback: true },
+            egress,
             maturity_secs: 0,
             ..PayoutConfig::default()
         },
@@ -107,6 +123,23 @@ impl Market {
 
     /// `bidder` bids 4 USDC on a new request of the requester; its
     /// endpoint asks `asks` token units, paid to spare wallet `n`.
+    /// A new request of the requester, `bidder`'s 4 USDC bid on it paid at
+    /// `base_url`, and her accept of it, posted.
+    async fn records(
+        &self,
+        bidder: &str,
+        base_url: &str,
+        tag: &str,
+    ) -> (RawRecord, RawRecord, RawRecord) {
+        let rfp = fixtures::rfp(REQUESTER, &format!("rfp-{tag}"));
+        let bid = fixtures::bid(bidder, &rfp, 4, base_url, &format!("bid-{tag}"));
+        let ccba = fixtures::accept(REQUESTER, &rfp, &bid, &format!("ccba-{tag}"));
+        for r in [&rfp, &bid, &ccba] {
+            self.post(r).await;
+        }
+        (rfp, bid, ccba)
+    }
+
     async fn offer(&self, bidder: &str, n: usize, asks: u64, tag: &str) -> Offer {
         let wallet = self.w.local.spare[n].address();
         let endpoint = standin::start(
@@ -121,13 +154,8 @@ impl Market {
         )
         .await
         .expect("bidder endpoint");
-        let rfp = fixtures::rfp(REQUESTER, &format!("rfp-{tag}"));
-        let bid = fixtures::bid(bidder, &rfp, 4, &endpoint.base_url, &format!("bid-{tag}"));
+        let (rfp, bid, ccba) = self.records(bidder, &endpoint.base_url, tag).await;
         endpoint.bid_on(&rfp, &bid);
-        let ccba = fixtures::accept(REQUESTER, &rfp, &bid, &format!("ccba-{tag}"));
-        for r in [&rfp, &bid, &ccba] {
-            self.post(r).await;
-        }
         Offer {
             endpoint,
             rfp,
@@ -629,12 +657,7 @@ async fn an_unpaid_contract_fails_and_gives_the_money_back(b: Backend) {
     m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
     let wallet = m.w.local.spare[0].address();
     let base_url = never_settles(&m.w, wallet).await;
-    let rfp = fixtures::rfp(REQUESTER, "rfp-c10");
-    let bid = fixtures::bid(PROVIDER, &rfp, 4, &base_url, "bid-c10");
-    let ccba = fixtures::accept(REQUESTER, &rfp, &bid, "ccba-c10");
-    for r in [&rfp, &bid, &ccba] {
-        m.post(r).await;
-    }
+    let (_, _, ccba) = m.records(PROVIDER, &base_url, "c10").await;
     let auth = m.authorization("auth-c10").await;
     let r = m.accept(&ccba.uri, &auth).await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -683,12 +706,7 @@ async fn an_expired_authorization_fails_the_contract(b: Backend) {
     m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
     let wallet = m.w.local.spare[0].address();
     let base_url = never_settles(&m.w, wallet).await;
-    let rfp = fixtures::rfp(REQUESTER, "rfp-c13");
-    let bid = fixtures::bid(PROVIDER, &rfp, 4, &base_url, "bid-c13");
-    let ccba = fixtures::accept(REQUESTER, &rfp, &bid, "ccba-c13");
-    for r in [&rfp, &bid, &ccba] {
-        m.post(r).await;
-    }
+    let (_, _, ccba) = m.records(PROVIDER, &base_url, "c13").await;
     let auth = m.authorization("auth-c13").await;
     let r = m.accept(&ccba.uri, &auth).await;
     assert_eq!(text(&r.body, "state"), "accepted", "{r:?}");
@@ -819,49 +837,23 @@ async fn a_refusal_inside_the_transaction_writes_nothing(b: Backend) {
 /// the caller is not told the address the name resolved to.
 async fn a_bid_url_inside_the_network_is_refused_without_its_address(b: Backend) {
     let w = world(b, 1_000_000, 1).await;
-    let svc = &w.app.service;
-    let chain = Chain::connect(w.local.config.clone(), w.local.treasury.clone())
-        .await
-        .unwrap();
-    let payouts = Payouts::new(
-        svc.store.clone(),
-        chain,
-        PayoutConfig::default(),
-        svc.exchange.clone(),
-        svc.clock.clone(),
-    )
-    .await
-    .unwrap();
-    let _ = svc.contracts.set(Arc::new(Contracts::new(
-        svc.store.clone(),
-        Arc::new(payouts),
-        svc.exchange.clone(),
-        svc.policy.clone(),
-        svc.records.clone(),
-        svc.clock.clone(),
+    // The production rule: public https only.
+    let contracts = engine_with(
+        &w.app.service,
+        &w.local,
         ContractConfig::default(),
-    )));
-    let m = Market {
-        contracts: svc.contracts.get().unwrap().clone(),
-        w,
-    };
+        settlement::egress::Egress::default(),
+    )
+    .await;
+    let m = Market { w, contracts };
     assert_eq!(
         m.w.app.deposit(REQUESTER, 10_000, "dep-c14").await.status,
         201
     );
     m.says(REQUESTER, PROVIDER, Kind::Vouch).await;
-    let rfp = fixtures::rfp(REQUESTER, "rfp-c14");
-    let bid = fixtures::bid(
-        PROVIDER,
-        &rfp,
-        4,
-        "https://localhost:9/ccr/{at}/{cid}",
-        "bid-c14",
-    );
-    let ccba = fixtures::accept(REQUESTER, &rfp, &bid, "ccba-c14");
-    for r in [&rfp, &bid, &ccba] {
-        m.post(r).await;
-    }
+    let (_, _, ccba) = m
+        .records(PROVIDER, "https://localhost:9/ccr/{at}/{cid}", "c14")
+        .await;
     let auth = m.authorization("auth-c14").await;
     let r = m.accept(&ccba.uri, &auth).await;
     assert_eq!(
