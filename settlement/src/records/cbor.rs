@@ -85,7 +85,11 @@ impl Cbor {
 
 /// Decodes exactly one canonical dag-cbor value filling all of `bytes`.
 pub fn decode(bytes: &[u8]) -> Result<Cbor, CborError> {
-    let mut d = Decoder { bytes, pos: 0 };
+    let mut d = Decoder {
+        bytes,
+        pos: 0,
+        values: 0,
+    };
     let v = d.value(0)?;
     if d.pos != bytes.len() {
         return Err(d.err("trailing bytes after the value"));
@@ -93,9 +97,28 @@ pub fn decode(bytes: &[u8]) -> Result<Cbor, CborError> {
     Ok(v)
 }
 
+/// Decodes one canonical dag-cbor value at the start of `bytes`, and how
+/// many bytes it took (a firehose frame is two values end to end).
+pub fn decode_prefix(bytes: &[u8]) -> Result<(Cbor, usize), CborError> {
+    let mut d = Decoder {
+        bytes,
+        pos: 0,
+        values: 0,
+    };
+    let v = d.value(0)?;
+    Ok((v, d.pos))
+}
+
+/// Most values one call decodes: each takes tens of bytes in memory for
+/// one or more on the wire, so a long array of tiny items would otherwise
+/// grow a few megabytes of input into hundreds.
+pub const VALUES_MAX: usize = 200_000;
+
 struct Decoder<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Values read so far.
+    values: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -162,6 +185,10 @@ impl<'a> Decoder<'a> {
 
     fn value(&mut self, depth: usize) -> Result<Cbor, CborError> {
         let start = self.pos;
+        self.values += 1;
+        if self.values > VALUES_MAX {
+            return Err(self.err("more values than a block may hold"));
+        }
         let (major, arg) = self.head()?;
         // The nesting limit is the JSON parser's, counted on the JSON form:
         // arrays and maps, and bytes and links (objects there), must start
@@ -290,6 +317,20 @@ mod tests {
     fn rejects(bytes_hex: &str, rule: &str) {
         let e = decode(&hex(bytes_hex)).unwrap_err();
         assert!(e.rule.contains(rule), "{bytes_hex}: {e}");
+    }
+
+    #[test]
+    fn a_long_array_of_tiny_values_is_refused() {
+        // An array of VALUES_MAX zeros (one byte each), in its head's
+        // 4-byte length form.
+        let mut bytes = vec![0x9a];
+        bytes.extend_from_slice(&(VALUES_MAX as u32).to_be_bytes());
+        bytes.resize(bytes.len() + VALUES_MAX, 0);
+        let e = decode(&bytes).unwrap_err();
+        assert!(e.rule.contains("more values"), "{e}");
+        bytes[1..5].copy_from_slice(&(VALUES_MAX as u32 - 1).to_be_bytes());
+        bytes.pop();
+        assert!(decode(&bytes).is_ok());
     }
 
     #[test]
