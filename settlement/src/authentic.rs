@@ -156,6 +156,33 @@ impl RecordTrust {
         }))
     }
 
+    /// A record fetched from its owner's repository and proven, whatever
+    /// the mode (records named by a relay's event are always proven).
+    pub async fn fetch(&self, uri: &str) -> Result<Accepted, Failure> {
+        let parsed = record_uri(uri)?;
+        let proven = self.prover()?.fetch_record(&parsed).await?;
+        Ok(Accepted {
+            raw: RawRecord {
+                uri: uri.to_owned(),
+                cid: Some(proven.cid.to_string()),
+                value: proven.value,
+            },
+            rev: Some(proven.rev),
+        })
+    }
+
+    /// Whether `uri` is absent from its owner's repository now (fetched
+    /// from its PDS and proven): the revision that shows it absent, or
+    /// none if the record is there.
+    pub async fn fetch_absence(&self, uri: &AtUri) -> Result<Option<String>, Failure> {
+        Ok(self.prover()?.fetch_absence(uri).await?)
+    }
+
+    /// The DID resolver, where records are proven.
+    pub fn resolver(&self) -> Option<&Arc<Identity>> {
+        self.identity()
+    }
+
     /// Under [`RecordTrust::Proven`], the caller must present a service
     /// auth token issued by `owner` for `audience` (this exchange) and
     /// `method`: the token, verified. `None` where callers are not asked

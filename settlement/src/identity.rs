@@ -244,6 +244,14 @@ impl Identity {
         })
     }
 
+    /// Drops `did`'s cached document (its identity changed): the next use
+    /// resolves it again.
+    pub fn forget(&self, did: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(did);
+        }
+    }
+
     fn cached(&self, did: &str) -> Option<DidDocument> {
         let now = self.clock.now_us();
         let ttl = i64::try_from(self.config.cache_ttl.as_micros()).unwrap_or(i64::MAX);
@@ -308,23 +316,23 @@ impl Identity {
         Ok((status, bytes))
     }
 
-    /// Fetches the record's proof from its owner's PDS
-    /// (`com.atproto.sync.getRecord`, a CAR) and verifies it.
-    pub async fn fetch_record(&self, uri: &AtUri) -> Result<ProvenRecord, AuthenticityError> {
+    /// The owner's document and what its PDS answers to
+    /// `com.atproto.sync.getRecord` for `uri` (a CAR), unverified.
+    async fn get_record_car(
+        &self,
+        uri: &AtUri,
+    ) -> Result<(DidDocument, Vec<u8>), AuthenticityError> {
         let doc = self.resolve(uri.did()).await?;
-        let mut url = reqwest::Url::parse(&format!("{}/xrpc/com.atproto.sync.getRecord", doc.pds))
-            .map_err(|e| AuthenticityError::Fetch {
-                uri: uri.to_string(),
-                reason: e.to_string(),
-            })?;
-        url.query_pairs_mut()
-            .append_pair("did", uri.did())
-            .append_pair("collection", uri.collection())
-            .append_pair("rkey", uri.rkey());
         let fetch = |reason: String| AuthenticityError::Fetch {
             uri: uri.to_string(),
             reason,
         };
+        let mut url = reqwest::Url::parse(&format!("{}/xrpc/com.atproto.sync.getRecord", doc.pds))
+            .map_err(|e| fetch(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("did", uri.did())
+            .append_pair("collection", uri.collection())
+            .append_pair("rkey", uri.rkey());
         let (status, car) = self
             .get(url, self.config.proof_bytes_max)
             .await
@@ -332,7 +340,86 @@ impl Identity {
         if status != 200 {
             return Err(fetch(format!("the PDS answered HTTP {status}")));
         }
+        Ok((doc, car))
+    }
+
+    /// Fetches the record's proof from its owner's PDS
+    /// (`com.atproto.sync.getRecord`, a CAR) and verifies it.
+    pub async fn fetch_record(&self, uri: &AtUri) -> Result<ProvenRecord, AuthenticityError> {
+        let (doc, car) = self.get_record_car(uri).await?;
         self.verify(uri, &doc, &car)
+    }
+
+    /// One page of the URIs of `did`'s records in `collection`
+    /// (`com.atproto.repo.listRecords` on its PDS), and the next page's
+    /// cursor. Only the URIs are taken: each record is then fetched with
+    /// its proof.
+    pub async fn list_records(
+        &self,
+        did: &str,
+        collection: &str,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), AuthenticityError> {
+        let doc = self.resolve(did).await?;
+        let fetch = |reason: String| AuthenticityError::Fetch {
+            uri: format!("at://{did}/{collection}"),
+            reason,
+        };
+        let mut url =
+            reqwest::Url::parse(&format!("{}/xrpc/com.atproto.repo.listRecords", doc.pds))
+                .map_err(|e| fetch(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("repo", did)
+            .append_pair("collection", collection)
+            .append_pair("limit", "100");
+        if let Some(c) = cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let (status, body) = self
+            .get(url, self.config.proof_bytes_max)
+            .await
+            .map_err(fetch)?;
+        if status != 200 {
+            return Err(fetch(format!("the PDS answered HTTP {status}")));
+        }
+        let page =
+            crate::records::json::parse(&body).map_err(|e| fetch(format!("listRecords: {e}")))?;
+        let prefix = format!("at://{did}/{collection}/");
+        let mut uris = Vec::new();
+        let records = match page.get("records") {
+            Some(crate::records::json::Value::Array(items)) => items,
+            _ => return Err(fetch("listRecords: records must be an array".into())),
+        };
+        for r in records {
+            match r.get("uri").and_then(|u| u.as_str()) {
+                // Only the repository asked for: a PDS cannot make this
+                // exchange fetch elsewhere.
+                Some(u) if u.starts_with(&prefix) => uris.push(u.to_owned()),
+                _ => {
+                    return Err(fetch(
+                        "listRecords: a record's uri is not in this repository".into(),
+                    ));
+                }
+            }
+        }
+        let next = match page.get("cursor") {
+            Some(crate::records::json::Value::String(c)) if !records.is_empty() => Some(c.clone()),
+            _ => None,
+        };
+        Ok((uris, next))
+    }
+
+    /// Whether `uri` is absent from its owner's repository now: the
+    /// current proof fetched from its PDS, verified. `Some(rev)` when the
+    /// tree at commit `rev` does not hold it, `None` when it does.
+    pub async fn fetch_absence(&self, uri: &AtUri) -> Result<Option<String>, AuthenticityError> {
+        let (doc, car) = self.get_record_car(uri).await?;
+        let (held, rev) =
+            repo::verify_lookup(&car, uri, &doc.key).map_err(|error| AuthenticityError::Proof {
+                uri: uri.to_string(),
+                error,
+            })?;
+        Ok(held.is_none().then_some(rev))
     }
 
     /// Verifies a proof (a CAR) the caller already has, against the owner's

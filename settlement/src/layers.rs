@@ -22,9 +22,10 @@ const LAYERS: &[&[&str]] = &[
     &["identity", "store", "proof_verifier", "did_document"],
     &["failure"],
     &["dispute"],
-    &["authentic", "payout", "audit"],
+    &["authentic", "payout", "audit", "publish"],
     &["contract"],
     &["service"],
+    &["firehose"],
     &["api"],
     &["cmd"],
 ];

@@ -18,6 +18,7 @@ pub mod dispute;
 pub mod egress;
 pub mod exchange;
 pub mod failure;
+pub mod firehose;
 pub mod identity;
 pub mod inference;
 #[cfg(test)]
@@ -25,6 +26,7 @@ mod layers;
 pub mod metrics;
 pub mod payout;
 pub mod proof_verifier;
+pub mod publish;
 pub mod records;
 pub mod secrets;
 pub mod service;

@@ -376,6 +376,7 @@ fn serve(args: &ServeArgs) -> Result<(), String> {
         );
         // Kept alive (and its anvil running) for as long as we serve.
         let _local_chain = start_payouts(args, &service, store, exchange, clock).await?;
+        settlement::cmd::network::start(&args.network, &service).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

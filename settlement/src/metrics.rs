@@ -92,8 +92,59 @@ pub struct Metrics {
     verifier: Mutex<Histogram>,
 }
 
+/// One counter by one label (outcomes, codes): its name, help and values.
+pub struct Counter {
+    name: &'static str,
+    help: &'static str,
+    label: &'static str,
+    values: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Counter {
+    pub const fn new(name: &'static str, help: &'static str, label: &'static str) -> Counter {
+        Counter {
+            name,
+            help,
+            label,
+            values: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Adds one under `value` (a stable code, never a DID).
+    pub fn count(&self, value: &'static str) {
+        if let Ok(mut m) = self.values.lock() {
+            *m.entry(value).or_insert(0) += 1;
+        }
+    }
+
+    /// How many under `value`.
+    pub fn get(&self, value: &str) -> u64 {
+        self.values
+            .lock()
+            .map(|m| m.get(value).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// The counter in Prometheus text.
+    pub fn render(&self) -> String {
+        let (name, label) = (self.name, self.label);
+        let mut out = format!("# HELP {name} {}\n# TYPE {name} counter\n", self.help);
+        if let Ok(m) = self.values.lock() {
+            for (v, n) in m.iter() {
+                let _ = writeln!(out, "{name}{{{label}=\"{v}\"}} {n}");
+            }
+        }
+        out
+    }
+}
+
+/// A gauge line in Prometheus text.
+pub fn gauge(name: &str, help: &str, value: impl std::fmt::Display) -> String {
+    format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+}
+
 /// Seconds with six decimals, from integer microseconds.
-fn seconds(us: u64) -> String {
+pub fn seconds(us: u64) -> String {
     format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
 

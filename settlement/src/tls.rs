@@ -68,6 +68,33 @@ pub fn blocking_client() -> Result<reqwest::blocking::Client, String> {
     builder.build().map_err(|e| format!("HTTP client: {e}"))
 }
 
+/// The rustls configuration for a TLS stream the engine opens itself (the
+/// relay's WebSocket): the same provider, platform verifier and extra
+/// roots as [`client`].
+pub fn rustls_config() -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let extra: Vec<CertificateDer<'static>> = match EXTRA_ROOTS.get() {
+        Some((pem, _)) => CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("extra CA file: {e}"))?,
+        None => Vec::new(),
+    };
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| format!("TLS verifier: {e}"))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        // "dangerous" is rustls's name for any verifier it did not build
+        // itself: this one is the platform verifier reqwest uses.
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
+}
+
 /// Whether `ip` is this machine (an IPv4-mapped IPv6 address judged as
 /// IPv4).
 pub fn is_loopback(ip: std::net::IpAddr) -> bool {

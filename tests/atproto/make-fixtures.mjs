@@ -31,24 +31,11 @@ import {
   readCarWithRoot,
   concatBytesAsync,
 } from '@atproto/repo'
-import { P256Keypair, Secp256k1Keypair } from '@atproto/crypto'
+import { keypair, readStdinJson } from '../../scripts/atproto-common.mjs'
 import { encode, decode } from '@atproto/lex-cbor'
 import { jsonToLex } from '@atproto/lex-json'
 
-const input = JSON.parse(await new Promise((resolve, reject) => {
-  let text = ''
-  process.stdin.setEncoding('utf8')
-  process.stdin.on('data', (chunk) => (text += chunk))
-  process.stdin.on('end', () => resolve(text))
-  process.stdin.on('error', reject)
-}))
-
-const keypair = (alg, hex) => {
-  const bytes = Buffer.from(hex, 'hex')
-  if (alg === 'p256') return P256Keypair.import(bytes, { exportable: true })
-  if (alg === 'k256') return Secp256k1Keypair.import(bytes, { exportable: true })
-  throw new Error(`unknown alg ${alg}`)
-}
+const input = await readStdinJson()
 
 const b64 = (bytes) => Buffer.from(bytes).toString('base64')
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url')

@@ -267,6 +267,14 @@ async fn the_vouched_bid_is_paid_once_and_receipted(b: Backend) {
         format!("eip155:{}:{tx}", m.w.local.config.chain_id)
     );
     assert_eq!(text(c, "payment.value.embed.uri"), o.bid.uri);
+    // The payment record is queued for the exchange's repository, in its
+    // version the contract shows.
+    let queued =
+        settlement::publish::outbox::publication(&m.w.app.service.store, text(c, "payment.uri"))
+            .await
+            .unwrap()
+            .expect("the payment record queued");
+    assert_eq!(queued.cid, text(c, "payment.cid"));
     // The receipt the bidder answered closed it.
     let answered = o.endpoint.answered();
     assert_eq!(answered.len(), 1);

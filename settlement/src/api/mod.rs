@@ -36,6 +36,7 @@ mod disputes;
 mod edge;
 mod inference;
 mod listener;
+mod network;
 mod payouts;
 mod records;
 mod settlements;
@@ -120,6 +121,8 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
             "/xrpc/dev.cocore.compute.verifySettlement",
             get(verify_settlement_query),
         )
+        .route("/v1/admin/backfill", post(network::backfill))
+        .route("/v1/admin/publications", get(network::publication))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { StatusCode::NOT_FOUND })
@@ -165,6 +168,8 @@ pub const ROUTES: &[&str] = &[
     "/v1/contracts",
     "/v1/contracts/{id}",
     "/v1/contracts/policies/{did}",
+    "/v1/admin/backfill",
+    "/v1/admin/publications",
 ];
 
 /// Records each request's latency under its route template (never the raw
@@ -228,6 +233,12 @@ async fn metrics(State(s): Shared) -> Response {
     }
     if let Some(c) = s.contracts.get() {
         text.push_str(&c.render_metrics());
+    }
+    if let Some(i) = s.ingestion.get() {
+        text.push_str(&i.render_metrics().await);
+    }
+    if let Some(p) = s.publisher.get() {
+        text.push_str(&p.render_metrics().await);
     }
     let mut r = text.into_response();
     r.headers_mut().insert(

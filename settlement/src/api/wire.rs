@@ -340,6 +340,29 @@ pub(super) fn revocation(uri: &str, revoked: bool) -> Value {
     object([("uri", uri.into()), ("revoked", revoked.into())])
 }
 
+/// A backfill begun.
+pub(super) fn backfill(did: &str) -> Value {
+    object([("did", did.into()), ("started", true.into())])
+}
+
+/// Where a record of the exchange's stands in its repository.
+pub(super) fn publication(p: &crate::publish::outbox::Publication) -> Value {
+    let opt = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
+    object([
+        ("uri", p.uri.as_str().into()),
+        ("cid", p.cid.as_str().into()),
+        ("publishedCid", opt(&p.published_cid)),
+        ("commit", opt(&p.commit)),
+        ("rev", opt(&p.rev)),
+        (
+            "published",
+            (p.published_cid.as_deref() == Some(p.cid.as_str())).into(),
+        ),
+        ("attempts", p.attempts.into()),
+        ("lastError", opt(&p.last_error)),
+    ])
+}
+
 /// A dispute: its record and where it stands.
 pub(super) fn dispute(d: &crate::dispute::DisputeRow) -> Value {
     let mut m = Map::new();

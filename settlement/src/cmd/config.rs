@@ -71,6 +71,8 @@ pub struct ServeArgs {
     pub chain: ChainArgs,
     #[command(flatten)]
     pub proofs: crate::cmd::proof::ProofGateArgs,
+    #[command(flatten)]
+    pub network: crate::cmd::network::NetworkArgs,
     /// PLC directory that resolves did:plc DIDs.
     #[arg(long, env = "SETTLEMENT_PLC_DIRECTORY")]
     pub plc_directory: Option<String>,

@@ -8,8 +8,9 @@
 //! Bob's receipts, refuses Eve's, pays Bob on chain in one netted transfer,
 //! refunds a disputed charge, splits a three-party computation's charge
 //! among three wallets, charges Frank's inference only with a proof of it
-//! (holding his share while the verifier is unsure), and reconciles its
-//! ledger against the chain.
+//! (holding his share while the verifier is unsure), pays a compute
+//! contract's bid, takes a receipt from a relay and publishes what it
+//! signed to its repository, and reconciles its ledger against the chain.
 //!
 //! The records are the test scenario's (fixed keys and dates), so the
 //! exchange's clock is set to the scenario's time; the chain runs on real
@@ -624,7 +625,14 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     .ok();
     super::demo_contract::run(&api, &service, &local, out).await?;
 
-    writeln!(out, "\n== 11. Reconciliation").ok();
+    writeln!(
+        out,
+        "\n== 11. The AT Protocol network: receipts from a relay, settlements to the exchange's repository"
+    )
+    .ok();
+    super::demo_network::run(&api, &service, out).await?;
+
+    writeln!(out, "\n== 12. Reconciliation").ok();
     let r = reconcile(
         &store,
         &chain,

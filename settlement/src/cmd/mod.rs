@@ -7,9 +7,11 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 mod demo_contract;
+mod demo_network;
 mod demo_proof;
 mod demo_split;
 pub mod dispute;
+pub mod network;
 pub mod payout;
 pub mod proof;
 

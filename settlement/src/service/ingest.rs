@@ -29,6 +29,11 @@ fn root_of(collection: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether records of `collection` are ones this exchange acts on.
+pub fn accepts(collection: &str) -> bool {
+    root_of(collection).is_some()
+}
+
 impl Service {
     /// Validates and stores a record. Returns whether it was new and its
     /// CID.
@@ -118,6 +123,13 @@ impl Service {
         now: Datetime,
     ) -> Result<(Put, Cid), Failure> {
         let accepted = self.records.proof(uri, car).await?;
+        self.ingest_accepted(accepted, now).await
+    }
+
+    /// A record fetched from its owner's repository, proven and stored
+    /// (a relay's event that could not carry it, or a backfill).
+    pub async fn ingest_from_repo(&self, uri: &str, now: Datetime) -> Result<(Put, Cid), Failure> {
+        let accepted = self.records.fetch(uri).await?;
         self.ingest_accepted(accepted, now).await
     }
 

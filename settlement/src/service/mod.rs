@@ -37,6 +37,7 @@ pub use inference_gate::ProofGate;
 
 /// Default cooling-off before a destination a provider sets is paid: 24 h.
 pub const DESTINATION_DELAY_S: u64 = 24 * 3600;
+pub use ingest::accepts;
 pub use reads::{AuthorizationView, Balance, ProviderBalance, ProviderPayouts, Statement};
 
 /// A settlement as returned to clients.
@@ -74,8 +75,22 @@ pub struct Service {
     pub proof_gate: std::sync::OnceLock<ProofGate>,
     /// Compute contracts, once a chain is configured.
     pub contracts: std::sync::OnceLock<Arc<crate::contract::Contracts>>,
+    /// Publishing the exchange's records to its repository, once
+    /// configured.
+    pub publisher: std::sync::OnceLock<Arc<crate::publish::Publisher>>,
+    /// Ingestion from a relay, once configured (it lives above this
+    /// layer: the API reaches it through this trait).
+    pub ingestion: std::sync::OnceLock<Arc<dyn Ingestion>>,
     /// Records many charges share, parsed once.
     shared: SharedRecords,
+}
+
+/// What ingestion from a relay offers the API.
+pub trait Ingestion: Send + Sync {
+    /// Fetches `did`'s records in the background.
+    fn backfill(&self, did: String);
+    /// Its metrics in Prometheus text.
+    fn render_metrics(&self) -> futures_util::future::BoxFuture<'_, String>;
 }
 
 impl Service {
@@ -114,6 +129,8 @@ impl Service {
             fail_after_deposit_settlement: std::sync::atomic::AtomicBool::new(false),
             proof_gate: std::sync::OnceLock::new(),
             contracts: std::sync::OnceLock::new(),
+            publisher: std::sync::OnceLock::new(),
+            ingestion: std::sync::OnceLock::new(),
             shared: SharedRecords::default(),
         })
     }

@@ -9,7 +9,9 @@ use crate::authorize::AuthorizationState;
 use crate::failure::{Failure, FailureKind};
 use crate::records::cid::Cid;
 use crate::records::formats::{AtUri, Datetime};
-use crate::records::{NSID_AUTHORIZATION, PaymentAuthorization, RawRecord, parse_record};
+use crate::records::{
+    NSID_AUTHORIZATION, NSID_JOB, NSID_RECEIPT, PaymentAuthorization, RawRecord, parse_record,
+};
 use crate::store::{Put, StoreError};
 
 use super::Service;
@@ -28,16 +30,27 @@ impl Service {
         };
         let uri = AtUri::parse(&raw.uri).ok_or_else(Failure::not_a_record_uri)?;
         self.not_stale(&uri, &rev).await?;
+        // A receipt or job may replace one never charged (below).
+        let replaceable = [NSID_RECEIPT, NSID_JOB].contains(&uri.collection());
+        let again = replaceable.then(|| raw.clone());
         let stored = self.ingest_at(raw, now, Some(&rev)).await;
         self.store.note_rev(uri.did(), &rev).await?;
-        if let Err(f) = &stored
-            && f.code == "record-conflict"
-            && uri.collection() == NSID_AUTHORIZATION
-        {
+        let Err(f) = &stored else { return stored };
+        if f.code != "record-conflict" {
+            return stored;
+        }
+        if uri.collection() == NSID_AUTHORIZATION {
             // The requester replaced the authorization with another
             // version, proven at least as new as anything seen: the old
             // version is no longer in its repository.
             self.revoke_stored(&uri, now).await?;
+        } else if let Some(raw) = again
+            && self.store.forget_unsettled(uri.as_str()).await?
+        {
+            // A receipt or job edited before anything was charged on it:
+            // the old version is forgotten, the new one stored.
+            tracing::info!(record = %uri, rev, "record replaced by its owner");
+            return self.ingest_at(raw, now, Some(&rev)).await;
         }
         stored
     }
@@ -81,6 +94,59 @@ impl Service {
         let revoked = self.revoke_stored(&uri, now).await?;
         tracing::info!(authorization = %uri, rev, revoked, "authorization deleted by its requester");
         Ok(revoked)
+    }
+
+    /// A deletion a relay streamed: `car` (the event's blocks) proves
+    /// `uri` absent at the event's commit. Events come in each
+    /// repository's order, but the engine may know a newer commit (a
+    /// record fetched meanwhile): then the repository is asked again, and
+    /// the deletion applies only if the record is still absent there.
+    /// What it did:
+    /// - an authorization is revoked, a vouch or denounce withdrawn;
+    /// - a receipt or job nothing was charged on is forgotten, so it is
+    ///   never charged (a charge already made stands: the signed
+    ///   settlement keeps the receipt's CID, and a dispute is the
+    ///   requester's remedy);
+    /// - anything else is left as it is.
+    pub async fn apply_deletion(
+        &self,
+        uri: &str,
+        car: &[u8],
+        now: Datetime,
+    ) -> Result<&'static str, Failure> {
+        let (uri, mut rev) = self.records.absence(uri, car).await?;
+        if let Err(stale) = self.not_stale(&uri, &rev).await {
+            match self.records.fetch_absence(&uri).await? {
+                None => return Ok("present"),
+                Some(current) => {
+                    self.not_stale(&uri, &current).await.map_err(|_| stale)?;
+                    rev = current;
+                }
+            }
+        }
+        self.store.note_rev(uri.did(), &rev).await?;
+        let collection = uri.collection();
+        let outcome = if collection == NSID_AUTHORIZATION {
+            match self.revoke_stored(&uri, now).await {
+                Ok(_) => "revoked",
+                // Never stored here: nothing to revoke.
+                Err(f) if f.code == "record-not-found" => "ignored",
+                Err(f) => return Err(f),
+            }
+        } else if collection == crate::contract::records::NSID_VOUCH {
+            crate::contract::graph_store::delete_vouch(&self.store, uri.as_str()).await?;
+            "withdrawn"
+        } else if [NSID_RECEIPT, NSID_JOB].contains(&collection) {
+            if self.store.forget_unsettled(uri.as_str()).await? {
+                "forgotten"
+            } else {
+                "kept"
+            }
+        } else {
+            "ignored"
+        };
+        tracing::info!(record = %uri, rev, outcome, "record deleted by its owner");
+        Ok(outcome)
     }
 
     /// Revokes the authorization stored at `uri`, if any.

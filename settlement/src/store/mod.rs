@@ -78,6 +78,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use on_pool;
 
 mod cycle_lock;
 pub mod deposits;

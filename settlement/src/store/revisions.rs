@@ -110,6 +110,22 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets the stored receipt or job at `uri` if no settlement names
+    /// it; whether it was forgotten.
+    pub async fn forget_unsettled(&self, uri: &str) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM settlement_records WHERE uri = $1 AND collection IN ($2, $3) \
+                   AND NOT EXISTS (SELECT 1 FROM settlement_settlements s WHERE s.receipt_uri = $1) \
+                   AND NOT EXISTS (SELECT 1 FROM settlement_settlements s WHERE s.job_uri = $1)";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(uri)
+            .bind(crate::records::NSID_RECEIPT)
+            .bind(crate::records::NSID_JOB)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done > 0)
+    }
+
     /// Revokes the authorization `state` describes (as it would stand
     /// unused): no charge is made against it any more, and what it held
     /// is released. Whether it was this authorization's to revoke (its

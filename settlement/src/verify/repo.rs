@@ -285,6 +285,18 @@ pub fn verify_absence_proof(
     }
 }
 
+/// What a proof for `uri` shows at its signed commit: the record's CID if
+/// the tree holds it, none if it does not; and the commit's revision.
+pub fn verify_lookup(
+    car_bytes: &[u8],
+    uri: &AtUri,
+    key: &AtKey,
+) -> Result<(Option<Cid>, String), ProofError> {
+    let (car, commit) = signed_commit(car_bytes, uri, key)?;
+    let path = format!("{}/{}", uri.collection(), uri.rkey());
+    Ok((lookup(&car, commit.data, path.as_bytes())?, commit.rev))
+}
+
 /// Verifies a record proof for `uri` against the owner's `key`.
 pub fn verify_record_proof(
     car_bytes: &[u8],

@@ -9,6 +9,8 @@ mod contract_crash;
 mod dispute_crash;
 mod group_commit;
 mod inference;
+mod network;
+mod outbox;
 mod payout_crash;
 mod properties;
 mod replicas;

@@ -1,0 +1,57 @@
+//! The exchange on the AT Protocol network, for its operator: a DID's
+//! records fetched on demand (`POST /v1/admin/backfill?did=`), and where a
+//! record of the exchange's own stands in its repository
+//! (`GET /v1/admin/publications?uri=`). Both take the admin token.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::{Shared, did_param, json_response, require_admin, wire};
+use crate::failure::{Failure, FailureKind};
+
+#[derive(serde::Deserialize)]
+pub(super) struct DidQuery {
+    did: String,
+}
+
+/// 202: the backfill runs in the background; its summary is logged and its
+/// records counted in `settlement_firehose_ops_total`.
+pub(super) async fn backfill(
+    State(s): Shared,
+    headers: HeaderMap,
+    Query(q): Query<DidQuery>,
+) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    did_param(&q.did)?;
+    let ingestion = s.ingestion.get().ok_or_else(|| {
+        Failure::new(
+            FailureKind::Unavailable,
+            "ingestion-disabled",
+            "backfill needs ingestion: start serve with --relay",
+        )
+    })?;
+    ingestion.backfill(q.did.clone());
+    Ok(json_response(StatusCode::ACCEPTED, &wire::backfill(&q.did)))
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct UriQuery {
+    uri: String,
+}
+
+pub(super) async fn publication(
+    State(s): Shared,
+    headers: HeaderMap,
+    Query(q): Query<UriQuery>,
+) -> Result<Response, Failure> {
+    require_admin(&s, &headers)?;
+    let found = crate::publish::outbox::publication(&s.store, &q.uri).await?;
+    let p = found.ok_or_else(|| {
+        Failure::record_not_found(format!(
+            "{}: no record of this exchange's is queued under this URI",
+            q.uri
+        ))
+    })?;
+    Ok(json_response(StatusCode::OK, &wire::publication(&p)))
+}
