@@ -20,7 +20,8 @@
 //   GET  /xrpc/com.atproto.repo.listRecords        { records: [ { uri, cid, value } ], cursor }
 //   WS   /xrpc/com.atproto.sync.subscribeRepos     ?cursor=N replays what came after N
 // and, for the tests to act as the repositories' owners and as the network:
-//   POST /_test/write     { did, writes: [ { action, collection, rkey, value? } ] } one commit
+//   POST /_test/write     { did, writes: [ { action, collection, rkey, value? } ], strip? } one commit
+//                         (strip: the event carries the signed commit only, no tree nodes)
 //   POST /_test/identity  { did }                  an #identity event
 //   POST /_test/account   { did, active, status? } an #account event
 //   POST /_test/rotate    { did, alg, key }        a new signing key, then an #identity event
@@ -77,7 +78,7 @@ function emit(t, body) {
 }
 
 // One commit of `writes` to `did`'s repository, streamed.
-async function commit(did, writes) {
+async function commit(did, writes, strip = false) {
   const r = repos.get(did)
   if (!r) throw new Error(`no repository ${did}`)
   const ops = []
@@ -109,8 +110,12 @@ async function commit(did, writes) {
     if (op.prev === undefined) delete op.prev
   }
   const blocks = new BlockMap()
-  blocks.addMap(data.newBlocks)
-  blocks.addMap(data.relevantBlocks)
+  if (strip) {
+    blocks.set(data.cid, data.newBlocks.get(data.cid))
+  } else {
+    blocks.addMap(data.newBlocks)
+    blocks.addMap(data.relevantBlocks)
+  }
   const car = await blocksToCarFile(data.cid, blocks)
   const n = emit('#commit', {
     rebase: false,
@@ -158,7 +163,7 @@ async function handle(req, res) {
       return send(res, 200, { cid: cid.toString(), value: lexToJson(value) })
     }
     const body = JSON.parse((await read(req)).toString() || '{}')
-    if (path === '/_test/write') return send(res, 200, await commit(body.did, body.writes))
+    if (path === '/_test/write') return send(res, 200, await commit(body.did, body.writes, !!body.strip))
     if (path === '/_test/identity') return send(res, 200, { seq: emit('#identity', { did: body.did, time: new Date().toISOString() }) })
     if (path === '/_test/account') {
       const ev = { did: body.did, time: new Date().toISOString(), active: body.active }

@@ -285,6 +285,11 @@ impl SqliteLedger {
         })
     }
 
+    /// Whether the database lives in memory (one process only).
+    pub fn is_in_memory(&self) -> bool {
+        self.in_memory
+    }
+
     /// The same database through a pool of its own, of at most
     /// `max_connections`, for a task that runs on another runtime (its
     /// connections are then driven by that runtime). `None` for an

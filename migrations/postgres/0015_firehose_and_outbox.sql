@@ -66,19 +66,23 @@ CREATE INDEX settlement_outbox_pending ON settlement_outbox (next_at, enqueued_a
     WHERE published_cid IS NULL OR published_cid <> cid;
 
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
-    SELECT uri, 'settlement', cid, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT FROM settlement_settlements;
+    SELECT uri, 'settlement', cid, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT FROM settlement_settlements
+    ON CONFLICT (uri) DO NOTHING;
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
-    SELECT uri, 'dispute', cid, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT FROM settlement_disputes;
+    SELECT uri, 'dispute', cid, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT FROM settlement_disputes
+    ON CONFLICT (uri) DO NOTHING;
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
     SELECT uri, 'refund', cid, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT FROM settlement_reversals
-    WHERE uri IS NOT NULL;
+    WHERE uri IS NOT NULL
+    ON CONFLICT (uri) DO NOTHING;
 
 -- The payment record of a compute contract (its CCBAP), found by URI.
 CREATE INDEX settlement_contracts_by_payment ON settlement_contracts (payment_uri)
     WHERE payment_uri IS NOT NULL;
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
     SELECT payment_uri, 'payment', payment_cid, (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT
-    FROM settlement_contracts WHERE payment_uri IS NOT NULL;
+    FROM settlement_contracts WHERE payment_uri IS NOT NULL
+    ON CONFLICT (uri) DO NOTHING;
 
 -- New rows are queued once per statement (a group commit writes many
 -- settlements in one), from the statement's transition table; TG_ARGV[0]

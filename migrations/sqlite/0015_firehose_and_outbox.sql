@@ -66,12 +66,15 @@ CREATE INDEX settlement_outbox_pending ON settlement_outbox (next_at, enqueued_a
     WHERE published_cid IS NULL OR published_cid <> cid;
 
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
-    SELECT uri, 'settlement', cid, CAST(unixepoch('subsec') * 1000000 AS INTEGER) FROM settlement_settlements;
+    SELECT uri, 'settlement', cid, CAST(unixepoch('subsec') * 1000000 AS INTEGER) FROM settlement_settlements
+    WHERE true ON CONFLICT (uri) DO NOTHING;
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
-    SELECT uri, 'dispute', cid, CAST(unixepoch('subsec') * 1000000 AS INTEGER) FROM settlement_disputes;
+    SELECT uri, 'dispute', cid, CAST(unixepoch('subsec') * 1000000 AS INTEGER) FROM settlement_disputes
+    WHERE true ON CONFLICT (uri) DO NOTHING;
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
     SELECT uri, 'refund', cid, CAST(unixepoch('subsec') * 1000000 AS INTEGER) FROM settlement_reversals
-    WHERE uri IS NOT NULL;
+    WHERE uri IS NOT NULL
+    ON CONFLICT (uri) DO NOTHING;
 
 CREATE TRIGGER settlement_outbox_settlement_new AFTER INSERT ON settlement_settlements
 BEGIN
@@ -124,7 +127,8 @@ CREATE INDEX settlement_contracts_by_payment ON settlement_contracts (payment_ur
     WHERE payment_uri IS NOT NULL;
 INSERT INTO settlement_outbox (uri, kind, cid, enqueued_at)
     SELECT payment_uri, 'payment', payment_cid, CAST(unixepoch('subsec') * 1000000 AS INTEGER)
-    FROM settlement_contracts WHERE payment_uri IS NOT NULL;
+    FROM settlement_contracts WHERE payment_uri IS NOT NULL
+    ON CONFLICT (uri) DO NOTHING;
 CREATE TRIGGER settlement_outbox_payment AFTER UPDATE OF payment_cid ON settlement_contracts
     WHEN NEW.payment_uri IS NOT NULL AND NEW.payment_cid IS NOT OLD.payment_cid
 BEGIN

@@ -185,6 +185,38 @@ impl Applier {
         Ok(())
     }
 
+    /// Defers every operation of `c` this exchange acts on (an event the
+    /// database keeps failing on).
+    pub async fn defer_all(&self, c: &Commit, reason: &str) -> Result<(), Retry> {
+        let now = self.service.now().unix_micros();
+        for op in &c.ops {
+            if !op
+                .split()
+                .is_some_and(|(coll, _)| crate::service::accepts(coll))
+            {
+                continue;
+            }
+            let deletion = op.action == Action::Delete;
+            let d = Deferred {
+                uri: format!("at://{}/{}", c.repo, op.path),
+                action: if deletion { "deletion" } else { "record" }.into(),
+                blocks: deletion.then(|| c.blocks.clone()),
+                attempts: 0,
+            };
+            store::defer(
+                &self.service.store,
+                &d,
+                reason,
+                now + super::DEFER_FIRST_US,
+                now,
+            )
+            .await
+            .map_err(ours)?;
+            self.ops.count("deferred");
+        }
+        Ok(())
+    }
+
     /// A created or updated record: proven, stored, and a receipt charged.
     async fn record(&self, c: &Commit, op: &Op, uri: &str) -> Result<&'static str, Failure> {
         let s = &self.service;

@@ -8,9 +8,10 @@
 //! dropped connection; reconnects back off from 1 s to a minute. An
 //! operation that needs an owner's PDS or DID document that does not
 //! answer is deferred and taken again apart from the stream (after 10 s,
-//! doubling to an hour, for a day); an event that fails in the exchange's
-//! own database is applied again until it holds, so the cursor never
-//! passes an event not applied.
+//! doubling to an hour; a record for 30 attempts, a deletion until it
+//! holds). An event that fails in the exchange's own database is applied
+//! again, and after 10 attempts its operations are deferred, so the cursor
+//! never passes an operation neither applied nor deferred.
 
 pub mod apply;
 pub mod backfill;
@@ -32,6 +33,9 @@ use crate::service::Service;
 pub(crate) const DEFER_FIRST_US: i64 = 10_000_000;
 const DEFER_MAX_US: i64 = 3_600_000_000;
 const DEFER_ATTEMPTS: i64 = 30;
+/// Attempts at an event failing in the exchange's database before its
+/// operations are deferred.
+const STALL_ATTEMPTS: u32 = 10;
 /// A connection with no message for this long is opened again.
 const IDLE: Duration = Duration::from_secs(300);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
@@ -224,6 +228,19 @@ impl Firehose {
         let mut attempt = 0u32;
         while let Err(apply::Retry(reason)) = self.applier.apply(event).await {
             attempt += 1;
+            // One event that keeps failing must not stop every
+            // repository's: its operations wait apart from the stream.
+            if attempt >= STALL_ATTEMPTS
+                && let frame::Event::Commit(c) = event
+                && self.applier.defer_all(c, &reason).await.is_ok()
+            {
+                tracing::error!(
+                    seq = c.seq,
+                    reason,
+                    "relay event deferred after {attempt} attempts"
+                );
+                break;
+            }
             let wait = Duration::from_millis(250 << attempt.min(8)).min(BACKOFF_MAX);
             tracing::warn!(seq = ?event.seq(), reason, attempt, "relay event to be applied again");
             tokio::time::sleep(wait).await;
@@ -275,8 +292,15 @@ impl Firehose {
                         tracing::info!(record = %d.uri, code, reason, "deferred relay operation refused");
                         Some(code)
                     }
-                    apply::Taken::Ours(reason) | apply::Taken::Later(reason)
-                        if d.attempts + 1 < DEFER_ATTEMPTS =>
+                    // The exchange's own database: the next pass, as it was.
+                    apply::Taken::Ours(reason) => {
+                        tracing::warn!(record = %d.uri, reason, "deferred relay operation: the database failed");
+                        None
+                    }
+                    // A deletion is never given up: it only ever takes
+                    // chargeability away.
+                    apply::Taken::Later(reason)
+                        if d.action == "deletion" || d.attempts + 1 < DEFER_ATTEMPTS =>
                     {
                         let shift = u32::try_from(d.attempts.clamp(0, 20)).unwrap_or(20);
                         let wait = DEFER_FIRST_US.saturating_mul(1 << shift).min(DEFER_MAX_US);
@@ -285,7 +309,7 @@ impl Firehose {
                             .map_err(|e| e.to_string())?;
                         None
                     }
-                    apply::Taken::Ours(reason) | apply::Taken::Later(reason) => {
+                    apply::Taken::Later(reason) => {
                         tracing::error!(record = %d.uri, action = %d.action, reason, "deferred relay operation abandoned");
                         Some("abandoned")
                     }

@@ -16,6 +16,15 @@ use crate::store::{Put, StoreError};
 
 use super::Service;
 
+/// Codes of a proof that did not hold.
+const PROOF_CODES: [&str; 5] = [
+    "invalid-proof",
+    "cid-mismatch",
+    "commit-did-mismatch",
+    "commit-signature-invalid",
+    "record-not-in-commit",
+];
+
 impl Service {
     /// Stores a record the exchange may act on; with a proof, only if its
     /// commit is not older than the newest seen for the repository.
@@ -114,12 +123,28 @@ impl Service {
         car: &[u8],
         now: Datetime,
     ) -> Result<&'static str, Failure> {
-        let (uri, mut rev) = self.records.absence(uri, car).await?;
-        if let Err(stale) = self.not_stale(&uri, &rev).await {
+        let (uri, mut rev) = match self.records.absence(uri, car).await {
+            Ok(proven) => proven,
+            // The event does not prove it (blocks left out, or a key
+            // rotated since the document was cached): the repository as
+            // it is now, with the owner's document fetched again.
+            Err(f) if PROOF_CODES.contains(&f.code) => {
+                let parsed = AtUri::parse(uri).ok_or_else(Failure::not_a_record_uri)?;
+                if let Some(identity) = self.records.resolver() {
+                    identity.forget(parsed.did());
+                }
+                match self.records.fetch_absence(&parsed).await? {
+                    None => return Ok("present"),
+                    Some(current) => (parsed, current),
+                }
+            }
+            Err(f) => return Err(f),
+        };
+        if self.not_stale(&uri, &rev).await.is_err() {
             match self.records.fetch_absence(&uri).await? {
                 None => return Ok("present"),
                 Some(current) => {
-                    self.not_stale(&uri, &current).await.map_err(|_| stale)?;
+                    self.not_stale(&uri, &current).await?;
                     rev = current;
                 }
             }

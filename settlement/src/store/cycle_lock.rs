@@ -49,7 +49,7 @@ impl Store {
             Store::Sqlite(l) => {
                 let options = ledger::LedgerStore::pool(l).connect_options();
                 let db = options.get_filename();
-                if db.as_os_str().is_empty() || db.to_string_lossy().contains(":memory:") {
+                if l.is_in_memory() || db.as_os_str().is_empty() {
                     return Ok(Some(CycleLock::Process));
                 }
                 let mut path = db.as_os_str().to_owned();

@@ -764,6 +764,34 @@ async fn deletions_are_not_lost(postgres: bool) {
         refused.get("code").and_then(Value::as_str),
         Some("authorization-revoked")
     );
+
+    // A deletion whose event carries the signed commit but no tree nodes
+    // is proven by asking the repository.
+    let c = scenario("late-c", now).seal();
+    net.write(&[&c.authorization, &c.job]).await.unwrap();
+    net.write(&[&c.receipt]).await.unwrap();
+    until("the third receipt stored", 30, || async {
+        stored(&http, base, &c.receipt.uri).await.then_some(())
+    })
+    .await;
+    let (collection, rkey) = {
+        let mut parts = c.authorization.uri.splitn(5, '/').skip(3);
+        (parts.next().unwrap(), parts.next().unwrap())
+    };
+    let stripped = format!(
+        r#"{{"did":"{REQUESTER}","strip":true,"writes":[{{"action":"delete","collection":"{collection}","rkey":"{rkey}"}}]}}"#
+    );
+    net.call("/_test/write", stripped).await.unwrap();
+    until("the unproven deletion applied", 30, || async {
+        (metric(&http, base, revoked).await >= 3).then_some(())
+    })
+    .await;
+    let (status, refused) = settle(&http, base, &c.receipt.uri).await;
+    assert_eq!(status, 422, "{refused:?}");
+    assert_eq!(
+        refused.get("code").and_then(Value::as_str),
+        Some("authorization-revoked")
+    );
     drop(srv);
     drop(net);
     common::drop_database(&s.db).await;
