@@ -144,11 +144,15 @@ async fn steps(
         })
     })
     .await?;
+    let charged = int(&settlement, &["body", "amountCharged", "amount"]);
+    if charged != 250 {
+        return Err(format!("Bob's receipt was charged {charged}, not 250"));
+    }
     writeln!(
         out,
         "Bob wrote his receipt to his repository (relay seq {}): proven from the commit's own blocks and charged {} USD, with no POST",
         int(&commit, &["seq"]),
-        dollars(int(&settlement, &["value", "amountCharged", "amount"]))
+        dollars(charged)
     )
     .ok();
 
@@ -181,7 +185,7 @@ async fn steps(
         .ok_or("the settlement is not in the outbox")?;
     writeln!(
         out,
-        "the exchange wrote what it signed to its repository ({} records: settlements, disputes, refunds, its policy); this one at rev {} with CID {}, the CID its database holds",
+        "the exchange wrote what it signed to its repository ({} records: settlements, disputes, refunds, a contract's payment record, its policy); this one at rev {} with CID {}, the CID its database holds",
         publisher.published(),
         p.rev.as_deref().unwrap_or("?"),
         cid
