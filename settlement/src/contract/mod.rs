@@ -32,7 +32,6 @@ pub mod terms;
 mod tests;
 pub mod trust;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use crate::authentic::RecordTrust;
@@ -102,7 +101,7 @@ pub struct Contracts {
     /// Contracts being stepped in this process: each by one task at a
     /// time, without holding up the others.
     stepping: Mutex<std::collections::BTreeSet<String>>,
-    outcomes: Mutex<BTreeMap<&'static str, u64>>,
+    outcomes: crate::metrics::Counter,
 }
 
 /// An accept's answer: the contract, and whether this request made it.
@@ -142,7 +141,11 @@ impl Contracts {
             clearing,
             failpoint: None,
             stepping: Mutex::new(std::collections::BTreeSet::new()),
-            outcomes: Mutex::new(BTreeMap::new()),
+            outcomes: crate::metrics::Counter::new(
+                "settlement_contract_outcomes_total",
+                "Compute contract accepts and moves, by outcome (accepted, replayed, paid, receipted, expired, failed, or the refusal's code).",
+                "outcome",
+            ),
         }
     }
 
@@ -178,24 +181,12 @@ impl Contracts {
     }
 
     fn count(&self, outcome: &'static str) {
-        if let Ok(mut m) = self.outcomes.lock() {
-            *m.entry(outcome).or_insert(0) += 1;
-        }
+        self.outcomes.count(outcome);
     }
 
     /// The outcome counters in Prometheus text.
     pub fn render_metrics(&self) -> String {
-        let mut out = String::from(
-            "# HELP settlement_contract_outcomes_total Compute contract accepts and moves, by outcome (accepted, replayed, paid, receipted, expired, failed, or the refusal's code).\n# TYPE settlement_contract_outcomes_total counter\n",
-        );
-        if let Ok(m) = self.outcomes.lock() {
-            for (k, n) in m.iter() {
-                out.push_str(&format!(
-                    "settlement_contract_outcomes_total{{outcome=\"{k}\"}} {n}\n"
-                ));
-            }
-        }
-        out
+        self.outcomes.render()
     }
 
     /// Steps contract `id` as far as it goes now; a receipt in the

@@ -31,17 +31,11 @@ use crate::metrics::Counter;
 use crate::records::NSID_RECEIPT;
 use crate::service::Service;
 
-/// Codes of a proof from the event that did not hold: the blocks may
-/// lack what a `getRecord` fetch would give, or be older than a commit
-/// already seen.
-const PROOF_CODES: [&str; 6] = [
-    "invalid-proof",
-    "cid-mismatch",
-    "commit-did-mismatch",
-    "commit-signature-invalid",
-    "record-not-in-commit",
-    "stale-proof",
-];
+/// Whether the event's proof did not hold: its blocks may lack what a
+/// `getRecord` fetch would give, or be older than a commit already seen.
+fn unproven(code: &str) -> bool {
+    code == "stale-proof" || crate::verify::repo::PROOF_CODES.contains(&code)
+}
 
 /// Codes meaning "not now": an owner's DID or PDS did not answer.
 const LATER_CODES: [&str; 2] = ["did-unresolvable", "record-unavailable"];
@@ -225,7 +219,7 @@ impl Applier {
             s.ingest_from_repo(uri, now).await
         } else {
             match s.submit_proof(uri, &c.blocks, now).await {
-                Err(f) if PROOF_CODES.contains(&f.code) => {
+                Err(f) if unproven(f.code) => {
                     tracing::info!(record = %uri, code = f.code, "the event's blocks do not prove the record: fetching it");
                     s.ingest_from_repo(uri, now).await
                 }
@@ -234,6 +228,16 @@ impl Applier {
         };
         stored?;
         let receipt = op.split().is_some_and(|(coll, _)| coll == NSID_RECEIPT);
+        self.charge(uri, receipt).await
+    }
+
+    /// A record fetched from its owner's repository, proven and stored,
+    /// and charged if it is a receipt (a deferral or a backfill).
+    pub(super) async fn take_from_repo(&self, uri: &str) -> Result<&'static str, Failure> {
+        self.service
+            .ingest_from_repo(uri, self.service.now())
+            .await?;
+        let receipt = uri.split('/').nth(3) == Some(NSID_RECEIPT);
         self.charge(uri, receipt).await
     }
 

@@ -64,9 +64,13 @@ impl Firehose {
                         return Ok(summary);
                     }
                     summary.records += 1;
-                    match self.take(&uri, collection == NSID_RECEIPT).await {
-                        Ok(true) => summary.settled += 1,
-                        Ok(false) => {}
+                    match self.applier.take_from_repo(&uri).await {
+                        Ok(outcome) => {
+                            self.applier.ops.count(outcome);
+                            if outcome == "settled" {
+                                summary.settled += 1;
+                            }
+                        }
                         Err(f) => {
                             tracing::info!(record = %uri, code = f.code, reason = %f.message, "backfilled record refused");
                             self.applier.ops.count(f.code);
@@ -81,16 +85,6 @@ impl Firehose {
             }
         }
         Ok(summary)
-    }
-
-    /// One record, proven from its PDS and stored; a receipt charged.
-    /// Whether a charge was made now.
-    async fn take(&self, uri: &str, receipt: bool) -> Result<bool, Failure> {
-        let s = &self.applier.service;
-        s.ingest_from_repo(uri, s.now()).await?;
-        let outcome = self.applier.charge(uri, receipt).await?;
-        self.applier.ops.count(outcome);
-        Ok(outcome == "settled")
     }
 }
 

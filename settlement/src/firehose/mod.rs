@@ -277,13 +277,7 @@ impl Firehose {
         for d in due {
             let done = match (d.action.as_str(), &d.blocks) {
                 ("deletion", Some(blocks)) => s.apply_deletion(&d.uri, blocks, s.now()).await,
-                _ => match s.ingest_from_repo(&d.uri, s.now()).await {
-                    Ok(_) => {
-                        let receipt = d.uri.split('/').nth(3) == Some(crate::records::NSID_RECEIPT);
-                        self.applier.charge(&d.uri, receipt).await
-                    }
-                    Err(f) => Err(f),
-                },
+                _ => self.applier.take_from_repo(&d.uri).await,
             };
             let outcome = match done {
                 Ok(outcome) => Some(outcome),

@@ -16,15 +16,6 @@ use crate::store::{Put, StoreError};
 
 use super::Service;
 
-/// Codes of a proof that did not hold.
-const PROOF_CODES: [&str; 5] = [
-    "invalid-proof",
-    "cid-mismatch",
-    "commit-did-mismatch",
-    "commit-signature-invalid",
-    "record-not-in-commit",
-];
-
 impl Service {
     /// Stores a record the exchange may act on; with a proof, only if its
     /// commit is not older than the newest seen for the repository.
@@ -128,7 +119,7 @@ impl Service {
             // The event does not prove it (blocks left out, or a key
             // rotated since the document was cached): the repository as
             // it is now, with the owner's document fetched again.
-            Err(f) if PROOF_CODES.contains(&f.code) => {
+            Err(f) if crate::verify::repo::PROOF_CODES.contains(&f.code) => {
                 let parsed = AtUri::parse(uri).ok_or_else(Failure::not_a_record_uri)?;
                 if let Some(identity) = self.records.resolver() {
                     identity.forget(parsed.did());

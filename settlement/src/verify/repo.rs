@@ -51,6 +51,15 @@ pub enum ProofError {
     NotInCommit(String),
 }
 
+/// Every code of a proof that did not hold ([`ProofError::code`]).
+pub const PROOF_CODES: [&str; 5] = [
+    "invalid-proof",
+    "cid-mismatch",
+    "commit-did-mismatch",
+    "commit-signature-invalid",
+    "record-not-in-commit",
+];
+
 impl ProofError {
     pub fn code(&self) -> &'static str {
         match self {

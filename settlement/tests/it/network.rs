@@ -500,13 +500,7 @@ async fn follows_the_repositories(postgres: bool) {
         (metric(&http, base, revoked).await >= 1).then_some(())
     })
     .await;
-    let (status, revoked) = settle(&http, base, &kept.receipt.uri).await;
-    assert_eq!(status, 422, "{revoked:?}");
-    assert_eq!(
-        revoked.get("code").and_then(Value::as_str),
-        Some("authorization-revoked"),
-        "{revoked:?}"
-    );
+    refused_revoked(&http, base, &kept.receipt.uri).await;
     assert!(
         settlements_of(&http, base, &kept.receipt.uri)
             .await
@@ -660,6 +654,14 @@ async fn wss_and_https_with_a_test_ca() {
     assert!(refused.contains("TLS"), "{refused}");
 }
 
+/// Asks for `receipt` to be charged: refused, its authorization revoked.
+async fn refused_revoked(http: &reqwest::Client, base: &str, receipt: &str) {
+    let (status, refused) = settle(http, base, receipt).await;
+    assert_eq!(status, 422, "{refused:?}");
+    let code = refused.get("code").and_then(Value::as_str);
+    assert_eq!(code, Some("authorization-revoked"), "{refused:?}");
+}
+
 /// The CID the exchange holds for `uri`, if it is stored.
 async fn stored_cid(http: &reqwest::Client, base: &str, uri: &str) -> Option<String> {
     let (status, v) = get(http, format!("{base}/v1/records?uri={uri}")).await;
@@ -730,12 +732,7 @@ async fn deletions_are_not_lost(postgres: bool) {
         (metric(&http, base, revoked).await >= 1).then_some(())
     })
     .await;
-    let (status, refused) = settle(&http, base, &a.receipt.uri).await;
-    assert_eq!(status, 422, "{refused:?}");
-    assert_eq!(
-        refused.get("code").and_then(Value::as_str),
-        Some("authorization-revoked")
-    );
+    refused_revoked(&http, base, &a.receipt.uri).await;
 
     // Alice's DID document cannot be had when she deletes B's
     // authorization: the deletion waits, and is applied once it can.
@@ -758,12 +755,7 @@ async fn deletions_are_not_lost(postgres: bool) {
         (metric(&http, base, revoked).await >= 2).then_some(())
     })
     .await;
-    let (status, refused) = settle(&http, base, &b.receipt.uri).await;
-    assert_eq!(status, 422, "{refused:?}");
-    assert_eq!(
-        refused.get("code").and_then(Value::as_str),
-        Some("authorization-revoked")
-    );
+    refused_revoked(&http, base, &b.receipt.uri).await;
 
     // A deletion whose event carries the signed commit but no tree nodes
     // is proven by asking the repository.
@@ -786,12 +778,7 @@ async fn deletions_are_not_lost(postgres: bool) {
         (metric(&http, base, revoked).await >= 3).then_some(())
     })
     .await;
-    let (status, refused) = settle(&http, base, &c.receipt.uri).await;
-    assert_eq!(status, 422, "{refused:?}");
-    assert_eq!(
-        refused.get("code").and_then(Value::as_str),
-        Some("authorization-revoked")
-    );
+    refused_revoked(&http, base, &c.receipt.uri).await;
     drop(srv);
     drop(net);
     common::drop_database(&s.db).await;
