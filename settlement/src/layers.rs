@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["authentic", "payout", "audit", "publish"],
     &["contract"],
     &["service"],
-    &["firehose"],
+    &["firehose", "console"],
     &["api"],
     &["cmd"],
 ];

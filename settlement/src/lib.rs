@@ -12,6 +12,7 @@ pub mod authentic;
 pub mod authorize;
 pub mod cmd;
 pub mod computation;
+pub mod console;
 pub mod contract;
 pub mod did_document;
 pub mod dispute;

@@ -87,7 +87,12 @@ enum Command {
     /// who deposits and authorizes, a provider who is paid on chain, a
     /// forged receipt refused, a paid charge disputed and refunded, and the
     /// reconciliation.
-    Demo,
+    Demo {
+        /// Also write screenshots of every console page (desktop and
+        /// phone width) into this folder, with Debian's Chromium.
+        #[arg(long)]
+        screenshots: Option<std::path::PathBuf>,
+    },
     /// TensorCash proofs of inference.
     Proof {
         #[command(subcommand)]
@@ -218,9 +223,9 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => {
             run_async(|| async { settlement::cmd::payout::reconcile_command(&args).await })
         }
-        Command::Demo => run_async(|| async {
+        Command::Demo { screenshots } => run_async(|| async {
             let mut out = String::new();
-            match settlement::cmd::demo::run(&mut out).await {
+            match settlement::cmd::demo::run(&mut out, screenshots.as_deref()).await {
                 Ok(()) => settlement::cmd::Outcome {
                     exit: 0,
                     stdout: out + "\ndemo: every step held\n",

@@ -23,6 +23,7 @@ mod audit;
 mod chain;
 mod claims;
 mod computations;
+mod console;
 mod contract_auth;
 mod contracts;
 mod deposits;

@@ -192,7 +192,12 @@ pub(super) async fn problem_for_errors(response: Response) -> Response {
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     // 402 is the x402 protocol's own answer (PAYMENT-REQUIRED header and
     // its JSON body): clients parse it, so it passes untouched.
-    if status.as_u16() < 400 || is_problem || status == StatusCode::PAYMENT_REQUIRED {
+    // The console's pages answer their errors as pages.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if status.as_u16() < 400 || is_problem || is_page || status == StatusCode::PAYMENT_REQUIRED {
         return response;
     }
     let (kind, code) = match status.as_u16() {

@@ -125,6 +125,7 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/v1/admin/publications", get(network::publication))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::console::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(edge, self::edge))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))

@@ -182,7 +182,7 @@ pub(super) fn dollars(cents: i128) -> String {
 
 /// Runs the story, printing as it goes. `Ok(report)` only if every step
 /// did what it should and the reconciliation is clean.
-pub async fn run(out: &mut String) -> Result<(), String> {
+pub async fn run(out: &mut String, screenshots: Option<&std::path::Path>) -> Result<(), String> {
     let clock_now = crate::records::formats::Datetime::parse(testkit::NOW).expect("constant");
     let clock = ledger::ManualClock::new(clock_now.unix_micros());
     let clock: Arc<dyn ledger::Clock> = Arc::new(clock);
@@ -642,6 +642,10 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     out.push_str(&r.table());
+
+    writeln!(out, "\n== 13. The web console").ok();
+    let console =
+        super::demo_console::run(&base, &api.http, &service, ADMIN_TOKEN, screenshots, out).await;
     let _ = stop.send(());
     let _ = server.await;
     drop(local);
@@ -649,6 +653,7 @@ pub async fn run(out: &mut String) -> Result<(), String> {
     if !r.is_clean() {
         return Err("the ledger and the chain disagree".into());
     }
+    console?;
     if on_chain != U256::from(3u64 * 244 * 10_000) || confirmed.len() != 1 {
         return Err(format!(
             "Bob was paid {on_chain} units in {} payouts",

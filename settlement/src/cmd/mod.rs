@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod demo;
+mod demo_console;
 mod demo_contract;
 mod demo_network;
 mod demo_proof;
