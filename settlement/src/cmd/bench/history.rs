@@ -34,8 +34,9 @@ pub(super) async fn seed_history(db: &Database, n: usize) -> Result<f64, String>
     let n = n as i64;
     let series =
         format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) ");
-    let req = "'did:plc:histrequester' || (n % 1000)";
-    let prov = "'did:plc:histprovider' || (n % 100)";
+    // did:web DIDs, valid as the console's search reads them.
+    let req = "'did:web:r' || (n % 1000) || '.history.example'";
+    let prov = "'did:web:p' || (n % 100) || '.history.example'";
     let receipt_uri = format!("'at://' || {prov} || '/dev.cocore.compute.receipt/h' || n");
     let job_uri = format!("'at://' || {req} || '/dev.cocore.compute.job/h' || n");
     let auth_uri = format!("'at://' || {req} || '/dev.cocore.compute.paymentAuthorization/h'");
@@ -44,9 +45,9 @@ pub(super) async fn seed_history(db: &Database, n: usize) -> Result<f64, String>
             format!(
                 "INSERT INTO ledger_accounts (id, currency, kind, owner, flags, created_at, debits_posted, \
                  credits_posted, debits_pending, credits_pending) \
-                 SELECT 'hist-req:' || r, 'USD', 'requester', 'did:plc:histrequester' || r, 0, {t0}, 0, 0, 0, 0 \
+                 SELECT 'hist-req:' || r, 'USD', 'requester', 'did:web:r' || r || '.history.example', 0, {t0}, 0, 0, 0, 0 \
                  FROM (WITH RECURSIVE q(r) AS (SELECT 0 UNION ALL SELECT r + 1 FROM q WHERE r < 999) SELECT r FROM q) a \
-                 UNION ALL SELECT 'hist-prov:' || r, 'USD', 'provider-payable', 'did:plc:histprovider' || r, 0, {t0}, 0, 0, 0, 0 \
+                 UNION ALL SELECT 'hist-prov:' || r, 'USD', 'provider-payable', 'did:web:p' || r || '.history.example', 0, {t0}, 0, 0, 0, 0 \
                  FROM (WITH RECURSIVE q(r) AS (SELECT 0 UNION ALL SELECT r + 1 FROM q WHERE r < 99) SELECT r FROM q) b \
                  UNION ALL SELECT 'hist-escrow', 'USD', 'escrow', 'did:web:history', 0, {t0}, 0, 0, 0, 0 \
                  UNION ALL SELECT 'hist-fees', 'USD', 'exchange-fees', 'did:web:history', 0, {t0}, 0, 0, 0, 0"

@@ -31,6 +31,7 @@ use crate::records::{NSID_ATTESTATION, NSID_AUTHORIZATION, NSID_JOB, NSID_RECEIP
 use crate::testkit::{self, Scenario};
 use crate::verify::crypto;
 
+mod console;
 mod gated;
 mod history;
 mod machine;
@@ -95,6 +96,10 @@ pub struct BenchArgs {
     /// Keep the databases afterwards (their URLs are printed).
     #[arg(long)]
     pub keep: bool,
+    /// Instead of settling: write `--history` settlements (1,000,000 when
+    /// not given) and time the web console's pages over HTTP.
+    #[arg(long)]
+    pub console: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +314,9 @@ async fn measure(
 
 /// Runs the whole bench and returns what to print.
 pub async fn run(args: &BenchArgs) -> Result<String, String> {
+    if args.console {
+        return console::run(args).await;
+    }
     let bin = match &args.server {
         Some(p) => p.clone(),
         None => std::env::current_exe().map_err(|e| e.to_string())?,
