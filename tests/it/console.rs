@@ -150,4 +150,295 @@ async fn pages_in_a_browser(b: Backend) {
     drop(local);
 }
 
-on_both_backends!(pages_in_a_browser);
+/// A client that shows redirects instead of following them.
+fn browserless() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `name=value` of the `Set-Cookie` headers naming `name`.
+fn set_cookies(r: &reqwest::Response, name: &str) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of the hidden `csrf` field of a page's first form.
+fn csrf_field(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[at..at + 64].to_owned()
+}
+
+/// Signs in as a browser would; the session cookie's `name=value`.
+async fn sign_in(c: &reqwest::Client, base: &str) -> String {
+    let form = c
+        .get(format!("{base}/console/operator/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let pre = set_cookies(&form, "console_sign_in")[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = csrf_field(&form.text().await.unwrap());
+    let r = c
+        .post(format!("{base}/console/operator/sign-in"))
+        .header("cookie", &pre)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}&token={ADMIN_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    set_cookies(&r, "console_session")[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn attacks_a_browser_would_not_make(b: Backend) {
+    let app = crate::app::spawn_app(b).await;
+    let d = app.deposit(REQUESTER, 100_000, "dep-attacks").await;
+    assert_eq!(d.status, 201, "{d:?}");
+    let base = Scenario::new(REQUESTER, PROVIDER, "attacks");
+    for i in 0..3 {
+        let sealed = base.sharing(&format!("attacks-{i}")).seal();
+        app.post_all(&sealed).await;
+        assert_eq!(app.settle(&sealed.receipt.uri).await.status, 201);
+    }
+    let c = browserless();
+    let url = |p: &str| format!("{}{p}", app.base);
+
+    // Markup in a search is shown as text, never run.
+    let r = c
+        .get(url(
+            "/console/settlements?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("value=\"&#60;script&#62;alert(1)&#60;/script&#62;\""),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(page.contains("q: neither a DID nor an AT URI"), "{page}");
+
+    // A page that finds nothing answers a page, not problem+json.
+    let r = c
+        .get(url("/console/settlement?uri=at%3A%2F%2Fdid%3Aweb%3Ax.example%2Fdev.cocore.compute.settlement%2F1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+
+    // Without a session: the operator's page leads to the sign-in, its
+    // forms are refused and move nothing; a made-up cookie is no session.
+    for cookie in [
+        "",
+        "console_session=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        let r = c
+            .get(url("/console/operator"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(r.headers()["location"], "/console/operator/sign-in");
+        let r = c
+            .post(url("/console/operator/holds"))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("csrf=x&settlement=y&action=release")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+    }
+
+    // Sign-in needs the form's own cookie (no login CSRF), then the token.
+    let form = c
+        .get(url("/console/operator/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let pre = set_cookies(&form, "console_sign_in")[0].clone();
+    assert!(
+        pre.contains("HttpOnly")
+            && pre.contains("SameSite=Strict")
+            && pre.contains("Path=/console"),
+        "{pre}"
+    );
+    let token = csrf_field(&form.text().await.unwrap());
+    let post = |cookie: String, body: String| {
+        c.post(url("/console/operator/sign-in"))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let pre_pair = pre.split(';').next().unwrap().to_owned();
+    let r = post(String::new(), format!("csrf={token}&token={ADMIN_TOKEN}"))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(set_cookies(&r, "console_session").is_empty());
+    let r = post(pre_pair.clone(), format!("csrf={token}&token=guess"))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(set_cookies(&r, "console_session").is_empty());
+    let r = post(
+        pre_pair.clone(),
+        format!("csrf={token}&token={ADMIN_TOKEN}&token=x"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "a field given twice is refused");
+
+    // The session: HttpOnly, SameSite=Strict, no Secure on loopback, kept
+    // in the database only as a hash.
+    let session = sign_in(&c, &app.base).await;
+    let secret = session.split_once('=').unwrap().1.to_owned();
+    let stored: Vec<String> = if app.db_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
+        sqlx::query_scalar("SELECT id_hash FROM console_sessions")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(&app.db_url).await.unwrap();
+        sqlx::query_scalar("SELECT id_hash FROM console_sessions")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    use sha2::Digest as _;
+    let hashed = settlement::records::formats::lower_hex(&sha2::Sha256::digest(secret.as_bytes()));
+    assert_eq!(stored, vec![hashed]);
+
+    // Signed in: a form whose token is another session's, or from another
+    // origin, is refused.
+    let dash = c
+        .get(url("/console/operator"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dash.status().as_u16(), 200);
+    assert_eq!(dash.headers()["cache-control"], "no-store");
+    let csrf = csrf_field(&dash.text().await.unwrap());
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let out = |token: String, origin: String| {
+        c.post(url("/console/operator/sign-out"))
+            .header("cookie", &session)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={token}"))
+            .send()
+    };
+    let other = sign_in(&c, &app.base).await;
+    let other_dash = c
+        .get(url("/console/operator"))
+        .header("cookie", &other)
+        .send()
+        .await
+        .unwrap();
+    let other_csrf = csrf_field(&other_dash.text().await.unwrap());
+    assert_ne!(other_csrf, csrf);
+    assert_eq!(
+        out(other_csrf, app.base.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        out(csrf.clone(), "https://evil.example".into())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        out(csrf.clone(), "null".into())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    // The real one signs out: the session is gone on the server.
+    let r = out(csrf, format!("http://{host}")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let r = c
+        .get(url("/console/operator"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "the old cookie no longer signs in"
+    );
+
+    // A session ends after 8 hours.
+    app.clock.advance(8 * 3600 * 1_000_000 + 1);
+    let r = c
+        .get(url("/console/operator"))
+        .header("cookie", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "an expired session no longer signs in"
+    );
+
+    // The totals the trigger keeps equal the settlements themselves.
+    let home = c
+        .get(url("/console"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains(
+            "<td class=\"num\">3</td><td class=\"num\">7.50 USD</td><td class=\"num\">0.18 USD</td>"
+        ),
+        "{home}"
+    );
+}
+
+on_both_backends!(pages_in_a_browser, attacks_a_browser_would_not_make);

@@ -48,7 +48,12 @@ pub(super) async fn run(args: &BenchArgs) -> Result<String, String> {
     Ok(out)
 }
 
-async fn pages(backend: Backend, db: &Database, history: usize, out: &mut String) -> Result<(), String> {
+async fn pages(
+    backend: Backend,
+    db: &Database,
+    history: usize,
+    out: &mut String,
+) -> Result<(), String> {
     let clock: Arc<dyn ledger::Clock> = Arc::new(ledger::SystemClock);
     let store = crate::store::Store::open(&db.url, clock.clone())
         .await
@@ -63,7 +68,10 @@ async fn pages(backend: Backend, db: &Database, history: usize, out: &mut String
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
-    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(crate::api::serve(
         listener,
@@ -78,7 +86,11 @@ async fn pages(backend: Backend, db: &Database, history: usize, out: &mut String
     let link = crate::console::link;
     let cases: Vec<(&str, String, &str)> = vec![
         ("exchange (totals)", "/console".into(), "Totals"),
-        ("explorer, newest page", "/console/settlements".into(), "Older settlements"),
+        (
+            "explorer, newest page",
+            "/console/settlements".into(),
+            "Older settlements",
+        ),
         (
             "explorer, a page half-way back",
             link("/console/settlements", &[("cursor", &(n / 2).to_string())]),
@@ -91,14 +103,20 @@ async fn pages(backend: Backend, db: &Database, history: usize, out: &mut String
         ),
         (
             "explorer, a provider (1% of all)",
-            link("/console/settlements", &[("q", "did:web:p7.history.example")]),
+            link(
+                "/console/settlements",
+                &[("q", "did:web:p7.history.example")],
+            ),
             "Older settlements",
         ),
         (
             "explorer, a requester, page 2",
             link(
                 "/console/settlements",
-                &[("q", "did:web:r7.history.example"), ("cursor", &(n / 2).to_string())],
+                &[
+                    ("q", "did:web:r7.history.example"),
+                    ("cursor", &(n / 2).to_string()),
+                ],
             ),
             "table class=\"lines\"",
         ),
@@ -109,7 +127,10 @@ async fn pages(backend: Backend, db: &Database, history: usize, out: &mut String
         ),
         (
             "provider (payouts and settlements)",
-            link("/console/provider", &[("did", "did:web:p7.history.example")]),
+            link(
+                "/console/provider",
+                &[("did", "did:web:p7.history.example")],
+            ),
             "Older settlements",
         ),
     ];
