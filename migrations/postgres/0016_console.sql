@@ -2,15 +2,26 @@
 -- kept as settlements are written, so the charts read a few hundred rows
 -- at any history (a GROUP BY over every settlement would read them all).
 
+-- No settlement may be written between the rollup's first fill below and
+-- its trigger (replicas share the database): writers wait for this
+-- migration's transaction.
+LOCK TABLE settlement_settlements IN SHARE ROW EXCLUSIVE MODE;
+
 -- A session is known by the SHA-256 of its cookie's secret: a read of
 -- this table does not yield a cookie that signs in.
 CREATE TABLE console_sessions (
     id_hash    TEXT   NOT NULL PRIMARY KEY,
     csrf       TEXT   NOT NULL,
+    -- A fingerprint of the admin token the session was opened with: a
+    -- new token (or none) ends every session opened with the old one.
+    operator   TEXT   NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+
+-- The operator's list of open disputes, by id.
+CREATE INDEX settlement_disputes_open_by_id ON settlement_disputes (id) WHERE status = 'open';
 
 -- hour: created_at (microseconds) / 3 600 000 000.
 CREATE TABLE settlement_volume_hourly (

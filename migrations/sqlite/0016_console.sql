@@ -7,10 +7,16 @@
 CREATE TABLE console_sessions (
     id_hash    TEXT    NOT NULL PRIMARY KEY,
     csrf       TEXT    NOT NULL,
+    -- A fingerprint of the admin token the session was opened with: a
+    -- new token (or none) ends every session opened with the old one.
+    operator   TEXT    NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+
+-- The operator's list of open disputes, by id.
+CREATE INDEX settlement_disputes_open_by_id ON settlement_disputes (id) WHERE status = 'open';
 
 -- hour: created_at (microseconds) / 3 600 000 000.
 CREATE TABLE settlement_volume_hourly (

@@ -288,12 +288,9 @@ async fn attacks_a_browser_would_not_make(b: Backend) {
         .await
         .unwrap();
     let pre = set_cookies(&form, "console_sign_in")[0].clone();
-    assert!(
-        pre.contains("HttpOnly")
-            && pre.contains("SameSite=Strict")
-            && pre.contains("Path=/console"),
-        "{pre}"
-    );
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+        assert!(pre.contains(attribute), "{pre}");
+    }
     let token = csrf_field(&form.text().await.unwrap());
     let post = |cookie: String, body: String| {
         c.post(url("/console/operator/sign-in"))
@@ -320,9 +317,17 @@ async fn attacks_a_browser_would_not_make(b: Backend) {
     .await
     .unwrap();
     assert_eq!(r.status().as_u16(), 400, "a field given twice is refused");
+    let many: String = (0..40).map(|i| format!("&f{i}=x")).collect();
+    let r = post(
+        pre_pair.clone(),
+        format!("csrf={token}&token={ADMIN_TOKEN}{many}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "a form of many fields is refused");
+    assert!(set_cookies(&r, "console_session").is_empty());
 
-    // The session: HttpOnly, SameSite=Strict, no Secure on loopback, kept
-    // in the database only as a hash.
+    // The session is kept in the database only as a hash.
     let session = sign_in(&c, &app.base).await;
     let secret = session.split_once('=').unwrap().1.to_owned();
     let stored: Vec<String> = if app.db_url.starts_with("sqlite:") {
@@ -409,6 +414,27 @@ async fn attacks_a_browser_would_not_make(b: Backend) {
         303,
         "the old cookie no longer signs in"
     );
+
+    // A session opened with the admin token ends with it: the same
+    // database served with another token (or none) knows no session.
+    let cookie_of = |c: &str| {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("cookie", c.parse().unwrap());
+        h
+    };
+    for token in [Some("another-admin-token-0123456789".to_owned()), None] {
+        let rotated = settlement::service::Service::new(
+            app.service.exchange.clone(),
+            settlement::exchange::FeePolicy::default(),
+            app.service.store.clone(),
+            token,
+            Arc::new(app.clock.clone()),
+        );
+        let found = settlement::console::session::operator(&rotated, &cookie_of(&other)).await;
+        assert!(found.unwrap().is_none());
+    }
+    let found = settlement::console::session::operator(&app.service, &cookie_of(&other)).await;
+    assert!(found.unwrap().is_some());
 
     // A session ends after 8 hours.
     app.clock.advance(8 * 3600 * 1_000_000 + 1);

@@ -64,10 +64,24 @@ pub fn routes() -> Router<Arc<Service>> {
             post(operator::resolve_dispute),
         )
         .route("/console/operator/holds", post(operator::end_hold))
+        .route("/console/{*rest}", get(not_found))
         .route(
             "/console/operator/reconciliation",
             get(operator::reconciliation),
         )
+}
+
+/// Any other path under `/console`: a page saying so.
+async fn not_found(
+    axum::extract::State(s): axum::extract::State<Arc<Service>>,
+    headers: HeaderMap,
+) -> Response {
+    let nav = nav_of(&s, &headers).await;
+    page::error_page(
+        axum::http::StatusCode::NOT_FOUND,
+        &nav,
+        "there is no such page in the console",
+    )
 }
 
 fn asset(body: &'static str, media: &'static str) -> Response {

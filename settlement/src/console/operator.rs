@@ -24,11 +24,19 @@ use crate::service::Service;
 type Shared = State<Arc<Service>>;
 
 /// A form body: `application/x-www-form-urlencoded`, each field at most
-/// once.
+/// once, at most [`FORM_FIELDS_MAX`] fields in [`FORM_BYTES_MAX`] bytes.
 pub struct Form(Vec<(String, String)>);
+
+/// The console's forms are small: the largest (a dispute's verdict) has
+/// five fields and a rationale of at most 2048 characters.
+pub const FORM_BYTES_MAX: usize = 16 * 1024;
+pub const FORM_FIELDS_MAX: usize = 8;
 
 impl Form {
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Form, String> {
+        if body.len() > FORM_BYTES_MAX {
+            return Err(format!("the form is larger than {FORM_BYTES_MAX} bytes"));
+        }
         let media = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -38,6 +46,9 @@ impl Form {
         }
         let mut fields: Vec<(String, String)> = Vec::new();
         for (k, v) in form_urlencoded::parse(body) {
+            if fields.len() == FORM_FIELDS_MAX {
+                return Err(format!("the form has more than {FORM_FIELDS_MAX} fields"));
+            }
             if fields.iter().any(|(seen, _)| *seen == k) {
                 return Err(format!("{k}: given more than once"));
             }
@@ -114,8 +125,8 @@ struct SignIn {
     hours: i64,
 }
 
-fn sign_in_page(headers: &HeaderMap, status: StatusCode, problem: &str) -> Response {
-    let (csrf, cookie) = session::sign_in_form(headers);
+fn sign_in_page(status: StatusCode, problem: &str) -> Response {
+    let (csrf, cookie) = session::sign_in_form();
     let mut r = html(
         status,
         &SignIn {
@@ -135,46 +146,43 @@ pub async fn sign_in_form(State(s): Shared, headers: HeaderMap) -> Response {
     if let Ok(Some(_)) = session::operator(&s, &headers).await {
         return see_other("/console/operator");
     }
-    sign_in_page(&headers, StatusCode::OK, "")
+    sign_in_page(StatusCode::OK, "")
 }
 
 /// `POST /console/operator/sign-in` `token=…&csrf=…`.
 pub async fn sign_in(State(s): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let form = match Form::parse(&headers, &body) {
         Ok(f) => f,
-        Err(e) => return sign_in_page(&headers, StatusCode::BAD_REQUEST, &e),
+        Err(e) => return sign_in_page(StatusCode::BAD_REQUEST, &e),
     };
     match session::sign_in(&s, &headers, form.get("csrf"), form.get("token")).await {
         Ok(Ok(secret)) => {
+            // A session the browser already had ends: one browser, one
+            // session.
+            if let Ok(Some(old)) = session::operator(&s, &headers).await {
+                let _ = session::sign_out(&s, &old).await;
+            }
             let mut r = see_other("/console/operator");
             let h = r.headers_mut();
             h.append(
                 header::SET_COOKIE,
-                session::set_cookie(
-                    &headers,
-                    session::SESSION_COOKIE,
-                    &secret,
-                    session::SESSION_SECS,
-                ),
+                session::set_cookie(session::SESSION_COOKIE, &secret, session::SESSION_SECS),
             );
             h.append(
                 header::SET_COOKIE,
-                session::set_cookie(&headers, session::SIGN_IN_COOKIE, "", 0),
+                session::set_cookie(session::SIGN_IN_COOKIE, "", 0),
             );
             r
         }
         Ok(Err(Refused::Csrf)) => sign_in_page(
-            &headers,
             StatusCode::FORBIDDEN,
             "csrf: the sign-in form's token is missing or expired; this form has a new one",
         ),
         Ok(Err(Refused::NoOperator)) => sign_in_page(
-            &headers,
             StatusCode::FORBIDDEN,
             "this exchange has no operator: it was started without an admin token",
         ),
         Ok(Err(Refused::WrongToken)) => sign_in_page(
-            &headers,
             StatusCode::UNAUTHORIZED,
             "token: not this exchange's admin token",
         ),
@@ -194,17 +202,19 @@ pub async fn sign_out(State(s): Shared, headers: HeaderMap, body: Bytes) -> Resp
     let mut r = see_other("/console");
     r.headers_mut().append(
         header::SET_COOKIE,
-        session::set_cookie(&headers, session::SESSION_COOKIE, "", 0),
+        session::set_cookie(session::SESSION_COOKIE, "", 0),
     );
     r
 }
 
-#[derive(serde::Deserialize)]
+/// The dashboard's cursors (payouts by `seq`, open disputes by id, held
+/// charges by receipt URI) and the charts' currency.
+#[derive(serde::Deserialize, Default)]
 pub struct DashboardQuery {
     cursor: Option<String>,
     currency: Option<String>,
-    done: Option<String>,
-    n: Option<u32>,
+    disputes: Option<String>,
+    holds: Option<String>,
 }
 
 struct DisputeView {
@@ -230,23 +240,14 @@ struct Dashboard {
     payouts: Vec<PayoutView>,
     payouts_next: String,
     disputes: Vec<DisputeView>,
+    disputes_next: String,
     holds: Vec<HoldView>,
+    holds_next: String,
     currencies: Vec<String>,
     currency: String,
     hourly: String,
     daily: String,
     per_provider: String,
-}
-
-fn notice(done: Option<&str>, n: Option<u32>) -> String {
-    let n = n.unwrap_or(0);
-    match done {
-        Some("paid") => format!("A payout cycle ran: {n} payout(s) confirmed on chain."),
-        Some("resolved") => "The dispute is resolved and its money moved.".into(),
-        Some("released") => "The held share is released to its provider.".into(),
-        Some("refunded") => "The held share is refunded to its requester.".into(),
-        _ => String::new(),
-    }
 }
 
 const HOUR_US: i64 = 3_600_000_000;
@@ -276,11 +277,10 @@ async fn charts(
         .collect();
     let daily: Vec<Bar> = (first_day..first_day + 30)
         .map(|d| {
-            let v: i64 = hours
+            let v = hours
                 .iter()
                 .filter(|x| x.hour.div_euclid(24) == d)
-                .map(|x| x.fee_minor)
-                .sum();
+                .fold(0i64, |sum, x| sum.saturating_add(x.fee_minor));
             let date = when(d * 24 * HOUR_US);
             Bar {
                 label: date.get(5..10).unwrap_or("").to_owned(),
@@ -317,23 +317,34 @@ fn short_did(did: &str) -> String {
     format!("…{tail}")
 }
 
-/// `GET /console/operator?cursor=&currency=`.
+/// `GET /console/operator?cursor=&currency=&disputes=&holds=`.
 pub async fn dashboard(
     State(s): Shared,
     headers: HeaderMap,
     Query(q): Query<DashboardQuery>,
 ) -> Response {
-    let op = match require(&s, &headers, false).await {
-        Ok(op) => op,
-        Err(r) => return r,
-    };
-    let nav = nav(&op);
+    match require(&s, &headers, false).await {
+        Ok(op) => dashboard_page(&s, &op, &q, String::new()).await,
+        Err(r) => r,
+    }
+}
+
+/// The dashboard for `q`, with `notice` (what the form just posted did)
+/// above it. A form's answer is this page itself, never a redirect whose
+/// URL could be made to claim what did not happen.
+async fn dashboard_page(
+    s: &Service,
+    op: &Operator,
+    q: &DashboardQuery,
+    notice: String,
+) -> Response {
+    let nav = nav(op);
     let before = match page::cursor(q.cursor.as_deref()) {
         Ok(b) => b,
         Err(e) => return page::error_page(StatusCode::BAD_REQUEST, &nav, &e),
     };
-    let currency = match q.currency {
-        Some(c) if s.policy.supports(&c) => c,
+    let currency = match &q.currency {
+        Some(c) if s.policy.supports(c) => c.clone(),
         Some(_) => {
             return page::error_page(
                 StatusCode::BAD_REQUEST,
@@ -346,11 +357,13 @@ pub async fn dashboard(
         }
         None => s.policy.currencies.first().cloned().unwrap_or_default(),
     };
+    let disputes_after = q.disputes.as_deref().unwrap_or("");
+    let holds_after = q.holds.as_deref().unwrap_or("");
     let result = async {
-        let payouts = store::payouts(&s.store, None, before, PAGE_ROWS).await?;
-        let disputes = store::open_disputes(&s.store, "", PAGE_ROWS).await?;
-        let holds = s.store.held("", PAGE_ROWS).await?;
-        let charts = charts(&s, &currency, s.clock.now_us()).await?;
+        let payouts = store::payouts(&s.store, store::Payouts::All, before, PAGE_ROWS).await?;
+        let disputes = store::open_disputes(&s.store, disputes_after, PAGE_ROWS).await?;
+        let holds = s.store.held(holds_after, PAGE_ROWS).await?;
+        let charts = charts(s, &currency, s.clock.now_us()).await?;
         Ok::<_, Failure>((payouts, disputes, holds, charts))
     }
     .await;
@@ -358,17 +371,21 @@ pub async fn dashboard(
         Ok(x) => x,
         Err(f) => return page::failure_page(f, &nav),
     };
-    let payouts_next = page::next_cursor(payouts.last().map(|p| p.seq), payouts.len()).map_or_else(
-        String::new,
-        |c| {
-            super::link(
-                "/console/operator",
-                &[("cursor", &c), ("currency", &currency)],
-            )
-        },
-    );
+    let full = |n: usize| i64::try_from(n).unwrap_or(0) == PAGE_ROWS;
+    let here =
+        |k: &str, v: &str| super::link("/console/operator", &[(k, v), ("currency", &currency)]);
+    let payouts_next = page::next_cursor(payouts.last().map(|p| p.seq), payouts.len())
+        .map_or_else(String::new, |c| here("cursor", &c));
+    let disputes_next = match disputes.last() {
+        Some(d) if full(disputes.len()) => here("disputes", &d.id),
+        _ => String::new(),
+    };
+    let holds_next = match holds.last() {
+        Some(h) if full(holds.len()) => here("holds", &h.evidence.receipt_uri),
+        _ => String::new(),
+    };
     let view = Dashboard {
-        notice: notice(q.done.as_deref(), q.n),
+        notice,
         payouts: payouts.iter().map(payout_view).collect(),
         payouts_next,
         disputes: disputes
@@ -382,6 +399,7 @@ pub async fn dashboard(
                 when: when(d.created_at),
             })
             .collect(),
+        disputes_next,
         holds: holds
             .into_iter()
             .filter_map(|h| {
@@ -393,6 +411,7 @@ pub async fn dashboard(
                 })
             })
             .collect(),
+        holds_next,
         currencies: s.policy.currencies.clone(),
         currency,
         hourly,
@@ -423,10 +442,14 @@ pub async fn pay_now(State(s): Shared, headers: HeaderMap, body: Bytes) -> Respo
                 confirmed = report.confirmed.len(),
                 "console: payout cycle run by the operator"
             );
-            see_other(&format!(
-                "/console/operator?done=paid&n={}",
-                report.confirmed.len()
-            ))
+            let notice = format!(
+                "A payout cycle ran: {} payout(s) planned, {} confirmed on chain, {} failed, {} still open.",
+                report.planned.len(),
+                report.confirmed.len(),
+                report.failed.len(),
+                report.open.len()
+            );
+            dashboard_page(&s, &op, &DashboardQuery::default(), notice).await
         }
         Err(e) => page::failure_page(
             Failure::new(
@@ -480,7 +503,12 @@ pub async fn resolve_dispute(State(s): Shared, headers: HeaderMap, body: Bytes) 
     {
         Ok((row, _)) => {
             tracing::info!(dispute = %row.id, verdict = req.verdict.as_str(), "dispute resolved from the console");
-            see_other("/console/operator?done=resolved")
+            let notice = format!(
+                "Dispute {} is resolved ({}) and its money moved.",
+                row.id,
+                req.verdict.as_str()
+            );
+            dashboard_page(&s, &op, &DashboardQuery::default(), notice).await
         }
         Err(f) => page::failure_page(f, &nav(&op)),
     }
@@ -493,8 +521,8 @@ pub async fn end_hold(State(s): Shared, headers: HeaderMap, body: Bytes) -> Resp
         Err(r) => return r,
     };
     let (to, done) = match form.get("action") {
-        "release" => (Hold::Released, "released"),
-        "refund" => (Hold::Refunded, "refunded"),
+        "release" => (Hold::Released, "released to its provider"),
+        "refund" => (Hold::Refunded, "refunded to its requester"),
         _ => {
             return page::error_page(
                 StatusCode::BAD_REQUEST,
@@ -504,7 +532,10 @@ pub async fn end_hold(State(s): Shared, headers: HeaderMap, body: Bytes) -> Resp
         }
     };
     match s.end_hold(form.get("settlement"), to).await {
-        Ok(_) => see_other(&format!("/console/operator?done={done}")),
+        Ok(_) => {
+            let notice = format!("The held share of {} is {done}.", form.get("settlement"));
+            dashboard_page(&s, &op, &DashboardQuery::default(), notice).await
+        }
         Err(f) => page::failure_page(f, &nav(&op)),
     }
 }

@@ -11,9 +11,19 @@ use crate::records::formats::{Datetime, Micros};
 /// Rows on one page of any list.
 pub const PAGE_ROWS: i64 = 50;
 
-/// Amounts are integers of minor units; every currency the exchange
-/// settles (USD, USDC) has two decimal places of them.
-pub const MINOR_DIGITS: u32 = 2;
+/// How many decimal places of minor units a currency has (ISO 4217; the
+/// stablecoins as their fiat). `None`: not known here, and amounts are
+/// shown in minor units.
+pub fn minor_digits(currency: &str) -> Option<u32> {
+    match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "XOF" | "XAF" => Some(0),
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => Some(3),
+        "USD" | "USDC" | "USDT" | "EUR" | "EURC" | "GBP" | "CHF" | "CAD" | "AUD" | "NZD"
+        | "SEK" | "NOK" | "DKK" | "PLN" | "CZK" | "SGD" | "HKD" | "CNY" | "INR" | "BRL" | "MXN"
+        | "ZAR" => Some(2),
+        _ => None,
+    }
+}
 
 /// What the navigation shows: the operator's links and sign-out form
 /// when signed in (with the session's CSRF token).
@@ -24,9 +34,16 @@ pub struct Nav {
 }
 
 /// `minor` as a decimal amount with its currency: `250, "USD"` is
-/// `2.50 USD`. Integer arithmetic only.
+/// `2.50 USD`, `250, "JPY"` is `250 JPY`; a currency not known here is
+/// shown in minor units (`250 minor units of XTS`). Integers only.
 pub fn money(minor: i64, currency: &str) -> String {
-    let scale = 10i128.pow(MINOR_DIGITS);
+    let Some(digits) = minor_digits(currency) else {
+        return format!("{minor} minor units of {currency}");
+    };
+    if digits == 0 {
+        return format!("{minor} {currency}");
+    }
+    let scale = 10i128.pow(digits);
     let m = i128::from(minor);
     let sign = if m < 0 { "-" } else { "" };
     let a = m.abs();
@@ -34,7 +51,7 @@ pub fn money(minor: i64, currency: &str) -> String {
         "{sign}{}.{:0width$} {currency}",
         a / scale,
         a % scale,
-        width = MINOR_DIGITS as usize
+        width = digits as usize
     )
 }
 
@@ -182,6 +199,9 @@ mod tests {
         assert_eq!(money(5, "USD"), "0.05 USD");
         assert_eq!(money(-1206, "USDC"), "-12.06 USDC");
         assert_eq!(money(i64::MIN, "USD"), "-92233720368547758.08 USD");
+        assert_eq!(money(250, "JPY"), "250 JPY");
+        assert_eq!(money(1250, "BHD"), "1.250 BHD");
+        assert_eq!(money(250, "XTS"), "250 minor units of XTS");
     }
 
     #[test]

@@ -94,6 +94,7 @@ struct Home {
 /// `GET /console`: the exchange, its terms and its totals.
 pub async fn home(State(s): Shared, headers: HeaderMap) -> Response {
     let nav = nav_of(&s, &headers).await;
+    let signed_in = nav.signed_in;
     let totals = match store::totals(&s.store).await {
         Ok(t) => t,
         Err(e) => return page::failure_page(e.into(), &nav),
@@ -133,7 +134,7 @@ pub async fn home(State(s): Shared, headers: HeaderMap) -> Response {
         q: String::new(),
         nav,
     };
-    html(StatusCode::OK, &view, false)
+    html(StatusCode::OK, &view, signed_in)
 }
 
 #[derive(Template)]
@@ -175,20 +176,25 @@ fn search(q: &str) -> Result<Search<'_>, String> {
 }
 
 /// The explorer's page of settlements for `q` below `cursor`: its lines
-/// and the next page's link. Shared with the bench.
-pub async fn explore(
+/// and the next page's link; or why not, with its status (400 for the
+/// query, 503 when the database did not answer).
+async fn explore(
     s: &Service,
     q: &str,
     cursor: Option<&str>,
-) -> Result<(Vec<Line>, String), String> {
-    let before = page::cursor(cursor)?;
-    let lines = match search(q)? {
+) -> Result<(Vec<Line>, String), (StatusCode, String)> {
+    let bad = |e: String| (StatusCode::BAD_REQUEST, e);
+    let before = page::cursor(cursor).map_err(bad)?;
+    let lines = match search(q).map_err(bad)? {
         Search::Filter(f) => store::lines(&s.store, f, before, PAGE_ROWS).await,
         Search::Did(did) => store::lines_of_did(&s.store, did, before, PAGE_ROWS).await,
     }
     .map_err(|e| {
         tracing::error!("console explorer: {e}");
-        "the settlements could not be read; try again".to_owned()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the settlements could not be read; try again".to_owned(),
+        )
     })?;
     let next = page::next_cursor(lines.last().map(|l| l.seq), lines.len())
         .map_or_else(String::new, |c| {
@@ -205,10 +211,11 @@ pub async fn explorer(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let nav = nav_of(&s, &headers).await;
+    let signed_in = nav.signed_in;
     let text = q.q.as_deref().unwrap_or("").trim().to_owned();
     let (status, lines, next, problem) = match explore(&s, &text, q.cursor.as_deref()).await {
         Ok((lines, next)) => (StatusCode::OK, lines, next, String::new()),
-        Err(p) => (StatusCode::BAD_REQUEST, Vec::new(), String::new(), p),
+        Err((status, p)) => (status, Vec::new(), String::new(), p),
     };
     let view = Explorer {
         nav,
@@ -222,7 +229,7 @@ pub async fn explorer(
         lines: lines.iter().map(line_view).collect(),
         next,
     };
-    html(status, &view, false)
+    html(status, &view, signed_in)
 }
 
 /// A failed check as a page shows it.
@@ -262,6 +269,7 @@ pub async fn settlement(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let nav = nav_of(&s, &headers).await;
+    let signed_in = nav.signed_in;
     let Some(uri) = q.uri.as_deref().filter(|u| !u.is_empty()) else {
         return page::error_page(
             StatusCode::BAD_REQUEST,
@@ -284,13 +292,15 @@ pub async fn settlement(
         Ok(d) => d,
         Err(f) => return page::failure_page(f, &nav),
     };
-    let paid = match &row_payout(&s, uri).await {
-        Some(p) => p.clone(),
-        None => "not yet".to_owned(),
+    let paid = match paid_out(&s, uri).await {
+        Ok(p) => p,
+        Err(f) => return page::failure_page(f, &nav),
     };
-    let disputes = crate::dispute::store::of_settlement(&s.store, uri)
-        .await
-        .unwrap_or_default()
+    let disputes = match crate::dispute::store::of_settlement(&s.store, uri).await {
+        Ok(d) => d,
+        Err(e) => return page::failure_page(e.into(), &nav),
+    };
+    let disputes = disputes
         .into_iter()
         .map(|d| {
             format!(
@@ -330,20 +340,25 @@ pub async fn settlement(
         disputes,
         nav,
     };
-    html(StatusCode::OK, &view, false)
+    html(StatusCode::OK, &view, signed_in)
 }
 
-/// Where a settlement's provider share was paid: the payout's state and
-/// transaction.
-async fn row_payout(s: &Service, uri: &str) -> Option<String> {
-    let lines = store::lines(&s.store, Filter::Uri(uri), i64::MAX, 1)
-        .await
-        .ok()?;
-    let id = lines.first()?.payout_id.clone()?;
-    let p = s.store.payout(&id).await.ok()??;
-    Some(match p.tx_hash {
-        Some(tx) => format!("{} in transaction {tx}", p.state.as_str()),
-        None => p.state.as_str().to_owned(),
+/// Whether a settlement's provider share was paid out: the transaction
+/// once confirmed (as its `processorReference` says publicly), and no
+/// more than "on its way" before that (an open payout's amount is the
+/// provider's balance).
+async fn paid_out(s: &Service, uri: &str) -> Result<String, crate::failure::Failure> {
+    let lines = store::lines(&s.store, Filter::Uri(uri), i64::MAX, 1).await?;
+    let Some(id) = lines.first().and_then(|l| l.payout_id.clone()) else {
+        return Ok("not yet".to_owned());
+    };
+    Ok(match s.store.payout(&id).await? {
+        Some(p) if p.state.as_str() == "confirmed" => format!(
+            "paid on chain in transaction {}",
+            p.tx_hash.unwrap_or_default()
+        ),
+        Some(_) => "in a payout on its way".to_owned(),
+        None => "not yet".to_owned(),
     })
 }
 
@@ -387,6 +402,7 @@ pub async fn authorization(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let nav = nav_of(&s, &headers).await;
+    let signed_in = nav.signed_in;
     let Some(uri) = q.uri.as_deref().filter(|u| !u.is_empty()) else {
         return page::error_page(
             StatusCode::BAD_REQUEST,
@@ -464,7 +480,7 @@ pub async fn authorization(
         next,
         nav,
     };
-    html(StatusCode::OK, &page_view, false)
+    html(StatusCode::OK, &page_view, signed_in)
 }
 
 /// A payout as a table shows it.
@@ -510,6 +526,7 @@ pub async fn provider(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let nav = nav_of(&s, &headers).await;
+    let signed_in = nav.signed_in;
     let Some(did) = q.did.as_deref().filter(|d| is_did(d)) else {
         return page::error_page(
             StatusCode::BAD_REQUEST,
@@ -528,18 +545,36 @@ pub async fn provider(
         Ok(l) => l,
         Err(e) => return page::failure_page(e.into(), &nav),
     };
-    let payouts = match store::payouts(&s.store, Some(did), payouts_before, PAGE_ROWS).await {
+    let payouts = match store::payouts(
+        &s.store,
+        store::Payouts::ConfirmedOf(did),
+        payouts_before,
+        PAGE_ROWS,
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return page::failure_page(e.into(), &nav),
     };
-    let next = page::next_cursor(lines.last().map(|l| l.seq), lines.len())
-        .map_or_else(String::new, |c| {
-            link("/console/provider", &[("did", did), ("cursor", &c)])
+    // Each list's next page keeps the other list where it is.
+    let keep_payouts = q.payouts.as_deref().unwrap_or("");
+    let keep_lines = q.cursor.as_deref().unwrap_or("");
+    let next =
+        page::next_cursor(lines.last().map(|l| l.seq), lines.len()).map_or_else(String::new, |c| {
+            link(
+                "/console/provider",
+                &[("did", did), ("cursor", &c), ("payouts", keep_payouts)],
+            )
         });
-    let payouts_next = page::next_cursor(payouts.last().map(|p| p.seq), payouts.len())
-        .map_or_else(String::new, |c| {
-            link("/console/provider", &[("did", did), ("payouts", &c)])
-        });
+    let payouts_next = page::next_cursor(payouts.last().map(|p| p.seq), payouts.len()).map_or_else(
+        String::new,
+        |c| {
+            link(
+                "/console/provider",
+                &[("did", did), ("cursor", keep_lines), ("payouts", &c)],
+            )
+        },
+    );
     let view = ProviderPage {
         did: did.to_owned(),
         payouts: payouts.iter().map(payout_view).collect(),
@@ -549,7 +584,7 @@ pub async fn provider(
         next,
         nav,
     };
-    html(StatusCode::OK, &view, false)
+    html(StatusCode::OK, &view, signed_in)
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! The operator's sign-in: the admin token exchanged for a session cookie
-//! (HttpOnly, SameSite=Strict, Secure unless the browser is on this
-//! machine), a CSRF token per session checked on every form, sign-out.
+//! (HttpOnly, SameSite=Strict, Secure), a CSRF token per session checked
+//! on every form with the form's origin, sign-out.
 //!
 //! The cookie holds 256 random bits; the database holds their SHA-256, so
-//! a copy of the table signs nobody in. The sign-in form itself carries a
-//! token bound to a short-lived cookie, so another site cannot sign a
-//! browser in to a session of its choosing.
+//! a copy of the table signs nobody in. A session also keeps a
+//! fingerprint of the admin token it was opened with: once the exchange
+//! runs with another token, or none, no older session signs in. The
+//! sign-in form itself carries a token bound to a short-lived cookie, so
+//! another site cannot sign a browser in to a session of its choosing.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use sha2::{Digest as _, Sha256};
@@ -44,10 +46,19 @@ fn hash(secret: &str) -> String {
     lower_hex(&Sha256::digest(secret.as_bytes()))
 }
 
-/// Whether two secrets are equal, in time that does not depend on where
-/// they differ.
+/// Whether two secrets are equal, in time that depends neither on where
+/// they differ nor on their lengths (their SHA-256 digests are compared).
 pub fn same(a: &str, b: &str) -> bool {
-    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    !a.is_empty() && bool::from(Sha256::digest(a.as_bytes()).ct_eq(&Sha256::digest(b.as_bytes())))
+}
+
+/// What a session keeps of the admin token: a hash under a label of its
+/// own, so it is never the token's plain SHA-256.
+fn fingerprint(admin_token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"settlement console operator\0");
+    h.update(admin_token.as_bytes());
+    lower_hex(&h.finalize())
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -62,36 +73,21 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// Whether the browser reached this server on its own machine (plain
-/// HTTP there is normal; anywhere else the cookie must need TLS).
-fn on_loopback(headers: &HeaderMap) -> bool {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let name = match host.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    name == "localhost"
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// A `Set-Cookie` value: `value` for `max_age` seconds (0 removes it).
-pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if on_loopback(headers) { "" } else { "; Secure" };
+/// Always `Secure`: browsers keep such cookies over https, and over plain
+/// http only for a server on their own machine (localhost, 127.0.0.1),
+/// which is where a console without TLS belongs.
+pub fn set_cookie(name: &str, value: &str, max_age: i64) -> HeaderValue {
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{name}={value}; Path=/console; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
 /// The sign-in form's token and the cookie that carries it.
-pub fn sign_in_form(headers: &HeaderMap) -> (String, HeaderValue) {
+pub fn sign_in_form() -> (String, HeaderValue) {
     let token = secret();
-    let c = set_cookie(headers, SIGN_IN_COOKIE, &token, SIGN_IN_SECS);
+    let c = set_cookie(SIGN_IN_COOKIE, &token, SIGN_IN_SECS);
     (token, c)
 }
 
@@ -133,6 +129,7 @@ pub async fn sign_in(
         &s.store,
         &hash(&session),
         &secret(),
+        &fingerprint(admin),
         now,
         now.saturating_add(SESSION_SECS * 1_000_000),
     )
@@ -150,9 +147,14 @@ pub async fn operator(s: &Service, headers: &HeaderMap) -> Result<Option<Operato
     if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
+    let Some(admin) = s.admin_token.as_deref() else {
+        return Ok(None);
+    };
     let id_hash = hash(secret);
-    let csrf = store::session(&s.store, &id_hash, s.clock.now_us()).await?;
-    Ok(csrf.map(|csrf| Operator { id_hash, csrf }))
+    let found = store::session(&s.store, &id_hash, s.clock.now_us()).await?;
+    Ok(found
+        .filter(|(_, operator)| same(operator, &fingerprint(admin)))
+        .map(|(csrf, _)| Operator { id_hash, csrf }))
 }
 
 /// Ends the session.
@@ -169,7 +171,9 @@ pub fn form_is_genuine(op: &Operator, headers: &HeaderMap, form_csrf: &str) -> b
     same(form_csrf, &op.csrf) && same_origin(headers)
 }
 
-/// A browser's `Origin`, when sent, names this server's host.
+/// A browser's `Origin`, when sent, names the host the request was sent
+/// to (its `Host`; a proxy in front must pass the browser's on). An
+/// opaque origin (`null`) is another site.
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
@@ -179,7 +183,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
-    !host.is_empty() && origin_host == host
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
 #[cfg(test)]
@@ -202,14 +206,19 @@ mod tests {
     }
 
     #[test]
-    fn secure_everywhere_but_loopback() {
-        for host in ["127.0.0.1:8080", "localhost:1", "[::1]:9"] {
-            let v = set_cookie(&headers(&[("host", host)]), "c", "v", 5);
-            assert!(!v.to_str().unwrap().contains("Secure"), "{host}");
-        }
-        let v = set_cookie(&headers(&[("host", "exchange.example")]), "c", "v", 5);
+    fn cookies_are_secure_httponly_and_strict() {
+        let v = set_cookie("c", "v", 5);
         let v = v.to_str().unwrap();
         assert!(v.contains("; Secure") && v.contains("HttpOnly") && v.contains("SameSite=Strict"));
+    }
+
+    #[test]
+    fn equal_secrets_and_fingerprints() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abcd"));
+        assert!(!same("", ""));
+        assert_ne!(fingerprint("t"), fingerprint("u"));
+        assert_ne!(fingerprint("t"), lower_hex(&Sha256::digest(b"t")));
     }
 
     #[test]
@@ -224,5 +233,7 @@ mod tests {
         assert!(!form_is_genuine(&op, &here, "t0K"));
         let there = headers(&[("host", "127.0.0.1:7"), ("origin", "https://evil.example")]);
         assert!(!form_is_genuine(&op, &there, "t0k"));
+        let opaque = headers(&[("host", "127.0.0.1:7"), ("origin", "null")]);
+        assert!(!form_is_genuine(&op, &opaque, "t0k"));
     }
 }

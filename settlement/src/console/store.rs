@@ -282,11 +282,22 @@ type PayoutTuple = (
     i64,
 );
 
-/// Payouts with `seq` below `before`, newest first; of one provider when
-/// `provider` is given.
+/// Which payouts a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payouts<'a> {
+    /// Every payout in every state (the operator).
+    All,
+    /// One provider's confirmed payouts: what the chain and the
+    /// settlements' `processorReference` already make public. An open
+    /// payout's amount is the provider's payable balance, and a failure's
+    /// text is for the provider: neither is shown to the public.
+    ConfirmedOf(&'a str),
+}
+
+/// Payouts with `seq` below `before`, newest first.
 pub async fn payouts(
     store: &Store,
-    provider: Option<&str>,
+    which: Payouts<'_>,
     before: i64,
     limit: i64,
 ) -> Result<Vec<PayoutLine>, StoreError> {
@@ -300,9 +311,9 @@ pub async fn payouts(
             )
         };
     }
-    let (sql, value) = match provider {
-        Some(p) => (select!("provider = $1 AND"), p),
-        None => (select!("$1 = $1 AND"), ""),
+    let (sql, value) = match which {
+        Payouts::ConfirmedOf(p) => (select!("provider = $1 AND state = 'confirmed' AND"), p),
+        Payouts::All => (select!("$1 = $1 AND"), ""),
     };
     let rows: Vec<PayoutTuple> = on_pool!(store, pool => sqlx::query_as(sql)
         .bind(value)
@@ -328,21 +339,25 @@ pub async fn payouts(
         .collect())
 }
 
-/// Stores a session: the hash of its secret, its CSRF token and expiry.
+/// Stores a session: the hash of its secret, its CSRF token, the
+/// fingerprint of the admin token it was opened with, its expiry.
 /// Expired sessions are removed on the way.
 pub async fn put_session(
     store: &Store,
     id_hash: &str,
     csrf: &str,
+    operator: &str,
     now: Micros,
     expires_at: Micros,
 ) -> Result<(), StoreError> {
     let sql = "DELETE FROM console_sessions WHERE expires_at <= $1";
     on_pool!(store, pool => sqlx::query(sql).bind(now).execute(pool).await.map(|_| ())?);
-    let sql = "INSERT INTO console_sessions (id_hash, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+    let sql = "INSERT INTO console_sessions (id_hash, csrf, operator, created_at, expires_at) \
+               VALUES ($1, $2, $3, $4, $5)";
     on_pool!(store, pool => sqlx::query(sql)
         .bind(id_hash)
         .bind(csrf)
+        .bind(operator)
         .bind(now)
         .bind(expires_at)
         .execute(pool)
@@ -351,15 +366,15 @@ pub async fn put_session(
     Ok(())
 }
 
-/// The CSRF token of the session whose secret hashes to `id_hash`, if it
-/// has not expired at `now`.
+/// The CSRF token and operator fingerprint of the session whose secret
+/// hashes to `id_hash`, if it has not expired at `now`.
 pub async fn session(
     store: &Store,
     id_hash: &str,
     now: Micros,
-) -> Result<Option<String>, StoreError> {
-    let sql = "SELECT csrf FROM console_sessions WHERE id_hash = $1 AND expires_at > $2";
-    Ok(on_pool!(store, pool => sqlx::query_scalar(sql)
+) -> Result<Option<(String, String)>, StoreError> {
+    let sql = "SELECT csrf, operator FROM console_sessions WHERE id_hash = $1 AND expires_at > $2";
+    Ok(on_pool!(store, pool => sqlx::query_as(sql)
         .bind(id_hash)
         .bind(now)
         .fetch_optional(pool)
