@@ -126,6 +126,17 @@ async fn pages(
             "id=\"verdict\"",
         ),
         (
+            "authorization, 50 charges each checked",
+            link(
+                "/console/authorization",
+                &[(
+                    "uri",
+                    "at://did:web:r7.history.example/dev.cocore.compute.paymentAuthorization/h",
+                )],
+            ),
+            "progress id=\"budget\"",
+        ),
+        (
             "provider (payouts and settlements)",
             link(
                 "/console/provider",
