@@ -1,63 +1,51 @@
-//! Prometheus text metrics, kept in integers: settle outcomes by code and
-//! request latency histograms by route. Labels are low-cardinality (route
+//! Metrics in the Prometheus (OpenMetrics) text format, through the
+//! `prometheus-client` crate: settle outcomes by code, request latency
+//! histograms by route, proof checks. Labels are low-cardinality (route
 //! templates, stable codes), never DIDs or URIs.
+//!
+//! Each service keeps its own metrics (no process-wide recorder: two
+//! exchanges in one process, as in the tests, never mix their counts);
+//! one answer of `/metrics` is a [`Scrape`]: every component registers
+//! what it has, and the whole is encoded once.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-/// Histogram bucket upper bounds, in microseconds.
-const BUCKETS_US: [u64; 13] = [
-    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
-    5_000_000, 10_000_000,
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter as Total;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+
+/// Histogram bucket upper bounds, in seconds (a latency, not money).
+const BUCKETS_S: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS_US.len()],
-    count: u64,
-    sum_us: u64,
+fn latency() -> Histogram {
+    Histogram::new(BUCKETS_S)
 }
 
-impl Histogram {
-    fn observe(&mut self, elapsed: Duration) {
-        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        for (i, bound) in BUCKETS_US.iter().enumerate() {
-            if us <= *bound {
-                self.counts[i] += 1;
-            }
-        }
-        self.count += 1;
-        self.sum_us = self.sum_us.saturating_add(us);
-    }
+fn seconds(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64()
+}
 
-    /// The histogram's lines for metric `name` with `labels` (may be empty).
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, bound) in BUCKETS_US.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{}\"}} {}",
-                seconds(*bound),
-                self.counts[i]
-            );
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let braces = |l: &str| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{{{l}}}")
-            }
-        };
-        let _ = writeln!(out, "{name}_sum{} {}", braces(labels), seconds(self.sum_us));
-        let _ = writeln!(out, "{name}_count{} {}", braces(labels), self.count);
-    }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteStatus {
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Answer {
+    status: String,
+    verdict: String,
 }
 
 /// The `ResponseValue` names a label may carry; anything else counts as
@@ -81,95 +69,139 @@ const STATUSES: [&str; 16] = [
     "Logits_Fail",
 ];
 
+/// A help text without its final period (the encoder adds one).
+fn bare(help: &str) -> &str {
+    help.strip_suffix('.').unwrap_or(help)
+}
+
+/// One answer of `/metrics`.
 #[derive(Default)]
-pub struct Metrics {
-    outcomes: Mutex<BTreeMap<String, u64>>,
-    requests: Mutex<BTreeMap<(String, String), Histogram>>,
-    /// Native proof checks by outcome (`ok` or the failed check's name).
-    proofs: Mutex<BTreeMap<&'static str, u64>>,
-    /// Verifier answers by (status, verdict).
-    verdicts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
-    verifier: Mutex<Histogram>,
-}
+pub struct Scrape(Registry);
 
-/// One counter by one label (outcomes, codes): its name, help and values.
-pub struct Counter {
-    name: &'static str,
-    help: &'static str,
-    label: &'static str,
-    values: Mutex<BTreeMap<&'static str, u64>>,
-}
-
-impl Counter {
-    pub const fn new(name: &'static str, help: &'static str, label: &'static str) -> Counter {
-        Counter {
-            name,
-            help,
-            label,
-            values: Mutex::new(BTreeMap::new()),
-        }
+impl Scrape {
+    /// A counter of outcomes, as it stands.
+    pub fn counter(&mut self, c: &Counter) {
+        self.0.register(c.name, bare(c.help), c.values.clone());
     }
 
-    /// Adds one under `value` (a stable code, never a DID).
-    pub fn count(&self, value: &'static str) {
-        if let Ok(mut m) = self.values.lock() {
-            *m.entry(value).or_insert(0) += 1;
-        }
+    /// A counter kept elsewhere (an atomic), at `value`.
+    pub fn total(&mut self, name: &'static str, help: &'static str, value: u64) {
+        let c: Total = Total::default();
+        c.inc_by(value);
+        self.0.register(name, bare(help), c);
     }
 
-    /// How many under `value`.
-    pub fn get(&self, value: &str) -> u64 {
-        self.values
-            .lock()
-            .map(|m| m.get(value).copied().unwrap_or(0))
-            .unwrap_or(0)
+    pub fn gauge(&mut self, name: &'static str, help: &'static str, value: i64) {
+        let g: Gauge = Gauge::default();
+        g.set(value);
+        self.0.register(name, bare(help), g);
     }
 
-    /// The counter in Prometheus text.
-    pub fn render(&self) -> String {
-        let (name, label) = (self.name, self.label);
-        let mut out = format!("# HELP {name} {}\n# TYPE {name} counter\n", self.help);
-        if let Ok(m) = self.values.lock() {
-            for (v, n) in m.iter() {
-                let _ = writeln!(out, "{name}{{{label}=\"{v}\"}} {n}");
-            }
+    /// A gauge in seconds, from integer microseconds; `name` without its
+    /// `_seconds` unit.
+    pub fn seconds_gauge(&mut self, name: &'static str, help: &'static str, us: u64) {
+        let g: Gauge<f64, AtomicU64> = Gauge::default();
+        g.set(seconds(Duration::from_micros(us)));
+        self.0
+            .register_with_unit(name, bare(help), Unit::Seconds, g);
+    }
+
+    /// The text answer, ending with `# EOF`.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.0) {
+            tracing::error!("metrics: {e}");
         }
         out
     }
 }
 
-/// A gauge line in Prometheus text.
-pub fn gauge(name: &str, help: &str, value: impl std::fmt::Display) -> String {
-    format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+/// The media type of [`Scrape::encode`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// One counter by outcome (a stable code, never a DID): its name (without
+/// `_total`), help and values.
+pub struct Counter {
+    name: &'static str,
+    help: &'static str,
+    values: Family<Outcome, Total>,
 }
 
-/// Seconds with six decimals, from integer microseconds.
-pub fn seconds(us: u64) -> String {
-    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+impl Counter {
+    pub fn new(name: &'static str, help: &'static str) -> Counter {
+        Counter {
+            name,
+            help,
+            values: Family::default(),
+        }
+    }
+
+    /// Adds one under `outcome`.
+    pub fn count(&self, outcome: &str) {
+        self.values
+            .get_or_create(&Outcome {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// How many under `outcome` (reading adds no line).
+    pub fn get(&self, outcome: &str) -> u64 {
+        self.values
+            .get(&Outcome {
+                outcome: outcome.to_owned(),
+            })
+            .map_or(0, |c| c.get())
+    }
+}
+
+pub struct Metrics {
+    outcomes: Counter,
+    requests: Family<RouteStatus, Histogram, fn() -> Histogram>,
+    /// Native proof checks by outcome (`ok` or the failed check's name).
+    proofs: Counter,
+    /// Verifier answers by (status, verdict).
+    verdicts: Family<Answer, Total>,
+    verifier: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            outcomes: Counter::new(
+                "settlement_settle_outcomes",
+                "Settle requests by outcome (created, replayed or rejection code).",
+            ),
+            requests: Family::new_with_constructor(latency),
+            proofs: Counter::new(
+                "settlement_inference_proofs_checked",
+                "Proofs of inference checked natively, by outcome (ok or the failed check).",
+            ),
+            verdicts: Family::default(),
+            verifier: latency(),
+        }
+    }
 }
 
 impl Metrics {
     /// Counts one settle request's outcome (`created`, `replayed` or a
     /// rejection code).
     pub fn settle_outcome(&self, outcome: &str) {
-        if let Ok(mut m) = self.outcomes.lock() {
-            *m.entry(outcome.to_owned()).or_insert(0) += 1;
-        }
+        self.outcomes.count(outcome);
     }
 
     pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut m) = self.requests.lock() {
-            m.entry((route.to_owned(), format!("{}xx", status / 100)))
-                .or_default()
-                .observe(elapsed);
-        }
+        self.requests
+            .get_or_create(&RouteStatus {
+                route: route.to_owned(),
+                status: format!("{}xx", status / 100),
+            })
+            .observe(seconds(elapsed));
     }
 
     /// Counts one proof's native checks: `ok`, or the check that failed.
     pub fn proof_checked(&self, outcome: &'static str) {
-        if let Ok(mut m) = self.proofs.lock() {
-            *m.entry(outcome).or_insert(0) += 1;
-        }
+        self.proofs.count(outcome);
     }
 
     /// Counts one verifier answer and how long it took to get.
@@ -179,73 +211,48 @@ impl Metrics {
             .find(|s| **s == status)
             .copied()
             .unwrap_or("other");
-        if let Ok(mut m) = self.verdicts.lock() {
-            *m.entry((status, verdict)).or_insert(0) += 1;
-        }
+        self.verdicts
+            .get_or_create(&Answer {
+                status: status.to_owned(),
+                verdict: verdict.to_owned(),
+            })
+            .inc();
         self.verifier_latency(elapsed);
     }
 
     /// Times a verifier exchange, answered or not.
     pub fn verifier_latency(&self, elapsed: Duration) {
-        if let Ok(mut h) = self.verifier.lock() {
-            h.observe(elapsed);
-        }
+        self.verifier.observe(seconds(elapsed));
     }
 
+    /// Registers every metric in `scrape`.
+    pub fn register(&self, scrape: &mut Scrape) {
+        scrape.counter(&self.outcomes);
+        scrape.0.register_with_unit(
+            "settlement_http_request_duration",
+            "HTTP request latency by route and status class",
+            Unit::Seconds,
+            self.requests.clone(),
+        );
+        scrape.counter(&self.proofs);
+        scrape.0.register(
+            "settlement_inference_verdicts",
+            "Proof verifier answers, by ResponseValue and verdict",
+            self.verdicts.clone(),
+        );
+        scrape.0.register_with_unit(
+            "settlement_inference_verifier_duration",
+            "Time to a proof verifier's answer (or to giving up)",
+            Unit::Seconds,
+            self.verifier.clone(),
+        );
+    }
+
+    /// This service's metrics alone, as `/metrics` would answer them.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP settlement_settle_outcomes_total Settle requests by outcome (created, replayed or rejection code).\n");
-        out.push_str("# TYPE settlement_settle_outcomes_total counter\n");
-        if let Ok(m) = self.outcomes.lock() {
-            for (outcome, n) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "settlement_settle_outcomes_total{{outcome=\"{outcome}\"}} {n}"
-                );
-            }
-        }
-        out.push_str("# HELP settlement_http_request_duration_seconds HTTP request latency by route and status class.\n");
-        out.push_str("# TYPE settlement_http_request_duration_seconds histogram\n");
-        if let Ok(m) = self.requests.lock() {
-            for ((route, class), h) in m.iter() {
-                let labels = format!("route=\"{route}\",status=\"{class}\"");
-                h.render(
-                    &mut out,
-                    "settlement_http_request_duration_seconds",
-                    &labels,
-                );
-            }
-        }
-        out.push_str("# HELP settlement_inference_proofs_checked_total Proofs of inference checked natively, by outcome (ok or the failed check).\n");
-        out.push_str("# TYPE settlement_inference_proofs_checked_total counter\n");
-        if let Ok(m) = self.proofs.lock() {
-            for (outcome, n) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "settlement_inference_proofs_checked_total{{outcome=\"{outcome}\"}} {n}"
-                );
-            }
-        }
-        out.push_str("# HELP settlement_inference_verdicts_total Proof verifier answers, by ResponseValue and verdict.\n");
-        out.push_str("# TYPE settlement_inference_verdicts_total counter\n");
-        if let Ok(m) = self.verdicts.lock() {
-            for ((status, verdict), n) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "settlement_inference_verdicts_total{{status=\"{status}\",verdict=\"{verdict}\"}} {n}"
-                );
-            }
-        }
-        out.push_str("# HELP settlement_inference_verifier_duration_seconds Time to a proof verifier's answer (or to giving up).\n");
-        out.push_str("# TYPE settlement_inference_verifier_duration_seconds histogram\n");
-        if let Ok(h) = self.verifier.lock() {
-            h.render(
-                &mut out,
-                "settlement_inference_verifier_duration_seconds",
-                "",
-            );
-        }
-        out
+        let mut scrape = Scrape::default();
+        self.register(&mut scrape);
+        scrape.encode()
     }
 }
 
@@ -269,10 +276,23 @@ mod tests {
         assert!(
             text.contains("settlement_settle_outcomes_total{outcome=\"insufficient-funds\"} 1\n")
         );
-        assert!(text.contains("{route=\"/v1/settle\",status=\"2xx\",le=\"0.002500\"} 0\n"));
-        assert!(text.contains("{route=\"/v1/settle\",status=\"2xx\",le=\"0.005000\"} 1\n"));
-        assert!(text.contains("{route=\"/v1/settle\",status=\"2xx\",le=\"0.050000\"} 2\n"));
-        assert!(text.contains("settlement_http_request_duration_seconds_sum{route=\"/v1/settle\",status=\"2xx\"} 0.033000\n"));
+        assert!(
+            text.contains("{le=\"0.0025\",route=\"/v1/settle\",status=\"2xx\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.contains("{le=\"0.005\",route=\"/v1/settle\",status=\"2xx\"} 1\n"));
+        assert!(text.contains("{le=\"0.05\",route=\"/v1/settle\",status=\"2xx\"} 2\n"));
+        let sum: f64 = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(
+                    "settlement_http_request_duration_seconds_sum{route=\"/v1/settle\",status=\"2xx\"} ",
+                )
+            })
+            .expect("the sum")
+            .parse()
+            .expect("a number");
+        assert!((sum - 0.033).abs() < 1e-9, "{sum}");
         assert!(text.contains("settlement_http_request_duration_seconds_count{route=\"/v1/settle\",status=\"2xx\"} 2\n"));
     }
 
@@ -296,9 +316,11 @@ mod tests {
         assert!(
             text.contains("settlement_inference_proofs_checked_total{outcome=\"sampling\"} 1\n")
         );
-        assert!(text.contains(
-            "settlement_inference_verifier_duration_seconds_bucket{le=\"0.005000\"} 1\n"
-        ));
+        assert!(
+            text.contains(
+                "settlement_inference_verifier_duration_seconds_bucket{le=\"0.005\"} 1\n"
+            )
+        );
         assert!(text.contains("settlement_inference_verifier_duration_seconds_count 2\n"));
     }
 }

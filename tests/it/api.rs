@@ -1057,7 +1057,6 @@ async fn every_error_is_a_problem_document_with_a_request_id(b: Backend) {
         b,
         settlement::api::Limits {
             in_flight_max: 0,
-            queue_wait: std::time::Duration::from_millis(10),
             ..Default::default()
         },
     )

@@ -28,6 +28,7 @@ mod contract_auth;
 mod contracts;
 mod deposits;
 mod disputes;
+mod edge;
 mod interop;
 mod payout_attacks;
 mod payouts;

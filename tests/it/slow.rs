@@ -28,7 +28,6 @@ async fn slow_bodies_hold_no_place_in_flight(b: Backend) {
         b,
         settlement::api::Limits {
             in_flight_max: 4,
-            queue_wait: Duration::from_millis(200),
             body_read_timeout: Duration::from_millis(800),
             connections_per_client_max: 64,
             ..settlement::api::Limits::default()

@@ -40,6 +40,7 @@ mod network;
 mod payouts;
 mod records;
 mod settlements;
+mod stack;
 mod wire;
 
 use balances::*;
@@ -49,20 +50,41 @@ use edge::*;
 pub use records::CAR_MEDIA_TYPE;
 use records::*;
 use settlements::*;
+pub use stack::COMPRESS_BYTES_MIN;
 
 pub fn router(service: Arc<Service>) -> Router {
     router_with(service, Limits::default())
 }
 
 pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
-    let edge = Arc::new(Edge {
-        service: service.clone(),
-        limits,
-        permits: tokio::sync::Semaphore::new(limits.in_flight_max),
-    });
-    Router::new()
+    // One gate of places in flight, shared by every limited route.
+    let gate = tower::limit::GlobalConcurrencyLimitLayer::new(limits.in_flight_max);
+    // Proof uploads alone may be larger than any JSON body.
+    let uploads = Router::new().route("/v1/inference/proofs", post(inference::upload));
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .merge(stack::limited(
+            api(&service),
+            BODY_BYTES_MAX,
+            &limits,
+            &gate,
+        ))
+        .merge(stack::limited(
+            uploads,
+            inference::PROOF_BODY_BYTES_MAX,
+            &limits,
+            &gate,
+        ))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        // The limit layer above is the only body limit.
+        .layer(DefaultBodyLimit::disable());
+    stack::edge(routes, service.clone()).with_state(service)
+}
+
+/// Every route behind the limits.
+fn api(service: &Arc<Service>) -> Router<Arc<Service>> {
+    Router::new()
         .route("/v1/exchange", get(exchange))
         .route("/.well-known/did.json", get(did_json))
         .route("/v1/records", post(post_record).get(get_record))
@@ -74,10 +96,6 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         )
         .route("/v1/disputes/{id}", get(disputes::get))
         .route("/v1/admin/disputes/{id}/resolve", post(disputes::resolve))
-        .route(
-            "/v1/inference/proofs",
-            post(inference::upload).layer(DefaultBodyLimit::max(inference::PROOF_BODY_BYTES_MAX)),
-        )
         .route("/v1/inference/proofs/{cid}", get(inference::download))
         .route("/v1/inference/verdicts", get(inference::verdict))
         .route(
@@ -94,7 +112,7 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
             get(contracts::get_policy).put(contracts::put_policy),
         )
         .route("/v1/admin/deposits", post(deposit))
-        .route("/v1/deposits", deposits::route(&service))
+        .route("/v1/deposits", deposits::route(service))
         .route("/v1/admin/payouts/run", post(payouts::run_payouts))
         .route(
             "/v1/admin/payout-destinations/{did}",
@@ -126,10 +144,6 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .merge(crate::console::routes())
-        .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(axum::middleware::from_fn_with_state(edge, self::edge))
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(service)
 }
 
 /// The OpenAPI document of this API.
@@ -173,14 +187,12 @@ pub const ROUTES: &[&str] = &[
     "/v1/admin/publications",
 ];
 
-/// Records each request's latency under its route template (never the raw
-/// path, which would carry DIDs).
 /// Bounds on the HTTP edge.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Requests served at once; more wait up to `queue_wait`, then 503.
+    /// Requests served at once; one more is answered 503 `overloaded`
+    /// at once (load shedding), with `Retry-After`.
     pub in_flight_max: usize,
-    pub queue_wait: Duration,
     /// A request still running after this is answered 503 (its database
     /// transaction, if any, rolls back when dropped).
     pub request_timeout: Duration,
@@ -196,7 +208,6 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             in_flight_max: 256,
-            queue_wait: Duration::from_secs(2),
             request_timeout: REQUEST_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
             connections_per_client_max: 512,
@@ -205,46 +216,42 @@ impl Default for Limits {
 }
 
 async fn metrics(State(s): Shared) -> Response {
-    use std::fmt::Write as _;
     use std::sync::atomic::Ordering::Relaxed;
-    let mut text = s.metrics.render();
+    let mut scrape = crate::metrics::Scrape::default();
+    s.metrics.register(&mut scrape);
     let g = s.group_commit.stats();
     for (name, help, value) in [
         (
-            "settlement_group_commit_transactions_total",
+            "settlement_group_commit_transactions",
             "Transactions the settle writer committed or tried.",
             &g.groups,
         ),
         (
-            "settlement_group_commit_charges_total",
+            "settlement_group_commit_charges",
             "Charges written in those transactions.",
             &g.charges,
         ),
         (
-            "settlement_group_commit_busy_microseconds_total",
+            "settlement_group_commit_busy_microseconds",
             "Time the settle writer spent in them.",
             &g.busy_us,
         ),
     ] {
-        let _ = write!(
-            text,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
-            value.load(Relaxed)
-        );
+        scrape.total(name, help, value.load(Relaxed));
     }
     if let Some(c) = s.contracts.get() {
-        text.push_str(&c.render_metrics());
+        c.collect_metrics(&mut scrape);
     }
     if let Some(i) = s.ingestion.get() {
-        text.push_str(&i.render_metrics().await);
+        i.collect_metrics(&mut scrape).await;
     }
     if let Some(p) = s.publisher.get() {
-        text.push_str(&p.render_metrics().await);
+        p.collect_metrics(&mut scrape).await;
     }
-    let mut r = text.into_response();
+    let mut r = scrape.encode().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
+        HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
     );
     r
 }

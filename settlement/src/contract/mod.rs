@@ -142,9 +142,8 @@ impl Contracts {
             failpoint: None,
             stepping: Mutex::new(std::collections::BTreeSet::new()),
             outcomes: crate::metrics::Counter::new(
-                "settlement_contract_outcomes_total",
+                "settlement_contract_outcomes",
                 "Compute contract accepts and moves, by outcome (accepted, replayed, paid, receipted, expired, failed, or the refusal's code).",
-                "outcome",
             ),
         }
     }
@@ -184,9 +183,9 @@ impl Contracts {
         self.outcomes.count(outcome);
     }
 
-    /// The outcome counters in Prometheus text.
-    pub fn render_metrics(&self) -> String {
-        self.outcomes.render()
+    /// The outcome counters.
+    pub fn collect_metrics(&self, scrape: &mut crate::metrics::Scrape) {
+        scrape.counter(&self.outcomes);
     }
 
     /// Steps contract `id` as far as it goes now; a receipt in the

@@ -111,7 +111,10 @@ impl crate::service::Ingestion for Handle {
         });
     }
 
-    fn render_metrics(&self) -> futures_util::future::BoxFuture<'_, String> {
-        Box::pin(self.0.render_metrics())
+    fn collect_metrics<'a>(
+        &'a self,
+        scrape: &'a mut crate::metrics::Scrape,
+    ) -> futures_util::future::BoxFuture<'a, ()> {
+        Box::pin(self.0.collect_metrics(scrape))
     }
 }

@@ -26,7 +26,7 @@ use futures_util::StreamExt as _;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Scrape};
 use crate::service::Service;
 
 /// A deferred operation's first wait, its longest, and its attempts.
@@ -64,9 +64,8 @@ pub struct Firehose {
 /// refusal's code).
 pub fn counter() -> Counter {
     Counter::new(
-        "settlement_firehose_ops_total",
+        "settlement_firehose_ops",
         "Records from the relay (and backfills) by outcome: stored, settled, replayed, revoked, withdrawn, forgotten, kept, present, ignored, inactive, deferred, abandoned, or the refusal's code.",
-        "outcome",
     )
 }
 
@@ -104,22 +103,21 @@ impl Firehose {
         self.connected.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The ops counter, in Prometheus text, with the cursor.
-    pub async fn render_metrics(&self) -> String {
-        let mut out = self.applier.ops.render();
-        out.push_str(&crate::metrics::gauge(
+    /// The ops counter, the connection and the cursor.
+    pub async fn collect_metrics(&self, scrape: &mut Scrape) {
+        scrape.counter(&self.applier.ops);
+        scrape.gauge(
             "settlement_firehose_connected",
             "1 while a stream from the relay is open.",
-            u8::from(self.connected.load(std::sync::atomic::Ordering::Relaxed)),
-        ));
+            i64::from(self.connected.load(std::sync::atomic::Ordering::Relaxed)),
+        );
         if let Ok(Some(seq)) = store::cursor(&self.applier.service.store, &self.relay_key).await {
-            out.push_str(&crate::metrics::gauge(
+            scrape.gauge(
                 "settlement_firehose_cursor",
                 "Sequence number of the last relay event applied.",
                 seq,
-            ));
+            );
         }
-        out
     }
 
     /// Subscribes, and takes deferred operations again, for as long as

@@ -17,7 +17,7 @@ pub mod policy;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Scrape};
 use crate::records::formats::AtUri;
 use crate::store::Store;
 
@@ -47,9 +47,8 @@ impl Publisher {
             store,
             pds: pds::Pds::new(account)?,
             outcomes: Counter::new(
-                "settlement_publish_outcomes_total",
+                "settlement_publish_outcomes",
                 "Writes of the exchange's records to its repository, by outcome (published, failed).",
-                "outcome",
             ),
             wake: tokio::sync::Notify::new(),
         })
@@ -156,22 +155,21 @@ impl Publisher {
         })
     }
 
-    /// The outcomes, the backlog and its lag, in Prometheus text.
-    pub async fn render_metrics(&self) -> String {
-        let mut out = self.outcomes.render();
+    /// The outcomes, the backlog and its lag.
+    pub async fn collect_metrics(&self, scrape: &mut Scrape) {
+        scrape.counter(&self.outcomes);
         if let Ok((n, oldest)) = outbox::backlog(&self.store).await {
             let lag = oldest.map_or(0, |t| (wall_us() - t).max(0));
-            out.push_str(&crate::metrics::gauge(
+            scrape.gauge(
                 "settlement_publish_backlog",
                 "Records waiting to be written to the exchange's repository.",
                 n,
-            ));
-            out.push_str(&crate::metrics::gauge(
-                "settlement_publish_lag_seconds",
+            );
+            scrape.seconds_gauge(
+                "settlement_publish_lag",
                 "Age of the oldest record waiting to be written to the exchange's repository.",
-                crate::metrics::seconds(u64::try_from(lag).unwrap_or(0)),
-            ));
+                u64::try_from(lag).unwrap_or(0),
+            );
         }
-        out
     }
 }

@@ -89,8 +89,11 @@ pub struct Service {
 pub trait Ingestion: Send + Sync {
     /// Fetches `did`'s records in the background.
     fn backfill(&self, did: String);
-    /// Its metrics in Prometheus text.
-    fn render_metrics(&self) -> futures_util::future::BoxFuture<'_, String>;
+    /// Registers its metrics in `scrape`.
+    fn collect_metrics<'a>(
+        &'a self,
+        scrape: &'a mut crate::metrics::Scrape,
+    ) -> futures_util::future::BoxFuture<'a, ()>;
 }
 
 impl Service {

@@ -623,7 +623,6 @@ const RACERS: usize = 1000;
 async fn a_thousand_receipts_race_one_session_budget(b: Backend) {
     let limits = settlement::api::Limits {
         in_flight_max: 2 * RACERS,
-        queue_wait: Duration::from_secs(120),
         request_timeout: Duration::from_secs(120),
         connections_per_client_max: 2 * RACERS,
         ..settlement::api::Limits::default()
