@@ -75,3 +75,115 @@ async fn large_reads_are_compressed_pages_never() {
         "{text}"
     );
 }
+
+/// Reads one HTTP/1.1 answer (head and a `content-length` body).
+async fn read_answer(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> String {
+    use tokio::io::AsyncReadExt as _;
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if buf.len() >= end + 4 + len {
+                let answer = String::from_utf8_lossy(&buf[..end + 4 + len]).into_owned();
+                buf.drain(..end + 4 + len);
+                return answer;
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut chunk))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "the connection was closed after {:?}",
+            String::from_utf8_lossy(buf)
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A refused request's body is read whatever refuses it (no such route,
+/// no credentials), so its keep-alive connection serves the next request:
+/// a client is never left writing into a connection the server dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_body_leaves_the_connection_usable() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = spawn_app(Backend::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = "x".repeat(4000);
+    let mut buf = Vec::new();
+    for (path, status) in [("/no/such/route", "404"), ("/v1/admin/payouts/run", "401")] {
+        s.write_all(
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let answer = read_answer(&mut s, &mut buf).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        s.write_all(b"GET /v1/exchange HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let next = read_answer(&mut s, &mut buf).await;
+        assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+    }
+}
+
+/// A body too large to read is refused at once, and the answer says the
+/// connection closes: a keep-alive client must not reuse it (the
+/// attack catalogue's oversized bodies once broke the next request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_closes_its_connection() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app(Backend::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let len = settlement::api::BODY_BYTES_MAX + 1;
+    s.write_all(
+        format!("POST /v1/settle HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n{{\"receipt\":\"")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    let answer = read_answer(&mut s, &mut buf).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("payload-too-large"), "{answer}");
+    // And it does close.
+    let mut rest = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut rest))
+        .await
+        .expect("closed, not left open")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    // Through a pooled client, the next request is served.
+    let huge = "a".repeat(len);
+    let r = app
+        .client
+        .post(format!("{}/v1/settle", app.base))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    for _ in 0..5 {
+        assert_eq!(app.get("/v1/exchange").await.status, 200);
+    }
+}

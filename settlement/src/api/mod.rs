@@ -76,7 +76,6 @@ pub fn router_with(service: Arc<Service>, limits: Limits) -> Router {
             &limits,
             &gate,
         ))
-        .fallback(|| async { StatusCode::NOT_FOUND })
         // The limit layer above is the only body limit.
         .layer(DefaultBodyLimit::disable());
     stack::edge(routes, service.clone()).with_state(service)
@@ -144,6 +143,9 @@ fn api(service: &Arc<Service>) -> Router<Arc<Service>> {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .merge(crate::console::routes())
+        // Inside the limits, so its body is read too: a connection is
+        // never left with a request body half read.
+        .fallback(|| async { StatusCode::NOT_FOUND })
 }
 
 /// The OpenAPI document of this API.

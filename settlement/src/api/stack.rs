@@ -180,6 +180,14 @@ async fn observe(State(s): State<Arc<Service>>, req: Request, next: Next) -> Res
     let route = route_of(&req).to_owned();
     let start = Instant::now();
     let mut response = problem_for_errors(next.run(req).await).await;
+    // A body refused unread (too large, too slow) leaves the connection
+    // with bytes no one will read: it closes after this answer, and says
+    // so, so no client sends its next request into it.
+    if matches!(response.status().as_u16(), 408 | 413) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if !s.records.is_proven() {
         response.headers_mut().insert(
             DEVELOPMENT_HEADER,
