@@ -3,6 +3,18 @@
 
 use super::*;
 
+#[utoipa::path(
+    get,
+    path = "/v1/authorizations",
+    summary = "Where an authorization stands: charged, remaining, its settlements",
+    params(
+        ("uri" = String, Query),
+    ),
+    responses(
+        (status = 200, description = "Authorization state", body = wire::Authorization),
+        (status = 404, description = "No charge made against it", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn authorization(
     State(s): Shared,
     Query(q): Query<UriQuery>,
@@ -23,6 +35,21 @@ enum Party {
     Requester,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/providers/{did}/balance",
+    summary = "A provider's payable balance per currency",
+    description = "Needs an AT Protocol service auth token from the provider (Authorization: Bearer JWT, ES256 or ES256K, signed with the #atproto key of the provider's DID document; iss = the provider's DID, aud = this exchange's DID, lxm = dev.cocore.compute.getProviderBalance, exp at most 300 s ahead), except on a server in development mode.",
+    params(
+        ("did" = String, Path, description = "A DID."),
+        ("currency" = Option<String>, Query, description = "One currency (default: all this exchange settles)."),
+    ),
+    responses(
+        (status = 200, description = "Balances", body = std::collections::BTreeMap<String, wire::ProviderMoney>),
+        (status = 400, description = "Not a DID", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized: no token, or one for another issuer, audience or method, expired, or badly signed", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn provider_balance(
     s: Shared,
     headers: HeaderMap,
@@ -32,6 +59,21 @@ pub(super) async fn provider_balance(
     balances(s, headers, did, q, Party::Provider).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/requesters/{did}/balance",
+    summary = "A requester's balance, held and available funds per currency",
+    description = "Needs an AT Protocol service auth token from the requester (Authorization: Bearer JWT, ES256 or ES256K, signed with the #atproto key of the requester's DID document; iss = the requester's DID, aud = this exchange's DID, lxm = dev.cocore.compute.getRequesterBalance, exp at most 300 s ahead), except on a server in development mode.",
+    params(
+        ("did" = String, Path, description = "A DID."),
+        ("currency" = Option<String>, Query, description = "One currency (default: all this exchange settles)."),
+    ),
+    responses(
+        (status = 200, description = "Balances", body = std::collections::BTreeMap<String, wire::RequesterBalance>),
+        (status = 400, description = "Not a DID", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized: no token, or one for another issuer, audience or method, expired, or badly signed", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn requester_balance(
     s: Shared,
     headers: HeaderMap,
@@ -55,15 +97,25 @@ async fn balances(
         Party::Requester => crate::authentic::LXM_REQUESTER_BALANCE,
     };
     s.authenticate(bearer(&headers), &did, lxm, s.now()).await?;
-    let mut out = Map::new();
-    for currency in s.currencies(q.currency)? {
-        let b = match party {
-            Party::Provider => wire::provider_balance(&s.provider_balance(&did, &currency).await?),
-            Party::Requester => wire::balance(&s.requester_balance(&did, &currency).await?),
-        };
-        out.insert(currency, b);
+    let currencies = s.currencies(q.currency)?;
+    let mut providers = std::collections::BTreeMap::new();
+    let mut requesters = std::collections::BTreeMap::new();
+    for currency in currencies {
+        match party {
+            Party::Provider => {
+                let b = s.provider_balance(&did, &currency).await?;
+                providers.insert(currency, wire::provider_balance(&b));
+            }
+            Party::Requester => {
+                let b = s.requester_balance(&did, &currency).await?;
+                requesters.insert(currency, wire::balance(&b));
+            }
+        }
     }
-    Ok(json_response(StatusCode::OK, &Value::Object(out)))
+    Ok(match party {
+        Party::Provider => json_response(StatusCode::OK, &providers),
+        Party::Requester => json_response(StatusCode::OK, &requesters),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -75,6 +127,23 @@ pub(super) struct StatementQuery {
 
 /// A requester's ledger entries (deposits, charges, fees, holds and their
 /// release), oldest first, with a cursor for the next page.
+#[utoipa::path(
+    get,
+    path = "/v1/requesters/{did}/statement",
+    summary = "A requester's ledger entries, oldest first",
+    description = "Needs an AT Protocol service auth token from the requester (Authorization: Bearer JWT, ES256 or ES256K, signed with the #atproto key of the requester's DID document; iss = the requester's DID, aud = this exchange's DID, lxm = dev.cocore.compute.getRequesterStatement, exp at most 300 s ahead), except on a server in development mode.",
+    params(
+        ("did" = String, Path, description = "A DID."),
+        ("currency" = Option<String>, Query, description = "One currency (default: all this exchange settles)."),
+        ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Statement page", body = wire::StatementPage),
+        (status = 400, description = "Bad DID or cursor", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized: no token, or one for another issuer, audience or method, expired, or badly signed", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn requester_statement(
     State(s): Shared,
     headers: HeaderMap,

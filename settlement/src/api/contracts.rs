@@ -33,6 +33,22 @@ fn engine(s: &crate::service::Service) -> Result<&std::sync::Arc<Contracts>, Fai
 
 /// `POST /v1/contracts` `{"ccba": AT-URI, "authorization": AT-URI}`: 201
 /// with the contract (200 when it existed).
+#[utoipa::path(
+    post,
+    path = "/v1/contracts",
+    summary = "Accept a bid: check the record chain, the requester's trust policy, the bid's terms, her authorization and funds, then pay the bid's x402 URL once and match the bidder's receipt. Her single-use service auth token for dev.settlement.contract.accept, or the admin token",
+    request_body(content = wire::requests::AcceptRequest),
+    responses(
+        (status = 201, description = "Accepted (and paid, receipted as far as it went)", body = wire::Contract),
+        (status = 200, description = "The contract of this accept, as it stands", body = wire::Contract),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not the accept's requester, nor the operator", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A record named is unknown (record-not-found)", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A contract of another version of this accept exists (contract-exists)", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused, nothing moved: bidder-denounced, bidder-not-trusted, contract-link-broken, insufficient-funds, price-over-auth-ceiling, x402-requirements-refused, ...", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No chain configured (contracts-disabled)", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn accept(
     State(s): Shared,
     headers: HeaderMap,
@@ -75,6 +91,22 @@ pub(super) struct ListQuery {
 }
 
 /// `GET /v1/contracts?requester=DID` or `?provider=DID`, paged by `after`.
+#[utoipa::path(
+    get,
+    path = "/v1/contracts",
+    summary = "Contracts of a requester or of a bidder (its service auth token for dev.settlement.contract.list, or the admin token)",
+    params(
+        ("requester" = Option<String>, Query, format = "did"),
+        ("provider" = Option<String>, Query, format = "did"),
+        ("after" = Option<i64>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "A page of contracts", body = wire::ContractPage),
+        (status = 400, description = "Neither or both of requester and provider", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not that party, nor the operator", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn list(
     State(s): Shared,
     headers: HeaderMap,
@@ -97,15 +129,27 @@ pub(super) async fn list(
         .flatten();
     Ok(json_response(
         StatusCode::OK,
-        &wire::page(
-            "contracts",
-            rows.iter().map(wire::contract).collect(),
+        &wire::ContractPage {
+            contracts: rows.iter().map(wire::contract).collect(),
             cursor,
-        ),
+        },
     ))
 }
 
 /// `GET /v1/contracts/{id}`: one contract, to its requester or its bidder.
+#[utoipa::path(
+    get,
+    path = "/v1/contracts/{id}",
+    operation_id = "get_contract",
+    summary = "One contract, to its requester or its bidder",
+    params(
+        ("id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "The contract", body = wire::Contract),
+        (status = 404, description = "No such contract, or not the caller's", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn get(
     State(s): Shared,
     headers: HeaderMap,
@@ -130,6 +174,20 @@ pub(super) async fn get(
 
 /// `PUT /v1/contracts/policies/{did}` `{"mode": "vouched" | "network" |
 /// "open", "hops"?: 1..4, "heedVouchees"?: bool}`.
+#[utoipa::path(
+    put,
+    path = "/v1/contracts/policies/{did}",
+    summary = "Set a requester's trust policy: her single-use service auth token for dev.settlement.contract.setTrustPolicy, or the admin token",
+    params(
+        ("did" = String, Path, format = "did"),
+    ),
+    request_body(content = wire::requests::PolicyRequest),
+    responses(
+        (status = 200, description = "The policy as stored", body = wire::TrustPolicy),
+        (status = 400, description = "Malformed policy", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not that requester, nor the operator", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn put_policy(
     State(s): Shared,
     headers: HeaderMap,
@@ -155,6 +213,18 @@ pub(super) async fn put_policy(
 }
 
 /// `GET /v1/contracts/policies/{did}`: her policy (public).
+#[utoipa::path(
+    get,
+    path = "/v1/contracts/policies/{did}",
+    summary = "A requester's trust policy (public)",
+    params(
+        ("did" = String, Path, format = "did"),
+    ),
+    responses(
+        (status = 200, description = "Her policy", body = wire::TrustPolicy),
+        (status = 400, description = "Not a DID", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn get_policy(
     State(s): Shared,
     Path(did): Path<String>,

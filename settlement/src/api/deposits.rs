@@ -344,6 +344,24 @@ async fn disabled() -> Failure {
 }
 
 /// Runs once the payment is settled on chain: credits what was paid.
+#[utoipa::path(
+    post,
+    path = "/v1/deposits",
+    operation_id = "x402_deposit",
+    summary = "Top up a requester over x402 (protocol v2, exact on the configured chain)",
+    description = "Without a PAYMENT-SIGNATURE header the answer is 402 with PAYMENT-REQUIRED naming the price in token units, paid to the treasury. With a valid payment it is settled on chain and the requester is credited; the answer carries PAYMENT-RESPONSE.",
+    params(
+        ("requester" = String, Query, description = "The DID to credit"),
+        ("amount" = String, Query, description = "Minor units of the payout currency", pattern = "^[0-9]+$"),
+    ),
+    responses(
+        (status = 201, description = "Paid and credited", body = wire::Deposit),
+        (status = 200, description = "This transaction was already credited", body = wire::Deposit),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 402, description = "Payment required (PAYMENT-REQUIRED header)"),
+        (status = 409, description = "deposits-disabled: no chain configured", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn deposit(
     State(s): Shared,
     Query(q): Query<DepositQuery>,
@@ -385,13 +403,12 @@ async fn deposit(
     tracing::info!(requester = %requester, amount = minor, transaction = %tx, "x402 deposit credited");
     Ok(json_response(
         super::created_or_ok(created),
-        &wire::deposit(
-            &[
-                ("requester", &requester),
-                ("transaction", &tx),
-                ("payer", &payer),
-            ],
-            wire::money(minor, &gate.currency),
-        ),
+        &wire::Deposit {
+            id: None,
+            requester: requester.clone(),
+            transaction: Some(tx.clone()),
+            payer: Some(payer.clone()),
+            amount: wire::money(minor, &gate.currency),
+        },
     ))
 }

@@ -11,10 +11,22 @@ use axum::response::Response;
 use super::{Shared, bearer, body_object, is_admin, json_response, require_admin, wire};
 use crate::dispute::{self, OpenRequest, Raiser, ResolveRequest};
 use crate::failure::{Failure, FailureKind};
-use crate::records::json::{Map, Value};
 
 /// `POST /v1/disputes` `{"settlement": AT-URI, "reason": {"category",
 /// "detail"?}, "evidenceCid"?}`: 201 with the signed dispute record.
+#[utoipa::path(
+    post,
+    path = "/v1/disputes",
+    summary = "Dispute a settlement: its requester (single-use service auth token for dev.cocore.compute.openDispute) or the operator (admin token)",
+    request_body(content = wire::requests::DisputeRequest),
+    responses(
+        (status = 201, description = "Opened: the signed dispute record; the settlement's new version says disputed", body = wire::Dispute),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not the settlement's requester, nor the operator", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such settlement", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A dispute of this settlement is open already (dispute-open)", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn open(
     State(s): Shared,
     headers: HeaderMap,
@@ -45,6 +57,23 @@ pub(super) async fn open(
 
 /// `POST /v1/admin/disputes/{id}/resolve` `{"verdict", "amount"?,
 /// "rationale"?}` (admin): the resolved dispute and what moved.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/disputes/{id}/resolve",
+    summary = "Resolve an open dispute (admin): the verdict's money, the refund settlement record and the resolved dispute record, in one transaction",
+    params(
+        ("id" = String, Path),
+    ),
+    request_body(content = wire::requests::ResolveRequest),
+    responses(
+        (status = 200, description = "Resolved", body = wire::Resolution),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such dispute", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Resolved already (dispute-resolved)", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The verdict cannot be carried out: refund-exceeds-charge, nothing-to-reverse, settlement-forfeited", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn resolve(
     State(s): Shared,
     Path(id): Path<String>,
@@ -56,15 +85,27 @@ pub(super) async fn resolve(
     let (row, reversal) =
         dispute::resolve(&s.store, &s.exchange, s.clock.now_us(), &id, &req).await?;
     tracing::info!(dispute = %row.id, verdict = req.verdict.as_str(), "dispute resolved");
-    let mut m = Map::new();
-    m.insert("dispute".into(), wire::dispute(&row));
-    if let Some(r) = &reversal {
-        m.insert("reversal".into(), wire::reversal(r));
-    }
-    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+    let resolution = wire::Resolution {
+        dispute: wire::dispute(&row),
+        reversal: reversal.as_ref().map(wire::reversal),
+    };
+    Ok(json_response(StatusCode::OK, &resolution))
 }
 
 /// `GET /v1/disputes/{id}`: the dispute (public).
+#[utoipa::path(
+    get,
+    path = "/v1/disputes/{id}",
+    operation_id = "get_dispute",
+    summary = "One dispute (public)",
+    params(
+        ("id" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "The dispute", body = wire::Dispute),
+        (status = 404, description = "No such dispute", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn get(State(s): Shared, Path(id): Path<String>) -> Result<Response, Failure> {
     let row = dispute::store::get(&s.store, &id)
         .await?
@@ -80,20 +121,27 @@ pub(super) struct SettlementQuery {
 
 /// `GET /v1/disputes?settlement=AT-URI`: a settlement's disputes and what
 /// their verdicts moved back (public).
+#[utoipa::path(
+    get,
+    path = "/v1/disputes",
+    summary = "A settlement's disputes and what their verdicts moved back",
+    params(
+        ("settlement" = String, Query, format = "at-uri"),
+    ),
+    responses(
+        (status = 200, description = "Disputes and reversals, oldest first", body = wire::DisputeList),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn of_settlement(
     State(s): Shared,
     Query(q): Query<SettlementQuery>,
 ) -> Result<Response, Failure> {
     let disputes = dispute::store::of_settlement(&s.store, &q.settlement).await?;
     let reversals = dispute::store::reversals(&s.store, &q.settlement).await?;
-    let mut m = Map::new();
-    m.insert(
-        "disputes".into(),
-        Value::Array(disputes.iter().map(wire::dispute).collect()),
-    );
-    m.insert(
-        "reversals".into(),
-        Value::Array(reversals.iter().map(wire::reversal).collect()),
-    );
-    Ok(json_response(StatusCode::OK, &Value::Object(m)))
+    let list = wire::DisputeList {
+        disputes: disputes.iter().map(wire::dispute).collect(),
+        reversals: reversals.iter().map(wire::reversal).collect(),
+    };
+    Ok(json_response(StatusCode::OK, &list))
 }

@@ -47,8 +47,17 @@ pub(super) async fn problem_for_errors(response: Response) -> Response {
 
 pub(super) type Shared = State<Arc<Service>>;
 
-pub(super) fn json_response(status: StatusCode, v: &Value) -> Response {
-    let mut r = (status, json::to_canonical_string(v)).into_response();
+/// `v` as the JSON answer: every body the API writes goes through here,
+/// from the typed structs of `wire`.
+pub(super) fn json_response(status: StatusCode, v: &impl serde::Serialize) -> Response {
+    let bytes = match serde_json::to_vec(v) {
+        Ok(b) => b,
+        Err(e) => {
+            return Failure::new(FailureKind::Internal, "internal", format!("answer: {e}"))
+                .into_response();
+        }
+    };
+    let mut r = (status, bytes).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -78,16 +87,14 @@ impl IntoResponse for Failure {
         } else {
             self.message
         };
-        let mut m = Map::new();
-        m.insert(
-            "type".into(),
-            format!("urn:settlement:problem:{}", self.code).into(),
-        );
-        m.insert("title".into(), self.code.into());
-        m.insert("status".into(), i64::from(status.as_u16()).into());
-        m.insert("detail".into(), detail.into());
-        m.insert("code".into(), self.code.into());
-        let mut r = json_response(status, &Value::Object(m));
+        let problem = super::wire::Problem {
+            kind: format!("urn:settlement:problem:{}", self.code),
+            title: self.code.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code.to_owned(),
+        };
+        let mut r = json_response(status, &problem);
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

@@ -17,6 +17,19 @@ pub const PROOF_BODY_BYTES_MAX: usize = crate::inference::proof::MAX_PROOF_BYTES
 /// `POST /v1/inference/proofs` (`application/octet-stream`, a bare
 /// FlatBuffers `Proof`): kept under its raw CID, which a stored proof
 /// record must name already; 201 (new) or 200 `{cid, size}`.
+#[utoipa::path(
+    post,
+    path = "/v1/inference/proofs",
+    summary = "Upload a proof's bytes (a bare FlatBuffers TensorCash Proof), kept under its raw CID once a stored dev.settlement.inferenceProof record names it",
+    request_body(content = wire::requests::Binary, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Known already", body = wire::Blob),
+        (status = 201, description = "Kept", body = wire::Blob),
+        (status = 400, description = "Not application/octet-stream, or empty", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 8 MiB", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No proof record names these bytes (inference-proof-unknown)", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn upload(
     State(s): Shared,
     headers: HeaderMap,
@@ -47,6 +60,18 @@ pub(super) async fn upload(
 /// `GET /v1/inference/proofs/{cid}`: a kept proof's bytes (public, as
 /// the blob in its provider's repository is), for anyone re-checking a
 /// gated charge.
+#[utoipa::path(
+    get,
+    path = "/v1/inference/proofs/{cid}",
+    summary = "A kept proof's bytes (public), for re-checking a gated charge",
+    params(
+        ("cid" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "The proof (a bare FlatBuffers TensorCash Proof)", body = wire::requests::Binary, content_type = "application/octet-stream"),
+        (status = 404, description = "Not kept", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn download(
     State(s): Shared,
     Path(cid): Path<String>,
@@ -75,6 +100,20 @@ pub(super) struct VerdictQuery {
 
 /// `GET /v1/inference/verdicts?receipt=AT-URI` (or `settlement=`): the
 /// gate's verdict and where a held share stands (public).
+#[utoipa::path(
+    get,
+    path = "/v1/inference/verdicts",
+    summary = "The proof-of-inference gate's verdict of one receipt or settlement (public)",
+    params(
+        ("receipt" = Option<String>, Query, format = "at-uri"),
+        ("settlement" = Option<String>, Query, format = "at-uri"),
+    ),
+    responses(
+        (status = 200, description = "The verdict", body = wire::InferenceVerdict),
+        (status = 400, description = "Not exactly one of receipt, settlement", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No verdict", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn verdict(
     State(s): Shared,
     Query(q): Query<VerdictQuery>,
@@ -102,6 +141,19 @@ pub(super) struct HeldQuery {
 }
 
 /// `GET /v1/admin/inference/holds` (admin): held shares, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/inference/holds",
+    summary = "Held provider shares, a page at a time (admin)",
+    params(
+        ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "A page", body = wire::HoldPage),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn held(
     State(s): Shared,
     headers: HeaderMap,
@@ -120,13 +172,30 @@ pub(super) async fn held(
     let items = rows.iter().map(wire::verdict).collect();
     Ok(json_response(
         StatusCode::OK,
-        &wire::page("holds", items, cursor),
+        &wire::HoldPage {
+            holds: items,
+            cursor,
+        },
     ))
 }
 
 /// `POST /v1/admin/inference/holds` `{"settlement": AT-URI, "action":
 /// "release" | "refund" | "reverify"}` (admin): ends a hold, or asks the
 /// verifier again (a pass releases, a refusal refunds).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/inference/holds",
+    summary = "End a hold (admin): release the provider's share, refund the whole charge to the requester, or ask the verifier again (a pass releases, a refusal refunds, anything else leaves it held)",
+    request_body(content = wire::requests::HoldRequest),
+    responses(
+        (status = 200, description = "The verdict with its hold ended", body = wire::InferenceVerdict),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The settlement was not gated", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not held (not-held)", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The verifier did not answer (reverify): nothing changed", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn end_hold(
     State(s): Shared,
     headers: HeaderMap,

@@ -17,6 +17,20 @@ pub(super) struct DidQuery {
 
 /// 202: the backfill runs in the background; its summary is logged and its
 /// records counted in `settlement_firehose_ops_total`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/backfill",
+    summary = "Fetch a DID's records from its PDS, each proven, and charge its receipts, in the background (admin)",
+    params(
+        ("did" = String, Query, format = "did"),
+    ),
+    responses(
+        (status = 202, description = "Begun; the summary is logged and each record counted in settlement_firehose_ops_total", body = wire::Backfill),
+        (status = 400, description = "Malformed DID", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "ingestion-disabled: serve runs without --relay", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn backfill(
     State(s): Shared,
     headers: HeaderMap,
@@ -32,7 +46,13 @@ pub(super) async fn backfill(
         )
     })?;
     ingestion.backfill(q.did.clone());
-    Ok(json_response(StatusCode::ACCEPTED, &wire::backfill(&q.did)))
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &wire::Backfill {
+            did: q.did.clone(),
+            started: true,
+        },
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -40,6 +60,19 @@ pub(super) struct UriQuery {
     uri: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/publications",
+    summary = "Where a record of the exchange's own stands in its repository: the current version, the one the PDS holds and the commit that wrote it (admin)",
+    params(
+        ("uri" = String, Query, format = "at-uri"),
+    ),
+    responses(
+        (status = 200, description = "The record's publication", body = wire::Publication),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "record-not-found: nothing of the exchange's under this URI", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn publication(
     State(s): Shared,
     headers: HeaderMap,

@@ -19,6 +19,20 @@ use crate::store::payouts::{Destination, Rail};
 /// prove who they are, so may the provider itself, with a single-use
 /// service auth token for `setPayoutDestination`, in effect after the
 /// cooling-off period.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/payout-destinations/{did}",
+    summary = "Set where a provider is paid (admin)",
+    params(
+        ("did" = String, Path),
+    ),
+    request_body(content = wire::requests::DestinationRequest),
+    responses(
+        (status = 200, description = "The destination", body = wire::PayoutDestination),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn put_destination(
     State(s): Shared,
     Path(did): Path<String>,
@@ -103,6 +117,20 @@ pub(super) async fn put_destination(
 }
 
 /// `GET /v1/providers/{did}/payouts`: the provider's payouts, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/providers/{did}/payouts",
+    summary = "A provider's payouts, oldest first",
+    params(
+        ("did" = String, Path),
+        ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Payouts and the provider's destination", body = wire::PayoutPage),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn provider_payouts(
     State(s): Shared,
     Path(did): Path<String>,
@@ -135,19 +163,30 @@ pub(super) async fn provider_payouts(
         .last()
         .filter(|_| found.payouts.len() as i64 == limit)
         .map(|last| last.seq.to_string());
-    let mut m = wire::page(
-        "payouts",
-        found.payouts.iter().map(wire::payout).collect(),
+    let page = wire::PayoutPage {
+        payouts: found.payouts.iter().map(wire::payout).collect(),
         cursor,
-    );
-    if let (Some(d), Value::Object(m)) = (&found.destination, &mut m) {
-        m.insert("destination".into(), wire::destination(d));
-    }
-    Ok(json_response(StatusCode::OK, &m))
+        destination: found.destination.as_ref().map(wire::destination),
+    };
+    Ok(json_response(StatusCode::OK, &page))
 }
 
 /// `POST /v1/admin/payouts/run`: one payout cycle now. `?wait=N` waits up
 /// to N seconds (at most 20) for confirmations.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/payouts/run",
+    summary = "Run one payout cycle now (admin)",
+    params(
+        ("wait" = Option<i64>, Query, description = "Seconds to wait for confirmations", minimum = 0, maximum = 20),
+    ),
+    responses(
+        (status = 200, description = "What the cycle did: payout ids planned, confirmed, failed, still open; errors", body = wire::Cycle),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "payouts-disabled: no chain configured", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn run_payouts(
     State(s): Shared,
     headers: HeaderMap,

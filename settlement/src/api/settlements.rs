@@ -3,6 +3,18 @@
 
 use super::*;
 
+#[utoipa::path(
+    post,
+    path = "/v1/settle",
+    summary = "Charge a stored receipt, exactly once",
+    request_body(content = wire::requests::SettleRequest),
+    responses(
+        (status = 201, description = "Settled", body = wire::Record),
+        (status = 200, description = "Already settled: the original settlement", body = wire::Record),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A rule of a charge refuses it; code names the rule", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Failure> {
     let m = body_object(&body)?;
     let receipt = str_field(&m, "receipt")?;
@@ -19,6 +31,20 @@ pub(super) async fn settle(State(s): Shared, body: Bytes) -> Result<Response, Fa
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/deposits",
+    operation_id = "admin_deposit",
+    summary = "Credit a requester (admin)",
+    request_body(content = wire::requests::DepositRequest),
+    responses(
+        (status = 201, description = "Credited", body = wire::Deposit),
+        (status = 200, description = "Already credited (same id)", body = wire::Deposit),
+        (status = 400, description = "Malformed request", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token", body = wire::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "idempotency-conflict", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn deposit(
     State(s): Shared,
     headers: HeaderMap,
@@ -50,10 +76,13 @@ pub(super) async fn deposit(
     let created = s.deposit(id, requester, currency, minor).await?;
     Ok(json_response(
         created_or_ok(created),
-        &wire::deposit(
-            &[("id", id), ("requester", requester)],
-            Value::Object(amount.clone()),
-        ),
+        &wire::Deposit {
+            id: Some(id.to_owned()),
+            requester: requester.to_owned(),
+            transaction: None,
+            payer: None,
+            amount: wire::money(minor, currency),
+        },
     ))
 }
 
@@ -65,6 +94,21 @@ pub(super) struct ListSettlementsQuery {
     pub(super) limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/xrpc/dev.cocore.compute.listSettlements",
+    summary = "Settlements by requester or receipt",
+    params(
+        ("requester" = Option<String>, Query),
+        ("receipt" = Option<String>, Query),
+        ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Settlements", body = wire::SettlementPage),
+        (status = 400, description = "Exactly one filter is required", body = wire::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn list_settlements(
     State(s): Shared,
     Query(q): Query<ListSettlementsQuery>,
@@ -100,6 +144,9 @@ pub(super) async fn list_settlements(
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &wire::page("settlements", items, cursor),
+        &wire::SettlementPage {
+            settlements: items,
+            cursor,
+        },
     ))
 }
