@@ -8,6 +8,15 @@
 
 use std::sync::RwLock;
 
+/// `N` bytes from the operating system's generator (session secrets,
+/// request ids).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use p256::elliptic_curve::rand_core::RngCore as _;
+    let mut bytes = [0u8; N];
+    p256::elliptic_curve::rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
 /// Query parameters whose values are credentials.
 const SECRET_QUERY_KEYS: &[&str] = &[
     "password",

@@ -98,23 +98,23 @@ async fn balances(
     };
     s.authenticate(bearer(&headers), &did, lxm, s.now()).await?;
     let currencies = s.currencies(q.currency)?;
-    let mut providers = std::collections::BTreeMap::new();
-    let mut requesters = std::collections::BTreeMap::new();
-    for currency in currencies {
-        match party {
-            Party::Provider => {
-                let b = s.provider_balance(&did, &currency).await?;
-                providers.insert(currency, wire::provider_balance(&b));
-            }
-            Party::Requester => {
-                let b = s.requester_balance(&did, &currency).await?;
-                requesters.insert(currency, wire::balance(&b));
-            }
-        }
-    }
     Ok(match party {
-        Party::Provider => json_response(StatusCode::OK, &providers),
-        Party::Requester => json_response(StatusCode::OK, &requesters),
+        Party::Provider => {
+            let mut out = std::collections::BTreeMap::new();
+            for currency in currencies {
+                let b = s.provider_balance(&did, &currency).await?;
+                out.insert(currency, wire::provider_balance(&b));
+            }
+            json_response(StatusCode::OK, &out)
+        }
+        Party::Requester => {
+            let mut out = std::collections::BTreeMap::new();
+            for currency in currencies {
+                let b = s.requester_balance(&did, &currency).await?;
+                out.insert(currency, wire::balance(&b));
+            }
+            json_response(StatusCode::OK, &out)
+        }
     })
 }
 

@@ -101,10 +101,7 @@ pub(super) fn edge(routes: Routes, service: Arc<Service>) -> Routes {
 
 /// 128 random bits as 32 lowercase hex characters.
 fn new_request_id() -> String {
-    use p256::elliptic_curve::rand_core::RngCore as _;
-    let mut bytes = [0u8; 16];
-    p256::elliptic_curve::rand_core::OsRng.fill_bytes(&mut bytes);
-    crate::records::formats::lower_hex(&bytes)
+    crate::records::formats::lower_hex(&crate::secrets::random_bytes::<16>())
 }
 
 /// Whether a client's request id may be echoed and logged as it is.

@@ -36,10 +36,7 @@ pub struct Operator {
 
 /// 256 random bits as 64 lowercase hex characters.
 pub fn secret() -> String {
-    use p256::elliptic_curve::rand_core::RngCore as _;
-    let mut bytes = [0u8; 32];
-    p256::elliptic_curve::rand_core::OsRng.fill_bytes(&mut bytes);
-    lower_hex(&bytes)
+    lower_hex(&crate::secrets::random_bytes::<32>())
 }
 
 fn hash(secret: &str) -> String {

@@ -114,7 +114,7 @@ pub async fn lines_of_did(
 ) -> Result<Vec<Line>, StoreError> {
     let mut all = lines(store, Filter::Requester(did), before, limit).await?;
     all.extend(lines(store, Filter::Provider(did), before, limit).await?);
-    all.sort_by(|a, b| b.seq.cmp(&a.seq));
+    all.sort_by_key(|l| std::cmp::Reverse(l.seq));
     all.dedup_by_key(|l| l.seq);
     all.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(all)

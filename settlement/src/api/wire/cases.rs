@@ -124,7 +124,7 @@ pub(in crate::api) fn reversal(r: &crate::dispute::ReversalRow) -> Reversal {
             .parts
             .iter()
             .map(|p| ReversalPart {
-                index: p.idx.into(),
+                index: p.idx,
                 did: p.payee.clone(),
                 amount: money(p.amount_minor, c),
                 from_payable: money(p.from_payable_minor, c),
@@ -243,7 +243,7 @@ pub(in crate::api) fn contract(c: &ContractRow) -> Contract {
         },
         receipt_due: datetime(c.receipt_due),
         error: c.error.clone(),
-        attempts: i64::from(c.attempts),
+        attempts: c.attempts,
     }
 }
 
@@ -278,7 +278,7 @@ pub(in crate::api) fn publication(p: &crate::publish::outbox::Publication) -> Pu
         commit: p.commit.clone(),
         rev: p.rev.clone(),
         published: p.published_cid.as_deref() == Some(p.cid.as_str()),
-        attempts: p.attempts.into(),
+        attempts: p.attempts,
         last_error: p.last_error.clone(),
     }
 }

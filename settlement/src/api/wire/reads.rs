@@ -95,7 +95,7 @@ pub(in crate::api) fn authorization(view: &AuthorizationView) -> Authorization {
         limit: in_currency(state.limit_minor),
         charged: in_currency(state.charged_minor),
         remaining: in_currency(remaining),
-        charges: state.charges.into(),
+        charges: state.charges,
         consumed: state.consumed,
         expires_at: datetime(state.expires_at),
         settlements: view.settlements.iter().map(settlement).collect(),
@@ -263,7 +263,7 @@ pub(in crate::api) fn payout(p: &PayoutRow) -> Payout {
         transaction: p.tx_hash.clone(),
         block_hash: p.block_hash.clone(),
         error: p.error.clone(),
-        block_number: p.block_number.map(Into::into),
+        block_number: p.block_number,
     }
 }
 
